@@ -1,0 +1,18 @@
+//! The Sealed Secrets format, shared by `kubeseal` and the controller.
+//!
+//! Pure logic only: no Kubernetes client, no async runtime, no I/O beyond the
+//! bytes handed in. Everything here must stay byte-compatible with upstream
+//! Sealed Secrets (see the compatibility notes on each module).
+
+pub mod cert;
+pub mod hybrid;
+pub mod keys;
+pub mod model;
+pub mod scope;
+pub mod seal;
+pub mod template;
+pub mod unseal;
+
+pub use hybrid::{KeySet, SealError};
+pub use model::{SealedSecret, SealedSecretCondition, SealedSecretSpec, SealedSecretStatus, SecretTemplateSpec};
+pub use scope::Scope;

@@ -1,0 +1,1 @@
+//! Test support: the local control plane and helpers shared by the integration tests.
