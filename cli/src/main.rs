@@ -1,1 +1,26 @@
-fn main() {}
+//! `kubeseal`: seals Kubernetes Secrets for a Sealed Secrets controller; a drop-in
+//! replacement for upstream's CLI (same flags, environment, output bytes and messages).
+
+mod app;
+mod certsource;
+mod cli;
+mod error;
+mod input;
+mod kubeconfig;
+mod modes;
+mod output;
+mod proxy;
+mod sink;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    if let Err(e) = app::run(cli) {
+        eprintln!("error: {e}");
+        if let Some(hint) = e.hint() {
+            eprintln!("{hint}");
+        }
+        std::process::exit(1);
+    }
+}

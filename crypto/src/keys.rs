@@ -2,12 +2,24 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::cert::CertInfo;
+use crate::{RsaPrivateKey, RsaPublicKey};
+
+/// Data keys of a `kubernetes.io/tls` key Secret.
+pub const TLS_KEY: &str = "tls.key";
+pub const TLS_CERT: &str = "tls.crt";
+pub const SECRET_TYPE_TLS: &str = "kubernetes.io/tls";
 
 /// Label that marks a key Secret; only the value `active` counts.
 pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
@@ -36,7 +48,15 @@ pub enum KeyError {
 
 impl KeyError {
     pub fn name(&self) -> &'static str {
-        todo!()
+        match self {
+            KeyError::NotRsa => "NotRsa",
+            KeyError::NoKey => "NoKey",
+            KeyError::Parse(_) => "Parse",
+            KeyError::MissingTlsKey => "MissingTlsKey",
+            KeyError::BadKeySecret { .. } => "BadKeySecret",
+            KeyError::Generate(_) => "Generate",
+            KeyError::Cert(_) => "Cert",
+        }
     }
 }
 
@@ -66,34 +86,185 @@ impl std::fmt::Debug for SealingKey {
 
 /// A fresh RSA key (e = 65537).
 pub fn generate(bits: usize) -> Result<RsaPrivateKey, KeyError> {
-    todo!()
+    RsaPrivateKey::new(&mut rand::rng(), bits).map_err(|e| KeyError::Generate(e.to_string()))
 }
 
 /// `"SHA256:" + unpadded base64(sha256(ssh-rsa wire encoding))`, as `ssh.FingerprintSHA256`.
 pub fn fingerprint(key: &RsaPublicKey) -> String {
-    todo!()
+    let mut wire = Vec::new();
+    ssh_string(&mut wire, b"ssh-rsa");
+    ssh_mpint(&mut wire, &key.e_bytes());
+    ssh_mpint(&mut wire, &key.n_bytes());
+    let digest = Sha256::digest(&wire);
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, digest);
+    format!("SHA256:{b64}")
+}
+
+fn ssh_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Lengths here are key sizes, far below u32::MAX.
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// RFC 4251 mpint of a non-negative big-endian number: minimal, with a zero byte when the top
+/// bit is set.
+fn ssh_mpint(out: &mut Vec<u8>, magnitude: &[u8]) {
+    let start = magnitude
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(magnitude.len());
+    let trimmed = &magnitude[start..];
+    if trimmed.first().is_some_and(|&b| b & 0x80 != 0) {
+        out.extend_from_slice(&(trimmed.len() as u32 + 1).to_be_bytes());
+        out.push(0);
+        out.extend_from_slice(trimmed);
+    } else {
+        ssh_string(out, trimmed);
+    }
 }
 
 /// A private key from PEM: PKCS#1 (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`); EC and other
 /// non-RSA keys give `KeyError::NotRsa`.
 pub fn private_key_from_pem(pem: &[u8]) -> Result<RsaPrivateKey, KeyError> {
-    todo!()
+    let blocks = pem::parse_many(pem).map_err(|e| KeyError::Parse(e.to_string()))?;
+    // Like client-go's keyutil: the first private-key block decides, other blocks are skipped.
+    for block in &blocks {
+        match block.tag() {
+            "RSA PRIVATE KEY" => {
+                return RsaPrivateKey::from_pkcs1_der(block.contents())
+                    .map_err(|e| KeyError::Parse(e.to_string()));
+            }
+            "PRIVATE KEY" => return pkcs8_private_key(block.contents()),
+            "EC PRIVATE KEY" => return Err(KeyError::NotRsa),
+            _ => {}
+        }
+    }
+    Err(KeyError::NoKey)
+}
+
+fn pkcs8_private_key(der: &[u8]) -> Result<RsaPrivateKey, KeyError> {
+    let info =
+        rsa::pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|e| KeyError::Parse(e.to_string()))?;
+    if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+        return Err(KeyError::NotRsa);
+    }
+    RsaPrivateKey::from_pkcs8_der(der).map_err(|e| KeyError::Parse(e.to_string()))
 }
 
 /// PKCS#1 PEM (`RSA PRIVATE KEY`), as the controller writes `tls.key`.
 pub fn private_key_to_pem(key: &RsaPrivateKey) -> Zeroizing<String> {
-    todo!()
+    // Encoding a key the rsa crate itself holds cannot fail short of a bug there.
+    let der = match key.to_pkcs1_der() {
+        Ok(doc) => Zeroizing::new(doc.as_bytes().to_vec()),
+        Err(_) => return Zeroizing::new(String::new()),
+    };
+    let block = pem::Pem::new("RSA PRIVATE KEY", der.to_vec());
+    let text = Zeroizing::new(pem::encode_config(
+        &block,
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    ));
+    // `Pem` owns a copy of the DER; it has no zeroizing drop, so wipe it by hand.
+    let mut contents = block.into_contents();
+    zeroize::Zeroize::zeroize(&mut contents);
+    text
 }
 
 /// Every private key in a recovery file: a PEM key, a JSON/YAML `v1 List` of Secrets, a Secret,
 /// or a multi-document stream of Secrets (each must hold `data["tls.key"]`).
 pub fn parse_private_keys(bytes: &[u8]) -> Result<Vec<RsaPrivateKey>, KeyError> {
-    todo!()
+    if let Ok(key) = private_key_from_pem(bytes) {
+        return Ok(vec![key]);
+    }
+    let secrets = parse_secrets(bytes)?;
+    if secrets.is_empty() {
+        return Err(KeyError::NoKey);
+    }
+    secrets
+        .iter()
+        .map(|secret| {
+            let pem = secret
+                .data
+                .as_ref()
+                .and_then(|d| d.get(TLS_KEY))
+                .ok_or(KeyError::MissingTlsKey)?;
+            private_key_from_pem(&pem.0)
+        })
+        .collect()
+}
+
+/// The Secrets of a recovery file: the items of a `List` in the first document, else every
+/// document as a Secret (empty documents skipped).
+fn parse_secrets(bytes: &[u8]) -> Result<Vec<Secret>, KeyError> {
+    let docs = documents(bytes)?;
+    let Some(first) = docs.first() else {
+        return Ok(Vec::new());
+    };
+    if first.get("kind").and_then(|k| k.as_str()) == Some("List") {
+        let items = first
+            .get("items")
+            .and_then(|i| i.as_array())
+            .cloned()
+            .unwrap_or_default();
+        return items.into_iter().map(secret_from_value).collect();
+    }
+    docs.into_iter().map(secret_from_value).collect()
+}
+
+fn secret_from_value(value: serde_json::Value) -> Result<Secret, KeyError> {
+    serde_json::from_value(value).map_err(|e| KeyError::Parse(format!("not a Secret: {e}")))
+}
+
+/// JSON (one value or a stream) or YAML (one or more `---` documents), as JSON values.
+fn documents(bytes: &[u8]) -> Result<Vec<serde_json::Value>, KeyError> {
+    let trimmed = bytes.trim_ascii_start();
+    if trimmed.starts_with(b"{") || trimmed.starts_with(b"[") {
+        let stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<serde_json::Value>();
+        if let Ok(values) = stream.collect::<Result<Vec<_>, _>>() {
+            return Ok(values);
+        }
+    }
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_slice(bytes) {
+        let value =
+            serde_json::Value::deserialize(doc).map_err(|e| KeyError::Parse(e.to_string()))?;
+        if !value.is_null() {
+            out.push(value);
+        }
+    }
+    Ok(out)
 }
 
 /// Reads a key Secret (`tls.key` + `tls.crt`, first certificate used).
 pub fn from_secret(secret: &Secret) -> Result<SealingKey, KeyError> {
-    todo!()
+    let secret_name = secret.metadata.name.clone();
+    let bad = |reason: &str| KeyError::BadKeySecret {
+        secret: secret_name.clone().unwrap_or_default(),
+        reason: reason.to_owned(),
+    };
+    let data = secret.data.as_ref();
+    let key_pem = data
+        .and_then(|d| d.get(TLS_KEY))
+        .ok_or_else(|| bad("missing data[\"tls.key\"]"))?;
+    let cert_pem = data
+        .and_then(|d| d.get(TLS_CERT))
+        .ok_or_else(|| bad("missing data[\"tls.crt\"]"))?;
+    let private_key = private_key_from_pem(&key_pem.0)?;
+    let cert = crate::cert::parse_pem(&cert_pem.0)?;
+    let cert_pem =
+        String::from_utf8(cert_pem.0.clone()).map_err(|_| bad("tls.crt is not UTF-8 text"))?;
+    let created = secret
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok());
+    Ok(SealingKey {
+        fingerprint: fingerprint(private_key.as_public_key()),
+        private_key,
+        cert_pem,
+        cert,
+        secret_name,
+        created,
+    })
 }
 
 /// Builds a key Secret exactly as upstream `writeKey`: type `kubernetes.io/tls`, `generateName`
@@ -107,11 +278,45 @@ pub fn to_secret(
     extra_labels: &BTreeMap<String, String>,
     extra_annotations: &BTreeMap<String, String>,
 ) -> Secret {
-    todo!()
+    let mut labels = extra_labels.clone();
+    labels.insert(KEY_LABEL.to_owned(), KEY_LABEL_ACTIVE.to_owned());
+    let key_pem = private_key_to_pem(key);
+    let data = BTreeMap::from([
+        (TLS_KEY.to_owned(), ByteString(key_pem.as_bytes().to_vec())),
+        (
+            TLS_CERT.to_owned(),
+            ByteString(cert_pem.as_bytes().to_vec()),
+        ),
+    ]);
+    Secret {
+        metadata: ObjectMeta {
+            generate_name: Some(prefix.to_owned()),
+            namespace: Some(namespace.to_owned()),
+            labels: Some(labels),
+            annotations: (!extra_annotations.is_empty()).then(|| extra_annotations.clone()),
+            ..Default::default()
+        },
+        type_: Some(SECRET_TYPE_TLS.to_owned()),
+        data: Some(data),
+        ..Default::default()
+    }
 }
 
 /// Parses upstream's `k=v,k2=v2` flag syntax; a token without `=` is an error naming it
 /// (upstream panics).
 pub fn parse_key_value_list(list: &str) -> Result<BTreeMap<String, String>, String> {
-    todo!()
+    let mut out = BTreeMap::new();
+    if list.is_empty() {
+        return Ok(out);
+    }
+    for token in list.split(',') {
+        let mut parts = token.split('=');
+        let key = parts.next().unwrap_or_default();
+        // Upstream keeps only the text between the first and second `=`.
+        let Some(value) = parts.next() else {
+            return Err(format!("invalid key=value pair {token:?}: missing '='"));
+        };
+        out.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(out)
 }

@@ -4,6 +4,7 @@
 //! bytes handed in. Everything here must stay byte-compatible with upstream
 //! Sealed Secrets (see the compatibility notes on each module).
 
+pub mod b64;
 pub mod cert;
 pub mod hybrid;
 pub mod keys;
@@ -14,5 +15,9 @@ pub mod template;
 pub mod unseal;
 
 pub use hybrid::{KeySet, SealError};
-pub use model::{SealedSecret, SealedSecretCondition, SealedSecretSpec, SealedSecretStatus, SecretTemplateSpec};
+pub use model::{
+    SealedSecret, SealedSecretCondition, SealedSecretSpec, SealedSecretStatus, SecretTemplateSpec,
+};
+/// The `rsa` key types under their long-standing names (`rsa` 0.10 deprecates the aliases).
+pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 pub use scope::Scope;

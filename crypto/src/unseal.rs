@@ -1,10 +1,15 @@
 //! SealedSecret → Secret (upstream `Unseal`): v1 `spec.data` blobs, per-item `encryptedData`,
 //! templates, owner reference, and upstream's error aggregation.
 
-use k8s_openapi::api::core::v1::Secret;
+use std::collections::BTreeMap;
 
-use crate::hybrid::KeySet;
-use crate::model::SealedSecret;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+
+use crate::hybrid::{self, KeySet};
+use crate::model::{API_VERSION, KIND, SKIP_SET_OWNER_REFERENCES_ANNOTATION, SealedSecret};
+use crate::{b64, scope, template};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnsealOptions {
@@ -14,7 +19,9 @@ pub struct UnsealOptions {
 
 impl Default for UnsealOptions {
     fn default() -> Self {
-        Self { accept_v1_data: true }
+        Self {
+            accept_v1_data: true,
+        }
     }
 }
 
@@ -24,7 +31,9 @@ impl Default for UnsealOptions {
 pub enum UnsealError {
     #[error("using deprecated 'data' field, use 'encryptedData' or flip the feature flag")]
     V1DataRejected,
-    #[error("cannot use the field 'encryptedData' and the deprecated field 'data' at the same time")]
+    #[error(
+        "cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"
+    )]
     BothDataFields,
     /// One message per distinct error, items sorted for stable output.
     #[error("{}", format_items(.0))]
@@ -41,12 +50,39 @@ pub struct ItemError {
 }
 
 fn format_items(items: &[ItemError]) -> String {
-    todo!()
+    // Identical messages merge into one line tagged with every item (sorted); distinct
+    // messages go on separate lines, ordered by their first item.
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for e in items {
+        groups
+            .entry(e.message.as_str())
+            .or_default()
+            .push(e.item.as_str());
+    }
+    let mut lines: Vec<(Vec<&str>, &str)> = groups
+        .into_iter()
+        .map(|(message, mut names)| {
+            names.sort_unstable();
+            names.dedup();
+            (names, message)
+        })
+        .collect();
+    lines.sort();
+    lines
+        .iter()
+        .map(|(names, message)| format!("{message} ({})", names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl UnsealError {
     pub fn name(&self) -> &'static str {
-        todo!()
+        match self {
+            UnsealError::V1DataRejected => "V1DataRejected",
+            UnsealError::BothDataFields => "BothDataFields",
+            UnsealError::Items(_) => "Items",
+            UnsealError::V1(_) => "V1",
+        }
     }
 }
 
@@ -63,13 +99,162 @@ impl std::fmt::Debug for Unsealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Unsealed")
             .field("name", &self.secret.metadata.name)
-            .field("items", &self.secret.data.as_ref().map(|d| d.keys().cloned().collect::<Vec<_>>()))
+            .field(
+                "items",
+                &self
+                    .secret
+                    .data
+                    .as_ref()
+                    .map(|d| d.keys().cloned().collect::<Vec<_>>()),
+            )
             .field("keys_used", &self.keys_used)
             .finish()
     }
 }
 
 /// Unseals with the label from the SealedSecret's top-level metadata.
-pub fn unseal(sealed: &SealedSecret, keys: &KeySet, options: UnsealOptions) -> Result<Unsealed, UnsealError> {
-    todo!()
+pub fn unseal(
+    sealed: &SealedSecret,
+    keys: &KeySet,
+    options: UnsealOptions,
+) -> Result<Unsealed, UnsealError> {
+    let label = scope::label_for(&sealed.metadata);
+    let (mut secret, keys_used) = match &sealed.spec.data {
+        None => unseal_items(sealed, keys, &label)?,
+        Some(_) if !options.accept_v1_data => return Err(UnsealError::V1DataRejected),
+        Some(_) if !sealed.spec.encrypted_data.is_empty() => {
+            return Err(UnsealError::BothDataFields);
+        }
+        Some(blob) => unseal_v1(&blob.0, keys, &label)?,
+    };
+
+    secret.metadata.name = sealed.metadata.name.clone();
+    secret.metadata.namespace = sealed.metadata.namespace.clone();
+    let skip_owner = sealed
+        .spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(SKIP_SET_OWNER_REFERENCES_ANNOTATION))
+        .is_some_and(|v| v == "true");
+    if !skip_owner {
+        secret.metadata.owner_references = Some(vec![OwnerReference {
+            api_version: API_VERSION.to_owned(),
+            kind: KIND.to_owned(),
+            name: sealed.metadata.name.clone().unwrap_or_default(),
+            uid: sealed.metadata.uid.clone().unwrap_or_default(),
+            controller: Some(true),
+            block_owner_deletion: None,
+        }]);
+    }
+    Ok(Unsealed { secret, keys_used })
+}
+
+/// The deprecated single blob: a whole Secret as JSON (or YAML), sealed as one value.
+fn unseal_v1(
+    blob: &[u8],
+    keys: &KeySet,
+    label: &[u8],
+) -> Result<(Secret, Vec<usize>), UnsealError> {
+    let (plain, index) =
+        hybrid::unseal_with_index(keys, label, blob).map_err(|e| UnsealError::V1(e.to_string()))?;
+    let secret = match serde_json::from_slice::<Secret>(&plain) {
+        Ok(secret) => secret,
+        Err(json_err) => serde_yaml::from_slice::<Secret>(&plain)
+            .map_err(|_| UnsealError::V1(format!("cannot decode the sealed Secret: {json_err}")))?,
+    };
+    Ok((secret, vec![index]))
+}
+
+/// Per-item `encryptedData` plus `spec.template` (upstream's current format).
+fn unseal_items(
+    sealed: &SealedSecret,
+    keys: &KeySet,
+    label: &[u8],
+) -> Result<(Secret, Vec<usize>), UnsealError> {
+    let template = &sealed.spec.template;
+    let mut secret = Secret {
+        metadata: template.metadata.clone().unwrap_or_default(),
+        type_: template.type_.clone(),
+        immutable: template.immutable,
+        ..Default::default()
+    };
+    let mut data: BTreeMap<String, ByteString> = BTreeMap::new();
+    // Template dot: item → plaintext as text (lossy for non-UTF-8, as only templates read it).
+    let mut values = TemplateValues::default();
+    let mut errors = Vec::new();
+    let mut keys_used = Vec::new();
+
+    for (item, text) in &sealed.spec.encrypted_data {
+        let blob = match b64::decode(text.as_bytes()) {
+            Ok(blob) => blob,
+            Err(e) => {
+                errors.push(ItemError {
+                    item: item.clone(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        match hybrid::unseal_with_index(keys, label, &blob) {
+            Ok((plain, index)) => {
+                keys_used.push(index);
+                values
+                    .0
+                    .insert(item.clone(), String::from_utf8_lossy(&plain).into_owned());
+                data.insert(item.clone(), ByteString(plain.to_vec()));
+            }
+            Err(e) => errors.push(ItemError {
+                item: item.clone(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    for (item, source) in template.data.iter().flatten() {
+        match template::render(item, source, &values.0) {
+            Ok(rendered) => {
+                data.insert(item.clone(), ByteString(rendered.into_bytes()));
+            }
+            Err(e) => {
+                // Upstream still sets an item to what executed before the error.
+                if let Some(partial) = e.partial.clone() {
+                    data.insert(item.clone(), ByteString(partial.into_bytes()));
+                }
+                errors.push(ItemError {
+                    item: item.clone(),
+                    message: e.message,
+                });
+            }
+        }
+    }
+
+    if !errors.is_empty() {
+        wipe(&mut data);
+        return Err(UnsealError::Items(errors));
+    }
+    keys_used.sort_unstable();
+    keys_used.dedup();
+    secret.data = Some(data);
+    Ok((secret, keys_used))
+}
+
+/// The decrypted items as template input, wiped on drop.
+#[derive(Default)]
+struct TemplateValues(BTreeMap<String, String>);
+
+impl Drop for TemplateValues {
+    fn drop(&mut self) {
+        for value in self.0.values_mut() {
+            zeroize::Zeroize::zeroize(value);
+        }
+    }
+}
+
+/// Plaintext never outlives a failed unseal.
+fn wipe(data: &mut BTreeMap<String, ByteString>) {
+    for value in data.values_mut() {
+        zeroize::Zeroize::zeroize(&mut value.0);
+    }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver, kube-controller-manager and kubectl from the wrapper Go
 # modules in go/, into a cache keyed by everything that decides their bytes.
-# Prints the directory holding the binaries. Binaries are never committed.
+# Prints the directory holding the binaries (stdout); progress goes to stderr.
+# Binaries are never committed.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
@@ -12,8 +13,19 @@ k8s_version=${k8s_version:-$(awk '$1=="k8s.io/kubernetes" {print $2; exit}' "$he
 minor=$(echo "$k8s_version" | cut -d. -f2)
 
 key=$( { cat "$here/go/k8s/go.mod" "$here/go/k8s/go.sum" "$here/go/etcd/go.mod" "$here/go/etcd/go.sum" "$here/build.sh"; go version; } | sha256sum | cut -c1-16)
-cache=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}/testenv-bin/$key
-if [[ -x $cache/kube-apiserver && -x $cache/etcd && -x $cache/kube-controller-manager && -x $cache/kubectl ]]; then
+root=${XDG_CACHE_HOME:-$HOME/.cache}/sealwright/testenv-bin
+cache=$root/$key
+complete() { [[ -x $cache/kube-apiserver && -x $cache/etcd && -x $cache/kube-controller-manager && -x $cache/kubectl ]]; }
+if complete; then
+  echo "$cache"
+  exit 0
+fi
+
+# Two runs at once (a demo and a test run) would build the same thing twice on 2 cores.
+mkdir -p "$root"
+exec 9>"$root/.lock"
+flock 9
+if complete; then
   echo "$cache"
   exit 0
 fi
@@ -23,7 +35,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
-echo "testenv: building Kubernetes $k8s_version and etcd into $cache (cold build: about 20 minutes on 2 cores)" >&2
+echo "testenv: building Kubernetes $k8s_version and etcd into $cache (cold: about 12-15 minutes on 2 cores)" >&2
 
 ld="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

@@ -1,0 +1,311 @@
+//! Command-line arguments: upstream kubeseal's flags (pflag syntax, `SEALED_SECRETS_*`
+//! environment variables, command line wins), kubectl's connection flags, and the
+//! sealwright-only subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use sealwright_crypto::Scope;
+
+/// The version `--version` prints: `SEALWRIGHT_VERSION` at build time, else `v<crate version>`.
+pub fn version() -> &'static str {
+    match option_env!("SEALWRIGHT_VERSION") {
+        Some(v) if !v.is_empty() => v,
+        _ => concat!("v", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// Go's `strconv.ParseBool`, which pflag uses for `--flag=<value>` and the environment.
+pub fn parse_go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
+    }
+}
+
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    s.parse::<Scope>().map_err(|e| e.to_string())
+}
+
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubeseal",
+    about = "Encrypts Kubernetes Secrets into SealedSecrets that only the controller in the cluster can decrypt",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub seal: SealArgs,
+
+    #[command(flatten)]
+    pub kube: KubeArgs,
+
+    #[command(flatten)]
+    pub klog: KlogArgs,
+
+    /// Print this help message
+    #[arg(short = 'h', long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value = "false", value_parser = parse_go_bool)]
+    pub help: bool,
+
+    /// Print version information and exit
+    #[arg(long, env = "SEALED_SECRETS_VERSION", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub version: bool,
+
+    /// Input file (sealwright extension; same as --secret-file). Upstream ignores positional arguments.
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands. Plain `kubeseal [flags]` stays upstream's flag-only interface.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script
+    Completion {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Certificate / public key file/URL to use for encryption. Overrides --controller-*
+    #[arg(long, env = "SEALED_SECRETS_CERT", default_value = "", hide_default_value = true)]
+    pub cert: String,
+
+    /// Namespace of sealed-secrets controller.
+    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE", default_value = "kube-system")]
+    pub controller_namespace: String,
+
+    /// Name of sealed-secrets controller.
+    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAME", default_value = "sealed-secrets-controller")]
+    pub controller_name: String,
+
+    /// Output format for sealed secret. Either json or yaml
+    #[arg(short = 'o', long, env = "SEALED_SECRETS_FORMAT", default_value = "json")]
+    pub format: String,
+
+    /// Sealed-secret (output) file
+    #[arg(short = 'w', long, env = "SEALED_SECRETS_SEALED_SECRET_FILE")]
+    pub sealed_secret_file: Option<PathBuf>,
+
+    /// Secret (input) file
+    #[arg(short = 'f', long, env = "SEALED_SECRETS_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Write certificate to stdout. Useful for later use with --cert
+    #[arg(long, env = "SEALED_SECRETS_FETCH_CERT", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub fetch_cert: bool,
+
+    /// Allow empty data in the secret object
+    #[arg(long, env = "SEALED_SECRETS_ALLOW_EMPTY_DATA", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub allow_empty_data: bool,
+
+    /// Validate that the sealed secret can be decrypted
+    #[arg(long, env = "SEALED_SECRETS_VALIDATE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub validate: bool,
+
+    /// Merge items from secret into an existing sealed secret file, updating the file in-place instead of writing to stdout.
+    #[arg(long, env = "SEALED_SECRETS_MERGE_INTO")]
+    pub merge_into: Option<PathBuf>,
+
+    /// Encrypt a raw value passed via the --from-* flags instead of the whole secret object
+    #[arg(long, env = "SEALED_SECRETS_RAW", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub raw: bool,
+
+    /// Name of the sealed secret (required with --raw and default (strict) scope)
+    #[arg(long, env = "SEALED_SECRETS_NAME", default_value = "", hide_default_value = true)]
+    pub name: String,
+
+    /// (only with --raw) Secret items can be sourced from files (kubectl syntax `[key=]path`).
+    /// Comma-separated or repeated; SEALED_SECRETS_FROM_FILE is prepended.
+    #[arg(long, value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub from_file: Vec<String>,
+
+    /// Path to a kube config. Only required if out-of-cluster
+    #[arg(long, env = "SEALED_SECRETS_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Set the scope of the sealed secret: strict, namespace-wide, cluster-wide (defaults to strict).
+    /// Mandatory for --raw, otherwise the 'sealedsecrets.bitnami.com/cluster-wide' and
+    /// 'sealedsecrets.bitnami.com/namespace-wide' annotations on the input secret can be used to select the scope.
+    #[arg(long, env = "SEALED_SECRETS_SCOPE", default_value = "strict", value_parser = parse_scope)]
+    pub scope: Scope,
+
+    /// Deprecated: please use --re-encrypt instead
+    #[arg(long, env = "SEALED_SECRETS_ROTATE", hide = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub rotate: bool,
+
+    /// Re-encrypt the given sealed secret to use the latest cluster key. With
+    /// --recovery-private-key and --cert it works offline (sealwright extension).
+    #[arg(long, env = "SEALED_SECRETS_RE_ENCRYPT", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub re_encrypt: bool,
+
+    /// Decrypt a sealed secrets file obtained from stdin, using the private key passed with
+    /// --recovery-private-key. Intended to be used in disaster recovery mode.
+    #[arg(long, env = "SEALED_SECRETS_RECOVERY_UNSEAL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", value_parser = parse_go_bool)]
+    pub recovery_unseal: bool,
+
+    /// Private key filename used by the --recovery-unseal command. Multiple files accepted either
+    /// via comma separated list or by repetition of the flag. Either PEM encoded private keys or a
+    /// backup of a json/yaml encoded k8s sealed-secret controller secret (and v1.List) are accepted.
+    #[arg(long, value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub recovery_private_key: Vec<String>,
+}
+
+/// kubectl's connection flags (`clientcmd.RecommendedConfigOverrideFlags("")`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct KubeArgs {
+    /// If present, the namespace scope for this CLI request
+    #[arg(short = 'n', long, env = "SEALED_SECRETS_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// The name of the kubeconfig context to use
+    #[arg(long, env = "SEALED_SECRETS_CONTEXT")]
+    pub context: Option<String>,
+    /// The name of the kubeconfig cluster to use
+    #[arg(long, env = "SEALED_SECRETS_CLUSTER")]
+    pub cluster: Option<String>,
+    /// The name of the kubeconfig user to use
+    #[arg(long, env = "SEALED_SECRETS_USER")]
+    pub user: Option<String>,
+    /// The address and port of the Kubernetes API server
+    #[arg(long, env = "SEALED_SECRETS_SERVER")]
+    pub server: Option<String>,
+    /// If provided, this name will be used to validate server certificate.
+    #[arg(long, env = "SEALED_SECRETS_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
+    /// If true, the server's certificate will not be checked for validity.
+    #[arg(long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub insecure_skip_tls_verify: Option<bool>,
+    /// Path to a client certificate file for TLS
+    #[arg(long, env = "SEALED_SECRETS_CLIENT_CERTIFICATE")]
+    pub client_certificate: Option<PathBuf>,
+    /// Path to a client key file for TLS
+    #[arg(long, env = "SEALED_SECRETS_CLIENT_KEY")]
+    pub client_key: Option<PathBuf>,
+    /// Path to a cert file for the certificate authority
+    #[arg(long, env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Bearer token for authentication to the API server
+    #[arg(long, env = "SEALED_SECRETS_TOKEN")]
+    pub token: Option<String>,
+    /// Username to impersonate for the operation
+    #[arg(long = "as", env = "SEALED_SECRETS_AS")]
+    pub impersonate: Option<String>,
+    /// UID to impersonate for the operation
+    #[arg(long = "as-uid", env = "SEALED_SECRETS_AS_UID")]
+    pub impersonate_uid: Option<String>,
+    /// Group to impersonate for the operation, this flag can be repeated to specify multiple groups.
+    #[arg(long = "as-group", action = clap::ArgAction::Append)]
+    pub impersonate_groups: Vec<String>,
+    /// Username for basic authentication to the API server
+    #[arg(long, env = "SEALED_SECRETS_USERNAME")]
+    pub username: Option<String>,
+    /// Password for basic authentication to the API server
+    #[arg(long, env = "SEALED_SECRETS_PASSWORD")]
+    pub password: Option<String>,
+    /// The length of time to wait before giving up on a single server request (e.g. 1s, 2m, 3h; 0 = no timeout).
+    #[arg(long, env = "SEALED_SECRETS_REQUEST_TIMEOUT", default_value = "0")]
+    pub request_timeout: String,
+    /// If provided, this URL will be used to connect via proxy
+    #[arg(long, env = "SEALED_SECRETS_PROXY_URL")]
+    pub proxy_url: Option<String>,
+    /// If true, opt-out of response compression for all requests to the server
+    #[arg(long, env = "SEALED_SECRETS_DISABLE_COMPRESSION", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub disable_compression: Option<bool>,
+}
+
+/// klog's flags: accepted for compatibility (scripts pass `-v 10`), otherwise ignored.
+#[derive(Debug, Args)]
+pub struct KlogArgs {
+    #[arg(short = 'v', long = "v", hide = true)]
+    pub verbosity: Option<String>,
+    #[arg(long, hide = true)]
+    pub vmodule: Option<String>,
+    #[arg(long, hide = true)]
+    pub log_dir: Option<String>,
+    #[arg(long, hide = true)]
+    pub log_file: Option<String>,
+    #[arg(long, hide = true)]
+    pub log_file_max_size: Option<String>,
+    #[arg(long, hide = true)]
+    pub stderrthreshold: Option<String>,
+    #[arg(long, hide = true)]
+    pub log_backtrace_at: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub logtostderr: Option<bool>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub alsologtostderr: Option<bool>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub skip_headers: Option<bool>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub skip_log_headers: Option<bool>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub one_output: Option<bool>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub add_dir_header: Option<bool>,
+}
+
+impl Cli {
+    /// Slice flags from the environment come first; command-line occurrences append (pflag).
+    pub fn apply_slice_env(&mut self) {
+        prepend_env(&mut self.seal.from_file, "SEALED_SECRETS_FROM_FILE");
+        prepend_env(&mut self.seal.recovery_private_key, "SEALED_SECRETS_RECOVERY_PRIVATE_KEY");
+        prepend_env(&mut self.kube.impersonate_groups, "SEALED_SECRETS_AS_GROUP");
+    }
+}
+
+fn prepend_env(values: &mut Vec<String>, var: &str) {
+    if let Ok(v) = std::env::var(var) {
+        if !v.is_empty() {
+            let mut merged: Vec<String> = v.split(',').map(str::to_string).collect();
+            merged.append(values);
+            *values = merged;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn pflag_style_bools() {
+        let cli = Cli::try_parse_from(["kubeseal", "--raw", "--allow-empty-data=false", "--validate=true"]);
+        let cli = cli.map_err(|e| e.to_string());
+        assert!(matches!(cli, Ok(ref c) if c.seal.raw && !c.seal.allow_empty_data && c.seal.validate));
+    }
+
+    #[test]
+    fn slices_split_and_repeat() {
+        let cli = Cli::try_parse_from(["kubeseal", "--recovery-private-key", "a,b", "--recovery-private-key=c"]);
+        let keys = cli.map(|c| c.seal.recovery_private_key).unwrap_or_default();
+        assert_eq!(keys, vec!["a", "b", "c"]);
+    }
+}

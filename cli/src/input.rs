@@ -1,0 +1,233 @@
+//! Reading object streams the way kubeseal does (`yaml.NewYAMLOrJSONDecoder`): a JSON stream
+//! when the input starts with `{`, otherwise YAML documents separated by `---` lines. Each
+//! document is decoded without checking `kind`; all-empty documents are skipped.
+
+use k8s_openapi::api::core::v1::Secret;
+use sealwright_crypto::SealedSecret;
+use serde_json::Value;
+
+use crate::error::CliError;
+
+/// The documents of a stream, as JSON values; empty documents (`null`, `{}`) are dropped.
+pub fn documents(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let docs = match start.map(|i| bytes[i]) {
+        None => Vec::new(),
+        Some(b'{') => json_stream(bytes)?,
+        Some(_) => yaml_stream(bytes)?,
+    };
+    Ok(docs.into_iter().filter(|d| !is_empty_document(d)).collect())
+}
+
+fn is_empty_document(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn json_stream(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
+    let mut out = Vec::new();
+    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
+        out.push(item.map_err(|e| CliError::Input(format!("invalid JSON input: {e}")))?);
+    }
+    Ok(out)
+}
+
+/// Splits on lines that start with `---` (as the Kubernetes YAML reader does) and parses each
+/// part on its own, so one document's syntax cannot leak into the next.
+fn yaml_stream(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| CliError::Input("invalid YAML input: the stream is not valid UTF-8".into()))?;
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let flush = |doc: &mut String, out: &mut Vec<Value>| -> Result<(), CliError> {
+        if !doc.trim().is_empty() {
+            let v: Value = serde_yaml::from_str(doc)
+                .map_err(|e| CliError::Input(format!("invalid YAML input: {}", one_line(&e.to_string()))))?;
+            out.push(v);
+        }
+        doc.clear();
+        Ok(())
+    };
+    for line in text.split_inclusive('\n') {
+        let is_separator = line.starts_with("---") && line[3..].trim_end_matches(['\n', '\r']).trim().is_empty();
+        if is_separator {
+            flush(&mut current, &mut out)?;
+        } else {
+            current.push_str(line);
+        }
+    }
+    flush(&mut current, &mut out)?;
+    Ok(out)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Go's `encoding/json` matches field names case-insensitively; fold the names that matter
+/// onto their canonical spelling so that `Metadata:` or `stringdata:` work as upstream.
+fn fold_keys(v: &mut Value, canonical: &[&str]) {
+    if let Value::Object(map) = v {
+        let keys: Vec<String> = map.keys().cloned().collect();
+        for key in keys {
+            if canonical.contains(&key.as_str()) {
+                continue;
+            }
+            if let Some(&c) = canonical.iter().find(|c| c.eq_ignore_ascii_case(&key)) {
+                if !map.contains_key(c) {
+                    if let Some(val) = map.remove(&key) {
+                        map.insert(c.to_string(), val);
+                    }
+                }
+            }
+        }
+    }
+}
+
+const META_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Decodes one document as a Secret, ignoring `kind`/`apiVersion` (upstream never checks them).
+pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
+    if !doc.is_object() {
+        return Err(CliError::Input(format!(
+            "document {}: cannot read a Secret from a {}",
+            index + 1,
+            describe(&doc)
+        )));
+    }
+    fold_keys(&mut doc, &["metadata", "data", "stringData", "type", "immutable", "kind", "apiVersion"]);
+    if let Some(meta) = doc.get_mut("metadata") {
+        fold_keys(meta, META_FIELDS);
+    }
+    if let Value::Object(map) = &mut doc {
+        // k8s-openapi insists on the Secret's own kind; upstream does not look.
+        map.remove("kind");
+        map.remove("apiVersion");
+        // Go's base64 decoder skips line breaks inside `data` values.
+        if let Some(Value::Object(data)) = map.get_mut("data") {
+            for v in data.values_mut() {
+                if let Value::String(s) = v {
+                    if s.contains(['\n', '\r']) {
+                        *s = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value::<Secret>(doc)
+        .map_err(|e| CliError::Input(format!("document {}: cannot read a Secret: {}", index + 1, one_line(&e.to_string()))))
+}
+
+/// All Secrets in a stream, in order.
+pub fn read_secrets(bytes: &[u8]) -> Result<Vec<Secret>, CliError> {
+    documents(bytes)?.into_iter().enumerate().map(|(i, d)| secret_from(d, i)).collect()
+}
+
+/// Decodes a SealedSecret; `apiVersion` and `kind` must be present and right (the universal
+/// decoder's rule for `--merge-into` and `--recovery-unseal`).
+pub fn sealed_secret_strict(doc: Value) -> Result<SealedSecret, CliError> {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    if kind.is_empty() {
+        return Err(CliError::Input("Object 'Kind' is missing in the input".into()));
+    }
+    if kind != sealwright_crypto::model::KIND || api_version != sealwright_crypto::model::API_VERSION {
+        return Err(CliError::Input(format!(
+            "expected a {} {}, got {} {}",
+            sealwright_crypto::model::API_VERSION,
+            sealwright_crypto::model::KIND,
+            if api_version.is_empty() { "<no apiVersion>" } else { api_version },
+            kind
+        )));
+    }
+    sealed_secret_lenient(doc)
+}
+
+/// Decodes a SealedSecret without looking at `kind`/`apiVersion` (the stream decoder of
+/// `--validate` and `--re-encrypt`).
+pub fn sealed_secret_lenient(mut doc: Value) -> Result<SealedSecret, CliError> {
+    if let Value::Object(map) = &mut doc {
+        map.insert("kind".into(), Value::String(sealwright_crypto::model::KIND.into()));
+        map.insert("apiVersion".into(), Value::String(sealwright_crypto::model::API_VERSION.into()));
+        // The encryptedData map is lenient upstream: non-string values are dropped.
+        if let Some(Value::Object(spec)) = map.get_mut("spec") {
+            match spec.get_mut("encryptedData") {
+                Some(Value::Object(items)) => items.retain(|_, v| v.is_string()),
+                Some(other) => *other = Value::Object(Default::default()),
+                None => {}
+            }
+        }
+    } else {
+        return Err(CliError::Input(format!("cannot read a SealedSecret from a {}", describe(&doc))));
+    }
+    serde_json::from_value::<SealedSecret>(doc)
+        .map_err(|e| CliError::Input(format!("cannot read a SealedSecret: {}", one_line(&e.to_string()))))
+}
+
+/// Exactly one SealedSecret (universal decoder: JSON or YAML, one object).
+pub fn one_sealed_secret(bytes: &[u8]) -> Result<SealedSecret, CliError> {
+    let mut docs = documents(bytes)?;
+    match docs.len() {
+        0 => Err(CliError::Input("Object 'Kind' is missing in the input".into())),
+        _ => sealed_secret_strict(docs.remove(0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_multi_doc_with_empty_sections() {
+        let input = b"---\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\n\n---\nmetadata:\n  name: b\n";
+        let secrets = read_secrets(input).map_err(|e| e.to_string());
+        let names: Vec<_> = secrets.unwrap_or_default().into_iter().map(|s| s.metadata.name.unwrap_or_default()).collect();
+        assert_eq!(names, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn json_stream_and_case_folding() {
+        let input = br#"{"Metadata":{"Name":"a"},"stringData":{"k":"v"}} {"metadata":{"name":"b"}}"#;
+        let secrets = read_secrets(input).map_err(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(secrets.len(), 2);
+        assert_eq!(secrets[0].metadata.name.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn garbage_is_one_line_error() {
+        for input in [&b"\x00\xff\xfe garbage"[..], b"[1, 2", b"{\"data\": {\"k\": \"***\"}}", b"just a string"] {
+            let err = read_secrets(input).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(!err.is_empty() && !err.contains('\n'), "{err:?}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `--re-encrypt`: re-seal SealedSecrets with the newest key, through the controller's
+//! `/v1/rotate`, or offline from private keys and a certificate (sealwright extension).
+
+use rsa::PublicKey as RsaPublicKey;
+use sealwright_crypto::seal::seal_secret;
+use sealwright_crypto::{KeySet, SealedSecret};
+
+use crate::certsource::service_port;
+use crate::error::CliError;
+use crate::input;
+use crate::modes::{unseal, validate};
+use crate::output::{self, Format, objects};
+use crate::proxy::{self, Controller};
+
+/// Upstream clears these on the returned object before printing.
+fn clear_server_fields(ss: &mut SealedSecret) {
+    ss.metadata.creation_timestamp = None;
+    ss.metadata.deletion_timestamp = None;
+    ss.metadata.generation = None;
+}
+
+pub async fn run_online(
+    client: &kube::Client,
+    controller: &Controller,
+    input_bytes: &[u8],
+    format: &str,
+) -> Result<String, CliError> {
+    let port = service_port(client, controller).await?;
+    let bodies = validate::bodies(input_bytes).map_err(|()| CliError::Input("cannot read the SealedSecrets in the input".into()))?;
+    let mut out = String::new();
+    for (_, body) in bodies {
+        let req = controller.rotate_request(&port, body)?;
+        let text = match client.request_text(req).await {
+            Ok(t) => t,
+            Err(e) if proxy::status_code(&e) == Some(409) => return Err(CliError::RotateConflict),
+            Err(e) => return Err(CliError::ReEncrypt(proxy::describe(&e))),
+        };
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| CliError::ReEncrypt(format!("cannot read the controller's answer: {e}")))?;
+        let mut ss = input::sealed_secret_lenient(doc)?;
+        clear_server_fields(&mut ss);
+        out.push_str(&output::render(&objects::sealed_secret(&ss), Format::parse(format)?));
+    }
+    Ok(out)
+}
+
+/// Offline: what the controller's rotate does, with local keys. The template metadata is
+/// aligned to the top-level metadata first so the scope cannot be changed on the way.
+pub fn run_offline(input_bytes: &[u8], keys: &KeySet, cert: &RsaPublicKey, format: &str) -> Result<String, CliError> {
+    let docs = input::documents(input_bytes)?;
+    let mut out = String::new();
+    for doc in docs {
+        let mut ss = input::sealed_secret_lenient(doc)?;
+        if ss.spec.template.metadata.as_ref() != Some(&ss.metadata) {
+            ss.spec.template.metadata = Some(ss.metadata.clone());
+        }
+        let secret = unseal::open(&ss, keys, true)?;
+        let mut resealed = seal_secret(&secret, cert)?;
+        clear_server_fields(&mut resealed);
+        out.push_str(&output::render(&objects::sealed_secret(&resealed), Format::parse(format)?));
+    }
+    Ok(out)
+}

@@ -1,0 +1,51 @@
+//! `--recovery-unseal`: open a SealedSecret offline with private keys from files.
+
+use std::path::Path;
+
+use sealwright_crypto::unseal::{UnsealOptions, unseal};
+use sealwright_crypto::{KeySet, SealedSecret, Scope, keys};
+
+use crate::error::{CliError, io_error};
+use crate::input;
+use crate::output::{self, Format, objects};
+
+/// Every key from every file (PEM, Secret, `v1 List`, or a stream of Secrets), each key once.
+pub fn read_keys(files: &[String]) -> Result<KeySet, CliError> {
+    let mut set = KeySet::default();
+    let mut seen = std::collections::HashSet::new();
+    for f in files {
+        let path = Path::new(f);
+        let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| io_error("open", path, &e))?);
+        for key in keys::parse_private_keys(&bytes)? {
+            if seen.insert(keys::fingerprint(&key.to_public_key())) {
+                set.push(key);
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// Describes the label a SealedSecret is opened with, for the `hint:` line.
+pub fn label_description(ss: &SealedSecret) -> String {
+    let ns = ss.metadata.namespace.clone().unwrap_or_default();
+    let name = ss.metadata.name.clone().unwrap_or_default();
+    match Scope::of(&ss.metadata) {
+        Scope::Strict => format!("scope strict, namespace {ns:?}, name {name:?}"),
+        Scope::NamespaceWide => format!("scope namespace-wide, namespace {ns:?}"),
+        Scope::ClusterWide => "scope cluster-wide".to_string(),
+    }
+}
+
+/// Unseals with the CLI's rules (v1 `spec.data` rejected, as upstream's kubeseal).
+pub fn open(ss: &SealedSecret, keys: &KeySet, accept_v1_data: bool) -> Result<k8s_openapi::api::core::v1::Secret, CliError> {
+    unseal(ss, keys, UnsealOptions { accept_v1_data })
+        .map(|u| u.secret)
+        .map_err(|source| CliError::Unseal { source, label_from: Some(label_description(ss)) })
+}
+
+pub fn run(input_bytes: &[u8], key_files: &[String], format: &str) -> Result<String, CliError> {
+    let keys = read_keys(key_files)?;
+    let ss = input::one_sealed_secret(input_bytes)?;
+    let secret = open(&ss, &keys, false)?;
+    Ok(output::render(&objects::secret(&secret), Format::parse(format)?))
+}

@@ -1,0 +1,215 @@
+//! Watchers and workers (spec §5.2): SealedSecret changes feed a work queue; deleted Secrets are
+//! re-created; key Secrets added at runtime are registered.
+
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::Client;
+use kube::api::Api;
+use kube::core::DeserializeGuard;
+use kube::core::PartialObjectMeta;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use sealwright_crypto::SealedSecret;
+use sealwright_crypto::keys::{KEY_LABEL, KEY_LABEL_ACTIVE};
+
+use crate::cache::{Cached, ObjKey};
+use crate::desired;
+use crate::error::{api_message, is_not_found};
+use crate::keystore::KeyStore;
+use crate::reconcile::{self, Context};
+use crate::workqueue::WorkQueue;
+
+/// Which namespaces one watcher covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Namespace(String),
+}
+
+impl Scope {
+    pub fn covers(&self, namespace: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Namespace(n) => n == namespace,
+        }
+    }
+
+    fn api<K>(&self, client: Client) -> Api<K>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        match self {
+            Self::All => Api::all(client),
+            Self::Namespace(n) => Api::namespaced(client, n),
+        }
+    }
+}
+
+pub type Queue = Arc<WorkQueue<ObjKey>>;
+
+fn watcher_config(label_selector: &str) -> watcher::Config {
+    let cfg = watcher::Config::default();
+    if label_selector.is_empty() {
+        cfg
+    } else {
+        cfg.labels(label_selector)
+    }
+}
+
+fn to_cached(obj: DeserializeGuard<SealedSecret>) -> Cached {
+    match obj.0 {
+        Ok(ss) => Cached::Valid(Arc::new(ss)),
+        Err(invalid) => Cached::Invalid {
+            metadata: invalid.metadata,
+            error: invalid.error,
+        },
+    }
+}
+
+/// Feeds the cache and the queue from one SealedSecret watch.
+pub async fn watch_sealed_secrets(
+    ctx: Context,
+    queue: Queue,
+    scope: Scope,
+    label_selector: String,
+) {
+    let api: Api<DeserializeGuard<SealedSecret>> = scope.api(ctx.client.clone());
+    let mut stream = watcher::watcher(api, watcher_config(&label_selector))
+        .default_backoff()
+        .boxed();
+    let mut seen: Option<Vec<ObjKey>> = None;
+    loop {
+        let event = match stream.try_next().await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "SealedSecret watch failed; retrying");
+                continue;
+            }
+        };
+        match event {
+            Event::Init => seen = Some(Vec::new()),
+            Event::InitApply(obj) | Event::Apply(obj) => {
+                let cached = to_cached(obj);
+                let key = ObjKey::of(cached.metadata());
+                if let Some(seen) = seen.as_mut() {
+                    seen.push(key.clone());
+                }
+                let previous = ctx.cache.insert(key.clone(), cached.clone());
+                if previous.is_none_or(|p| p.spec_changed(&cached)) {
+                    queue.add(key);
+                }
+            }
+            Event::InitDone => {
+                // Objects deleted while the watch was down.
+                if let Some(seen) = seen.take() {
+                    let gone = ctx
+                        .cache
+                        .keys_where(|k| scope.covers(&k.namespace) && !seen.contains(k));
+                    for key in gone {
+                        deleted(&ctx, &queue, &key);
+                    }
+                }
+            }
+            Event::Delete(obj) => {
+                let key = ObjKey::of(to_cached(obj).metadata());
+                deleted(&ctx, &queue, &key);
+            }
+        }
+    }
+}
+
+fn deleted(ctx: &Context, queue: &Queue, key: &ObjKey) {
+    if let Some(old) = ctx.cache.remove(key) {
+        let instance = old
+            .metadata()
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(reconcile::INSTANCE_LABEL))
+            .cloned()
+            .unwrap_or_default();
+        ctx.metrics
+            .remove_conditions(&key.namespace, &key.name, &instance);
+    }
+    queue.add(key.clone());
+}
+
+/// Re-creates Secrets deleted from under their SealedSecret (upstream's Secret delete handler).
+/// Watches metadata only, so Secret values are never held in memory.
+pub async fn watch_secret_deletions(
+    ctx: Context,
+    queue: Queue,
+    scope: Scope,
+    label_selector: String,
+) {
+    let api: Api<PartialObjectMeta<Secret>> = scope.api(ctx.client.clone());
+    let mut stream = watcher::watcher(api, watcher_config(&label_selector))
+        .default_backoff()
+        .boxed();
+    loop {
+        let event = match stream.try_next().await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "Secret watch failed; retrying");
+                continue;
+            }
+        };
+        let Event::Delete(meta) = event else { continue };
+        let key = ObjKey::of(&meta.metadata);
+        // Upstream asks the API server, not the cache.
+        let ss_api: Api<SealedSecret> = Api::namespaced(ctx.client.clone(), &key.namespace);
+        let ss = match ss_api.get_metadata(&key.name).await {
+            Ok(ss) => ss,
+            Err(e) if is_not_found(&e) => continue,
+            Err(e) => {
+                tracing::warn!(key = %key, error = %api_message(&e), "cannot get SealedSecret of deleted Secret");
+                continue;
+            }
+        };
+        let uid = ss.metadata.uid.clone().unwrap_or_default();
+        if desired::should_recreate(&meta.metadata, &uid) {
+            tracing::info!(key = %key, "Secret deleted; re-creating it");
+            queue.add(key);
+        }
+    }
+}
+
+/// Registers key Secrets added while running (upstream `--watch-for-secrets`, always on here).
+pub async fn watch_key_secrets(client: Client, keys: Arc<KeyStore>) {
+    let api: Api<Secret> = Api::namespaced(client, keys.namespace());
+    let cfg = watcher::Config::default().labels(&format!("{KEY_LABEL}={KEY_LABEL_ACTIVE}"));
+    let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Event::Apply(s) | Event::InitApply(s))) => {
+                keys.add_secret(&s);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => tracing::warn!(error = %e, "key Secret watch failed; retrying"),
+        }
+    }
+}
+
+/// One worker: takes keys off the queue until it shuts down.
+pub async fn worker(ctx: Context, queue: Queue, max_retries: u32) {
+    while let Some(key) = queue.get().await {
+        match reconcile::reconcile(&ctx, &key).await {
+            Ok(()) => queue.forget(&key),
+            Err(e) if !e.retry() => queue.forget(&key),
+            Err(e) => {
+                if queue.num_requeues(&key) < max_retries {
+                    queue.add_rate_limited(key.clone());
+                } else {
+                    tracing::warn!(key = %key, error = %e, "giving up on SealedSecret after too many retries");
+                    queue.forget(&key);
+                }
+            }
+        }
+        queue.done(&key);
+    }
+}

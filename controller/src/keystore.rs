@@ -1,0 +1,201 @@
+//! Sealing keys in the cluster (spec §4): loading key Secrets into the registry, writing new keys,
+//! and publishing the current certificate in a ConfigMap.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::Client;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use sealwright_crypto::keys::{self, KEY_LABEL, KEY_LABEL_ACTIVE, SealingKey};
+use sealwright_crypto::{cert, keys::KeyError};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::error::{Error, is_not_found};
+use crate::flags::KeyOrderPriority;
+use crate::keyring::{Registry, Snapshot, sort_by_creation};
+
+/// Beyond upstream: the current certificate, readable by every authenticated user.
+pub const CERT_CONFIGMAP: &str = "sealed-secrets-cert";
+pub const CERT_CONFIGMAP_KEY: &str = "cert.pem";
+pub const FIELD_MANAGER: &str = "sealed-secrets-controller";
+
+/// How new keys are made.
+#[derive(Debug, Clone)]
+pub struct KeyParams {
+    pub prefix: String,
+    pub bits: usize,
+    pub common_name: String,
+    pub ttl: Duration,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+pub struct KeyStore {
+    client: Client,
+    namespace: String,
+    params: KeyParams,
+    registry: Mutex<Registry>,
+    tx: watch::Sender<Arc<Snapshot>>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+fn creation(secret: &Secret) -> Option<OffsetDateTime> {
+    let ts = secret.metadata.creation_timestamp.as_ref()?;
+    OffsetDateTime::from_unix_timestamp(ts.0.as_second()).ok()
+}
+
+impl KeyStore {
+    pub fn new(
+        client: Client,
+        namespace: String,
+        order: KeyOrderPriority,
+        params: KeyParams,
+    ) -> Arc<Self> {
+        let (tx, _) = watch::channel(Arc::new(Snapshot::default()));
+        Arc::new(Self {
+            client,
+            namespace,
+            params,
+            registry: Mutex::new(Registry::new(order)),
+            tx,
+        })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.tx.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.tx.subscribe()
+    }
+
+    pub fn most_recent_ordering(&self) -> Option<OffsetDateTime> {
+        self.registry().most_recent_ordering()
+    }
+
+    fn publish(&self, registry: &Registry) {
+        self.tx.send_replace(registry.snapshot());
+    }
+
+    /// Startup load: labelled key Secrets, then the legacy Secret named exactly `prefix`.
+    pub async fn load(&self) -> Result<usize, Error> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
+        let selector = format!("{KEY_LABEL}={KEY_LABEL_ACTIVE}");
+        let mut secrets = api
+            .list(&ListParams::default().labels(&selector))
+            .await?
+            .items;
+        match api.get(&self.params.prefix).await {
+            Ok(legacy) => secrets.push(legacy),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        sort_by_creation(&mut secrets, creation);
+        let mut loaded = 0;
+        for s in &secrets {
+            if self.add_secret(s) {
+                loaded += 1;
+            }
+        }
+        let registry = self.registry();
+        self.publish(&registry);
+        tracing::info!(keys = registry.len(), namespace = %self.namespace, "key registry loaded");
+        Ok(loaded)
+    }
+
+    /// Registers a key Secret (startup or watch). A malformed one is logged and skipped.
+    /// Returns true when it added a key.
+    pub fn add_secret(&self, secret: &Secret) -> bool {
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        let key = match keys::from_secret(secret) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::error!(secret = %name, reason = %e, kind = e.name(), "skipping malformed key Secret");
+                return false;
+            }
+        };
+        let mut registry = self.registry();
+        if registry.contains(&key.fingerprint) {
+            return false;
+        }
+        tracing::info!(secret = %name, fingerprint = %key.fingerprint, "registered sealing key");
+        let changed = registry.register_loaded(key);
+        self.publish(&registry);
+        if changed {
+            tracing::info!(secret = %name, "sealing key is now the most recent");
+        }
+        true
+    }
+
+    /// Generates, writes and registers a new key (upstream `generateKey`).
+    pub async fn generate(&self) -> Result<SealingKey, Error> {
+        let params = self.params.clone();
+        let namespace = self.namespace.clone();
+        let now = OffsetDateTime::now_utc();
+        // RSA generation is CPU-bound for seconds; keep it off the async workers.
+        let built = tokio::task::spawn_blocking(move || -> Result<Secret, KeyError> {
+            let key = keys::generate(params.bits)?;
+            let ttl = time::Duration::try_from(params.ttl).unwrap_or(time::Duration::MAX);
+            let cert_pem = cert::self_signed(&key, &params.common_name, now, ttl)?;
+            Ok(keys::to_secret(
+                &key,
+                &cert_pem,
+                &namespace,
+                &params.prefix,
+                &params.labels,
+                &params.annotations,
+            ))
+        })
+        .await
+        .map_err(|e| Error::Join(e.to_string()))??;
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
+        let created = api.create(&PostParams::default(), &built).await?;
+        let key = keys::from_secret(&created)?;
+        tracing::info!(
+            secret = created.metadata.name.as_deref().unwrap_or_default(),
+            fingerprint = %key.fingerprint,
+            "New key written"
+        );
+        tracing::info!(certificate = %key.cert_pem, "Certificate generated");
+        let mut registry = self.registry();
+        registry.register(key.clone(), OffsetDateTime::now_utc());
+        self.publish(&registry);
+        Ok(key)
+    }
+
+    /// Writes the current certificate to the `sealed-secrets-cert` ConfigMap (server-side apply).
+    pub async fn publish_cert_configmap(&self, cert_pem: &str) -> Result<(), kube::Error> {
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.namespace);
+        let cm = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": { "name": CERT_CONFIGMAP, "namespace": self.namespace },
+            "data": { CERT_CONFIGMAP_KEY: cert_pem },
+        });
+        api.patch(
+            CERT_CONFIGMAP,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&cm),
+        )
+        .await?;
+        Ok(())
+    }
+}

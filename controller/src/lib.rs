@@ -1,0 +1,24 @@
+//! The sealed-secrets controller: unseals `SealedSecret`s into `Secret`s, manages sealing keys and
+//! serves upstream's HTTP API. Pure modules (flags, keyring, desired, status, ratelimit, workqueue,
+//! renewal) carry the decisions; the others do the Kubernetes and network I/O.
+
+pub mod api;
+pub mod cache;
+pub mod controller;
+pub mod desired;
+pub mod error;
+pub mod events;
+pub mod flags;
+pub mod goduration;
+pub mod keyring;
+pub mod keystore;
+pub mod logging;
+pub mod metrics;
+pub mod namespace;
+pub mod process_metrics;
+pub mod ratelimit;
+pub mod reconcile;
+pub mod renewal;
+pub mod run;
+pub mod status;
+pub mod workqueue;

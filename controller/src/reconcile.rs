@@ -1,0 +1,385 @@
+//! One pass over one SealedSecret (spec §5.3): unseal, create or update the Secret, events,
+//! metrics, and the `Synced` status.
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{ObjectReference, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, PostParams};
+use kube::{Client, Resource};
+use sealwright_crypto::SealedSecret;
+use sealwright_crypto::model::SealedSecretStatus;
+use sealwright_crypto::unseal::{self, UnsealError, UnsealOptions};
+
+use crate::cache::{Cache, Cached, ObjKey};
+use crate::desired;
+use crate::error::{api_message, is_not_found};
+use crate::events::{self, EventType, Recorder};
+use crate::keystore::KeyStore;
+use crate::metrics::{ErrorReason, Metrics};
+use crate::status;
+
+/// The `app.kubernetes.io/instance` label copied into `condition_info`.
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub update_status: bool,
+    pub old_gc_behavior: bool,
+    pub accept_v1_data: bool,
+}
+
+#[derive(Clone)]
+pub struct Context {
+    pub client: Client,
+    pub keys: Arc<KeyStore>,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    pub cache: Cache,
+    pub options: Options,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a pass failed. `Display` is what goes into the status message.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ReconcileError {
+    #[error("{0}")]
+    Unseal(#[from] UnsealError),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Api(String),
+    #[error("failed update: Resource \"{0}\" already exists and is not managed by SealedSecret")]
+    Unmanaged(String),
+    #[error("{0}")]
+    Immutable(String),
+}
+
+impl ReconcileError {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Unseal(_) => "unseal",
+            Self::Malformed(_) => "malformed",
+            Self::Api(_) => "api",
+            Self::Unmanaged(_) => "unmanaged",
+            Self::Immutable(_) => "immutable",
+        }
+    }
+
+    /// Upstream drops immutable-field errors without retrying; a malformed object cannot get better
+    /// by retrying either (its next change re-queues it).
+    pub fn retry(&self) -> bool {
+        !matches!(self, Self::Immutable(_) | Self::Malformed(_))
+    }
+}
+
+/// The text upstream puts in the event and status when updating an immutable Secret.
+pub fn immutable_message(namespace: &str, name: &str) -> String {
+    format!(
+        "Error updating {namespace}/{name}: the target Secret is immutable. Once a Secret is marked as immutable, it is not possible to revert this change nor to mutate the contents of the data field. You can only delete and recreate the Secret."
+    )
+}
+
+/// An update error caused by the Secret being immutable.
+pub fn is_immutable_error(message: &str) -> bool {
+    message.ends_with("field is immutable when `immutable` is set")
+}
+
+fn object_ref(meta: &ObjectMeta) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(sealwright_crypto::model::API_VERSION.to_string()),
+        kind: Some(sealwright_crypto::model::KIND.to_string()),
+        name: meta.name.clone(),
+        namespace: meta.namespace.clone(),
+        uid: meta.uid.clone(),
+        resource_version: meta.resource_version.clone(),
+        ..Default::default()
+    }
+}
+
+fn instance_label(meta: &ObjectMeta) -> String {
+    meta.labels
+        .as_ref()
+        .and_then(|l| l.get(INSTANCE_LABEL))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Reconciles `key`. Returns the error that decides about retrying.
+pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError> {
+    ctx.metrics.unseal_requests.inc();
+    let Some(cached) = ctx.cache.get(key) else {
+        if ctx.options.old_gc_behavior {
+            let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &key.namespace);
+            match api.delete(&key.name, &DeleteParams::default()).await {
+                Ok(_) => tracing::info!(key = %key, "deleted Secret of deleted SealedSecret"),
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => {
+                    tracing::warn!(key = %key, error = %api_message(&e), "cannot delete Secret");
+                    return Err(ReconcileError::Api(api_message(&e)));
+                }
+            }
+        }
+        return Ok(());
+    };
+    tracing::info!(key = %key, "Updating");
+    let meta = cached.metadata().clone();
+    let (result, fingerprints) = match &cached {
+        Cached::Valid(ss) => unseal_and_write(ctx, ss).await,
+        Cached::Invalid { error, .. } => {
+            let message = format!("cannot decode SealedSecret: {error}");
+            tracing::warn!(key = %key, error = %error, "malformed SealedSecret");
+            ctx.recorder
+                .record(
+                    &object_ref(&meta),
+                    EventType::Warning,
+                    events::REASON_UNSEAL_FAILED,
+                    &format!("Failed to unseal: {message}"),
+                )
+                .await;
+            ctx.metrics
+                .unseal_error(ErrorReason::Unseal, &key.namespace);
+            (Err(ReconcileError::Malformed(message)), None)
+        }
+    };
+    if let Err(e) = &result {
+        tracing::warn!(key = %key, error = %e, kind = e.name(), "unseal pass failed");
+    }
+    write_status(ctx, key, &meta, &result, fingerprints).await;
+    result
+}
+
+async fn write_status(
+    ctx: &Context,
+    key: &ObjKey,
+    meta: &ObjectMeta,
+    result: &Result<(), ReconcileError>,
+    fingerprints: Option<Vec<String>>,
+) {
+    if !ctx.options.update_status {
+        tracing::debug!(key = %key, "not updating status (--update-status=false)");
+        return;
+    }
+    // One retry on a conflict (someone wrote the object between our GET and PUT).
+    for attempt in 0..2 {
+        match put_status(ctx, key, meta, result, fingerprints.clone()).await {
+            Ok(gauge) => {
+                ctx.metrics
+                    .set_condition(&key.namespace, &key.name, &instance_label(meta), gauge);
+                return;
+            }
+            Err(e) if attempt == 0 && crate::error::api_code(&e) == Some(409) => continue,
+            Err(e) if is_not_found(&e) => return,
+            Err(e) => {
+                tracing::warn!(key = %key, error = %api_message(&e), "cannot update status");
+                ctx.metrics
+                    .unseal_error(ErrorReason::Status, &key.namespace);
+                return;
+            }
+        }
+    }
+}
+
+/// GETs the object, computes the next status from what is stored, and PUTs it to the status
+/// subresource when something changed (the `update` verb, as upstream's RBAC grants).
+/// Returns the `condition_info` value.
+async fn put_status(
+    ctx: &Context,
+    key: &ObjKey,
+    meta: &ObjectMeta,
+    result: &Result<(), ReconcileError>,
+    fingerprints: Option<Vec<String>>,
+) -> Result<i64, kube::Error> {
+    let resource = ApiResource::erase::<SealedSecret>(&());
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), &key.namespace, &resource);
+    let mut current = api.get(&key.name).await?;
+    if current.metadata.uid != meta.uid {
+        // Deleted and re-created meanwhile: that object gets its own pass.
+        return Ok(status::condition_gauge_value(None));
+    }
+    let previous: Option<SealedSecretStatus> = current
+        .data
+        .get("status")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let outcome = match result {
+        Ok(()) => Ok(fingerprints),
+        Err(e) => Err((e.to_string(), fingerprints)),
+    };
+    let change = status::next_status(
+        previous.as_ref(),
+        meta.generation,
+        outcome,
+        Time(Timestamp::now()),
+    );
+    let gauge = status::condition_gauge_value(Some(&change.status));
+    if change.write {
+        let status = serde_json::to_value(&change.status).map_err(kube::Error::SerdeError)?;
+        if let Some(obj) = current.data.as_object_mut() {
+            obj.insert("status".to_string(), status);
+        }
+        current.types = Some(kube::core::TypeMeta {
+            api_version: sealwright_crypto::model::API_VERSION.to_string(),
+            kind: sealwright_crypto::model::KIND.to_string(),
+        });
+        api.replace_status(&key.name, &PostParams::default(), &current)
+            .await?;
+    }
+    Ok(gauge)
+}
+
+async fn update_failed(
+    ctx: &Context,
+    oref: &ObjectReference,
+    namespace: &str,
+    message: String,
+) -> ReconcileError {
+    ctx.recorder
+        .record(
+            oref,
+            EventType::Warning,
+            events::REASON_UPDATE_FAILED,
+            &message,
+        )
+        .await;
+    ctx.metrics.unseal_error(ErrorReason::Update, namespace);
+    ReconcileError::Api(message)
+}
+
+/// Steps 5–10 of upstream's `unseal`. Also returns the fingerprints of the keys that opened it.
+async fn unseal_and_write(
+    ctx: &Context,
+    ss: &SealedSecret,
+) -> (Result<(), ReconcileError>, Option<Vec<String>>) {
+    let namespace = ss.metadata.namespace.clone().unwrap_or_default();
+    let name = ss.metadata.name.clone().unwrap_or_default();
+    let oref = object_ref(&ss.metadata);
+    let snapshot = ctx.keys.snapshot();
+    let options = UnsealOptions {
+        accept_v1_data: ctx.options.accept_v1_data,
+    };
+    let unsealed = match unseal::unseal(ss, &snapshot.keys, options) {
+        Ok(u) => u,
+        Err(e) => {
+            ctx.recorder
+                .record(
+                    &oref,
+                    EventType::Warning,
+                    events::REASON_UNSEAL_FAILED,
+                    &format!("Failed to unseal: {e}"),
+                )
+                .await;
+            ctx.metrics.unseal_error(ErrorReason::Unseal, &namespace);
+            return (Err(e.into()), None);
+        }
+    };
+    let fingerprints: Vec<String> = unsealed
+        .keys_used
+        .iter()
+        .filter_map(|i| snapshot.fingerprints.get(*i).cloned())
+        .collect();
+    let fps = Some(fingerprints);
+    let uid = ss.meta().uid.clone().unwrap_or_default();
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+
+    let existing = match api.get(&name).await {
+        Ok(s) => s,
+        Err(e) if is_not_found(&e) => {
+            match api.create(&PostParams::default(), &unsealed.secret).await {
+                Ok(s) => s,
+                Err(e) => {
+                    return (
+                        Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
+                        fps,
+                    );
+                }
+            }
+        }
+        Err(e) => {
+            return (
+                Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
+                fps,
+            );
+        }
+    };
+
+    if !desired::may_update(&existing.metadata, &uid) {
+        let err = ReconcileError::Unmanaged(name.clone());
+        let message =
+            format!("Resource \"{name}\" already exists and is not managed by SealedSecret");
+        ctx.recorder
+            .record(
+                &oref,
+                EventType::Warning,
+                events::REASON_UPDATE_FAILED,
+                &message,
+            )
+            .await;
+        ctx.metrics.unseal_error(ErrorReason::Unmanaged, &namespace);
+        return (Err(err), fps);
+    }
+
+    let wanted = desired::desired_secret(&existing, &unsealed.secret);
+    if !desired::semantically_equal(&wanted, &existing)
+        && let Err(e) = api.replace(&name, &PostParams::default(), &wanted).await
+    {
+        let message = api_message(&e);
+        if is_immutable_error(&message) {
+            let message = immutable_message(&namespace, &name);
+            ctx.recorder
+                .record(
+                    &oref,
+                    EventType::Warning,
+                    events::REASON_UPDATE_FAILED,
+                    &message,
+                )
+                .await;
+            ctx.metrics.unseal_error(ErrorReason::Update, &namespace);
+            return (Err(ReconcileError::Immutable(message)), fps);
+        }
+        return (
+            Err(update_failed(ctx, &oref, &namespace, message).await),
+            fps,
+        );
+    }
+
+    ctx.recorder
+        .record(
+            &oref,
+            EventType::Normal,
+            events::REASON_UNSEALED,
+            events::MESSAGE_UNSEALED,
+        )
+        .await;
+    (Ok(()), fps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_match_upstream() {
+        assert_eq!(
+            ReconcileError::Unmanaged("foo".into()).to_string(),
+            "failed update: Resource \"foo\" already exists and is not managed by SealedSecret"
+        );
+        assert!(
+            immutable_message("ns", "s")
+                .starts_with("Error updating ns/s: the target Secret is immutable.")
+        );
+        assert!(is_immutable_error(
+            "Secret \"s\" is invalid: data: Forbidden: field is immutable when `immutable` is set"
+        ));
+        assert!(!ReconcileError::Immutable(String::new()).retry());
+        assert!(ReconcileError::Api(String::new()).retry());
+    }
+}

@@ -1,0 +1,135 @@
+//! Sprig's conversions: `strval`, `strslice` and spf13/cast's `ToInt64`/`ToFloat64`.
+
+use super::gofmt;
+use super::value::Value;
+
+/// sprig `strval`: strings as is, everything else through `%v`.
+pub fn strval(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        other => gofmt::v(other),
+    }
+}
+
+/// sprig `strslice`: a slice's non-nil elements as strings, or a one-element list.
+pub fn strslice(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(items, _) => items.iter().filter(|i| !i.is_nil()).map(strval).collect(),
+        Value::Nil => Vec::new(),
+        other => vec![strval(other)],
+    }
+}
+
+/// cast's `trimZeroDecimal`: "5.00" → "5".
+fn trim_zero_decimal(s: &str) -> &str {
+    let mut found_zero = false;
+    for (i, b) in s.bytes().enumerate().rev() {
+        match b {
+            b'.' => {
+                if found_zero {
+                    return &s[..i];
+                }
+            }
+            b'0' => found_zero = true,
+            _ => return s,
+        }
+    }
+    s
+}
+
+/// cast `ToInt64` with errors mapped to 0, as sprig's `toInt64`.
+pub fn to_i64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) | Value::Int64(i) => *i,
+        Value::Float(f) => go_f64_to_i64(*f),
+        Value::Str(s) => parse_int(trim_zero_decimal(s)).unwrap_or(0),
+        Value::Bool(b) => i64::from(*b),
+        _ => 0,
+    }
+}
+
+/// Go's conversion of an out-of-range float on amd64 yields the minimum int64.
+pub fn go_f64_to_i64(f: f64) -> i64 {
+    if f.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
+        i64::MIN
+    } else {
+        f as i64
+    }
+}
+
+/// cast `ToFloat64` with errors mapped to 0.
+pub fn to_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) | Value::Int64(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Str(s) => parse_float(s).unwrap_or(0.0),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        _ => 0.0,
+    }
+}
+
+/// `strconv.ParseFloat(s, 64)` for the decimal forms.
+pub fn parse_float(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    let t = lower.trim_start_matches(['+', '-']);
+    if t.starts_with("0x") || s.contains('_') {
+        return None;
+    }
+    match t {
+        "inf" | "infinity" | "nan" => s.parse::<f64>().ok(),
+        _ if t
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-')) =>
+        {
+            s.parse::<f64>().ok()
+        }
+        _ => None,
+    }
+}
+
+/// `strconv.ParseInt(s, 0, 64)`.
+pub fn parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_string(), true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_string(), true)
+    } else {
+        (10, lower.clone(), false)
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    let digits = if digits.contains('_') {
+        if (!prefixed && digits.starts_with('_')) || digits.ends_with('_') || digits.contains("__")
+        {
+            return None;
+        }
+        digits.replace('_', "")
+    } else {
+        digits
+    };
+    let v = i128::from_str_radix(&digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    i64::try_from(v).ok()
+}
+
+/// sprig `empty`.
+pub fn empty(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) | Value::Int64(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        other => other.len().unwrap_or(0) == 0,
+    }
+}

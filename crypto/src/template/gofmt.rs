@@ -1,0 +1,504 @@
+//! The parts of Go's `fmt` and `strconv` that templates reach: `%v` printing, `Sprint`,
+//! `Sprintf` verbs, float formatting and `strconv.Quote`.
+
+use super::value::Value;
+
+/// Go's `fmt.Sprint`: a space between operands when neither side is a string.
+pub fn sprint(args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut prev_string = false;
+    for (i, a) in args.iter().enumerate() {
+        let is_string = matches!(a, Value::Str(_));
+        if i > 0 && !is_string && !prev_string {
+            out.push(' ');
+        }
+        out.push_str(&v(a));
+        prev_string = is_string;
+    }
+    out
+}
+
+/// Go's `fmt.Sprintln`: always a space between operands, and a final newline.
+pub fn sprintln(args: &[Value]) -> String {
+    let parts: Vec<String> = args.iter().map(v).collect();
+    let mut out = parts.join(" ");
+    out.push('\n');
+    out
+}
+
+/// `%v` of one value.
+pub fn v(value: &Value) -> String {
+    let mut out = String::new();
+    write_verb(&mut out, value, 'v', &Spec::default());
+    out
+}
+
+/// Flags, width and precision of one verb.
+#[derive(Debug, Default, Clone)]
+struct Spec {
+    minus: bool,
+    plus: bool,
+    sharp: bool,
+    space: bool,
+    zero: bool,
+    width: Option<usize>,
+    prec: Option<usize>,
+}
+
+/// Go's `fmt.Sprintf`.
+pub fn sprintf(format: &str, args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut argn = 0usize;
+    let mut chars = format.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = Spec::default();
+        // Flags.
+        while let Some(&(_, f)) = chars.peek() {
+            match f {
+                '-' => spec.minus = true,
+                '+' => spec.plus = true,
+                '#' => spec.sharp = true,
+                ' ' => spec.space = true,
+                '0' => spec.zero = true,
+                _ => break,
+            }
+            chars.next();
+        }
+        // Width, possibly from an argument.
+        if chars.peek().is_some_and(|&(_, c)| c == '*') {
+            chars.next();
+            match args.get(argn) {
+                Some(Value::Int(n)) | Some(Value::Int64(n)) => {
+                    if *n < 0 {
+                        spec.minus = true;
+                    }
+                    spec.width = Some(n.unsigned_abs() as usize);
+                }
+                _ => out.push_str("%!(BADWIDTH)"),
+            }
+            argn += 1;
+        } else {
+            spec.width = read_num(&mut chars);
+        }
+        if chars.peek().is_some_and(|&(_, c)| c == '.') {
+            chars.next();
+            if chars.peek().is_some_and(|&(_, c)| c == '*') {
+                chars.next();
+                match args.get(argn) {
+                    Some(Value::Int(n)) | Some(Value::Int64(n)) if *n >= 0 => {
+                        spec.prec = Some(*n as usize)
+                    }
+                    _ => out.push_str("%!(BADPREC)"),
+                }
+                argn += 1;
+            } else {
+                spec.prec = Some(read_num(&mut chars).unwrap_or(0));
+            }
+        }
+        let Some((_, verb)) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(arg) = args.get(argn) else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        argn += 1;
+        if verb == 'T' {
+            pad(&mut out, arg.type_name(), &spec);
+            continue;
+        }
+        write_verb(&mut out, arg, verb, &spec);
+    }
+    if argn < args.len() {
+        out.push_str("%!(EXTRA ");
+        let extra: Vec<String> = args[argn..]
+            .iter()
+            .map(|a| format!("{}={}", a.type_name(), v(a)))
+            .collect();
+        out.push_str(&extra.join(", "));
+        out.push(')');
+    }
+    out
+}
+
+fn read_num(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<usize> {
+    let mut n: Option<usize> = None;
+    while let Some(&(_, c)) = chars.peek() {
+        let Some(d) = c.to_digit(10) else { break };
+        n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+        chars.next();
+    }
+    n
+}
+
+fn pad(out: &mut String, s: &str, spec: &Spec) {
+    let n = s.chars().count();
+    let w = spec.width.unwrap_or(0);
+    if n >= w {
+        out.push_str(s);
+    } else if spec.minus {
+        out.push_str(s);
+        out.extend(std::iter::repeat_n(' ', w - n));
+    } else {
+        out.extend(std::iter::repeat_n(' ', w - n));
+        out.push_str(s);
+    }
+}
+
+/// Pads a number: zero padding goes after the sign.
+fn pad_num(out: &mut String, s: &str, spec: &Spec) {
+    let w = spec.width.unwrap_or(0);
+    let n = s.chars().count();
+    if spec.zero && !spec.minus && n < w {
+        let (sign, digits) = match s.as_bytes().first() {
+            Some(b'-') | Some(b'+') | Some(b' ') => s.split_at(1),
+            _ => ("", s),
+        };
+        out.push_str(sign);
+        out.extend(std::iter::repeat_n('0', w - n));
+        out.push_str(digits);
+    } else {
+        pad(out, s, spec);
+    }
+}
+
+fn bad_verb(out: &mut String, value: &Value, verb: char) {
+    match value {
+        Value::Nil => out.push_str(&format!("%!{verb}(<nil>)")),
+        _ => out.push_str(&format!("%!{verb}({}={})", value.type_name(), v(value))),
+    }
+}
+
+fn write_verb(out: &mut String, value: &Value, verb: char, spec: &Spec) {
+    match value {
+        Value::Nil => match verb {
+            'v' => pad(out, "<nil>", spec),
+            _ => bad_verb(out, value, verb),
+        },
+        Value::Bool(b) => match verb {
+            'v' | 't' => pad(out, if *b { "true" } else { "false" }, spec),
+            _ => bad_verb(out, value, verb),
+        },
+        Value::Int(i) | Value::Int64(i) => write_int(out, *i, value, verb, spec),
+        Value::Float(f) => write_float(out, *f, value, verb, spec),
+        Value::Str(s) => write_str(out, s, value, verb, spec),
+        Value::List(items, _) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_verb(out, item, verb, spec);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push_str("map[");
+            for (i, (k, item)) in m.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_str(out, k, &Value::Nil, verb, spec);
+                out.push(':');
+                write_verb(out, item, verb, spec);
+            }
+            out.push(']');
+        }
+        Value::StrMap(m) => {
+            out.push_str("map[");
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_str(out, k, &Value::Nil, verb, spec);
+                out.push(':');
+                write_str(out, item, &Value::Nil, verb, spec);
+            }
+            out.push(']');
+        }
+    }
+}
+
+fn write_str(out: &mut String, s: &str, value: &Value, verb: char, spec: &Spec) {
+    let truncated: String = match spec.prec {
+        Some(p) => s.chars().take(p).collect(),
+        None => s.to_string(),
+    };
+    match verb {
+        'v' | 's' => pad(out, &truncated, spec),
+        'q' => {
+            let q = if spec.sharp && !truncated.contains('`') {
+                format!("`{truncated}`")
+            } else {
+                quote(&truncated)
+            };
+            pad(out, &q, spec)
+        }
+        'x' | 'X' => {
+            let mut h = String::new();
+            for (i, b) in truncated.bytes().enumerate() {
+                if spec.space && i > 0 {
+                    h.push(' ');
+                }
+                if verb == 'x' {
+                    h.push_str(&format!("{b:02x}"));
+                } else {
+                    h.push_str(&format!("{b:02X}"));
+                }
+            }
+            pad(out, &h, spec)
+        }
+        _ => {
+            if value.is_nil() {
+                bad_verb(out, &Value::Str(s.to_string()), verb)
+            } else {
+                bad_verb(out, value, verb)
+            }
+        }
+    }
+}
+
+fn with_sign(s: String, neg: bool, spec: &Spec) -> String {
+    if neg {
+        format!("-{s}")
+    } else if spec.plus {
+        format!("+{s}")
+    } else if spec.space {
+        format!(" {s}")
+    } else {
+        s
+    }
+}
+
+fn write_int(out: &mut String, i: i64, value: &Value, verb: char, spec: &Spec) {
+    let neg = i < 0;
+    let mag = i.unsigned_abs();
+    let digits = match verb {
+        'v' | 'd' => mag.to_string(),
+        'b' => format!("{mag:b}"),
+        'o' | 'O' => format!("{mag:o}"),
+        'x' => format!("{mag:x}"),
+        'X' => format!("{mag:X}"),
+        'c' => {
+            let c = u32::try_from(i)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{FFFD}');
+            return pad(out, &c.to_string(), spec);
+        }
+        'q' => {
+            let c = u32::try_from(i)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{FFFD}');
+            return pad(out, &quote_rune(c), spec);
+        }
+        'U' => {
+            return pad(out, &format!("U+{mag:04X}"), spec);
+        }
+        _ => return bad_verb(out, value, verb),
+    };
+    let digits = match spec.prec {
+        Some(p) if digits.len() < p => format!("{}{digits}", "0".repeat(p - digits.len())),
+        Some(0) if mag == 0 => String::new(),
+        _ => digits,
+    };
+    let prefixed = match (verb, spec.sharp) {
+        ('x', true) => format!("0x{digits}"),
+        ('X', true) => format!("0X{digits}"),
+        ('o', true) => format!("0{digits}"),
+        ('O', _) => format!("0o{digits}"),
+        ('b', true) => format!("0b{digits}"),
+        _ => digits,
+    };
+    let s = with_sign(prefixed, neg, spec);
+    if spec.prec.is_some() {
+        pad(out, &s, spec)
+    } else {
+        pad_num(out, &s, spec)
+    }
+}
+
+fn write_float(out: &mut String, f: f64, value: &Value, verb: char, spec: &Spec) {
+    let s = match verb {
+        'v' | 'g' | 'G' => {
+            let s = format_g(f, spec.prec);
+            if verb == 'G' { s.to_uppercase() } else { s }
+        }
+        'e' | 'E' => {
+            let s = format_e(f, spec.prec.unwrap_or(6));
+            if verb == 'E' { s.to_uppercase() } else { s }
+        }
+        'f' | 'F' => format_f(f, spec.prec.unwrap_or(6)),
+        _ => return bad_verb(out, value, verb),
+    };
+    let s = if f.is_nan() || f.is_sign_negative() {
+        s
+    } else if spec.plus {
+        format!("+{s}")
+    } else if spec.space {
+        format!(" {s}")
+    } else {
+        s
+    };
+    if f.is_finite() {
+        pad_num(out, &s, spec)
+    } else {
+        pad(out, &s, spec)
+    }
+}
+
+fn non_finite(f: f64) -> Option<String> {
+    if f.is_nan() {
+        Some("NaN".into())
+    } else if f.is_infinite() {
+        Some(if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        })
+    } else {
+        None
+    }
+}
+
+/// Decimal digits and exponent of `f`: shortest round-trip when `sig` is None,
+/// else rounded to `sig` significant digits (trailing zeros dropped).
+fn digits_exp(f: f64, sig: Option<usize>) -> (bool, String, i32) {
+    let s = match sig {
+        None => format!("{:e}", f.abs()),
+        Some(p) => format!("{:.*e}", p.max(1) - 1, f.abs()),
+    };
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let mut digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    while digits.len() > 1 && digits.ends_with('0') {
+        digits.pop();
+    }
+    (f.is_sign_negative(), digits, exp)
+}
+
+fn exp_suffix(exp: i32) -> String {
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("e{sign}{:02}", exp.unsigned_abs())
+}
+
+/// strconv's `'g'` format (shortest when `prec` is None), as `%v` and `%g` use it.
+pub fn format_g(f: f64, prec: Option<usize>) -> String {
+    if let Some(s) = non_finite(f) {
+        return s;
+    }
+    let (neg, digits, exp) = digits_exp(f, prec.map(|p| p.max(1)));
+    let eprec: i32 = match prec {
+        None => 6,
+        Some(p) => {
+            let p = p.max(1) as i32;
+            let nd = digits.len() as i32;
+            if p > nd && nd > exp { nd } else { p }
+        }
+    };
+    let sign = if neg { "-" } else { "" };
+    if exp < -4 || exp >= eprec {
+        let (first, rest) = digits.split_at(1);
+        let mant = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
+        format!("{sign}{mant}{}", exp_suffix(exp))
+    } else if exp < 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    } else {
+        let int_len = (exp + 1) as usize;
+        if digits.len() <= int_len {
+            format!("{sign}{digits}{}", "0".repeat(int_len - digits.len()))
+        } else {
+            format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+        }
+    }
+}
+
+/// `%e` with a precision.
+pub fn format_e(f: f64, prec: usize) -> String {
+    if let Some(s) = non_finite(f) {
+        return s;
+    }
+    let s = format!("{:.*e}", prec, f);
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    format!("{mant}{}", exp_suffix(exp))
+}
+
+/// `%f` with a precision.
+pub fn format_f(f: f64, prec: usize) -> String {
+    if let Some(s) = non_finite(f) {
+        return s;
+    }
+    format!("{:.*}", prec, f)
+}
+
+/// Approximates Go's `unicode.IsPrint`: graphic characters plus ASCII space.
+pub fn is_print(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if c.is_control() || c.is_whitespace() {
+        return false;
+    }
+    let u = c as u32;
+    // Format characters (Unicode category Cf) and private use / noncharacters.
+    !matches!(u,
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
+        | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+        | 0xE000..=0xF8FF | 0xFFFE..=0xFFFF | 0xF0000..=0x10FFFF | 0x110BD | 0x110CD
+        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001..=0xE007F)
+}
+
+fn escape_rune(out: &mut String, c: char, quote_char: char) {
+    match c {
+        '\x07' => out.push_str("\\a"),
+        '\x08' => out.push_str("\\b"),
+        '\x0c' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\x0b' => out.push_str("\\v"),
+        '\\' => out.push_str("\\\\"),
+        c if c == quote_char => {
+            out.push('\\');
+            out.push(c);
+        }
+        c if is_print(c) => out.push(c),
+        c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push_str(&format!("\\U{:08x}", c as u32)),
+    }
+}
+
+/// Go's `strconv.Quote` (what `%q` does to a string).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        escape_rune(&mut out, c, '"');
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `strconv.QuoteRune`.
+pub fn quote_rune(c: char) -> String {
+    let mut out = String::from("'");
+    escape_rune(&mut out, c, '\'');
+    out.push('\'');
+    out
+}

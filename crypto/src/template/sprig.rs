@@ -1,0 +1,94 @@
+//! The function map upstream installs: Go's built-ins plus sprig v3.3.0's
+//! `GenericFuncMap()` without `env`, `expandenv` and `getHostByName`.
+
+use super::builtins;
+use super::func::{Func, Ty};
+use super::sprig_data;
+use super::sprig_str;
+use super::value::Value;
+
+/// Sprig functions that parse (upstream knows them) but fail when called here: they read
+/// the clock or a random source, or are not implemented yet. See `crypto/TEMPLATES.md`.
+pub const UNSUPPORTED: &[&str] = &[
+    // Clock.
+    "ago",
+    "date",
+    "date_in_zone",
+    "date_modify",
+    "dateInZone",
+    "dateModify",
+    "duration",
+    "durationRound",
+    "htmlDate",
+    "htmlDateInZone",
+    "must_date_modify",
+    "mustDateModify",
+    "mustToDate",
+    "now",
+    "toDate",
+    "unixEpoch",
+    // Randomness.
+    "randAlphaNum",
+    "randAlpha",
+    "randAscii",
+    "randNumeric",
+    "randInt",
+    "randBytes",
+    "shuffle",
+    "uuidv4",
+    "genPrivateKey",
+    "buildCustomCert",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "encryptAES",
+    // Deterministic but not implemented.
+    "decryptAES",
+    "derivePassword",
+    "swapcase",
+    "snakecase",
+    "camelcase",
+    "kebabcase",
+    "wrap",
+    "wrapWith",
+    "add1f",
+    "addf",
+    "subf",
+    "divf",
+    "mulf",
+    "merge",
+    "mergeOverwrite",
+    "mustMerge",
+    "mustMergeOverwrite",
+    "semver",
+    "semverCompare",
+    "urlParse",
+    "urlJoin",
+];
+
+/// The function `name` as the evaluator calls it.
+pub fn lookup(name: &str) -> Option<Func> {
+    // Sprig entries shadow built-ins of the same name (only `slice` in practice).
+    if let Some(f) = sprig_data::lookup(name).or_else(|| sprig_str::lookup(name)) {
+        return Some(f);
+    }
+    if let Some(f) = builtins::lookup(name) {
+        return Some(f);
+    }
+    if UNSUPPORTED.contains(&name) {
+        return Some(Func::var(&[], Ty::Any, unsupported));
+    }
+    None
+}
+
+fn unsupported(_: Vec<Value>) -> Result<Value, String> {
+    Err("function not supported by sealwright templates".into())
+}
+
+/// Whether the parser accepts `name` as a function.
+pub fn has_function(name: &str) -> bool {
+    lookup(name).is_some()
+}

@@ -1,0 +1,581 @@
+//! Sprig's defaults, JSON, dictionary, list, numeric and reflection functions.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::conv::{empty, strslice, strval, to_f64, to_i64};
+use super::func::{Func, Ty, a, b, n, s};
+use super::gofmt;
+use super::json;
+use super::value::{Elem, Value, deep_equal};
+
+pub fn lookup(name: &str) -> Option<Func> {
+    use Ty::*;
+    Some(match name {
+        // Defaults and flow.
+        "default" => Func::var(&[Any], Any, |v| {
+            if v.len() < 2 || empty(&v[1]) {
+                Ok(a(&v, 0))
+            } else {
+                Ok(a(&v, 1))
+            }
+        }),
+        "empty" => Func::new(&[Any], |v| Ok(Value::Bool(empty(&a(&v, 0))))),
+        "coalesce" => Func::var(&[], Any, |v| {
+            Ok(v.into_iter().find(|x| !empty(x)).unwrap_or(Value::Nil))
+        }),
+        "all" => Func::var(&[], Any, |v| Ok(Value::Bool(v.iter().all(|x| !empty(x))))),
+        "any" => Func::var(&[], Any, |v| Ok(Value::Bool(v.iter().any(|x| !empty(x))))),
+        "ternary" => Func::new(&[Any, Any, Bool], |v| {
+            Ok(if b(&v, 2) { a(&v, 0) } else { a(&v, 1) })
+        }),
+        "fail" => Func::new(&[Str], |v| Err(s(&v, 0))),
+        "deepCopy" | "mustDeepCopy" => Func::new(&[Any], |v| Ok(deep_copy(&a(&v, 0)))),
+        // JSON.
+        "toJson" => Func::new(&[Any], |v| {
+            Ok(Value::Str(
+                json::encode(&a(&v, 0), true, false).unwrap_or_default(),
+            ))
+        }),
+        "mustToJson" => Func::new(&[Any], |v| {
+            json::encode(&a(&v, 0), true, false).map(Value::Str)
+        }),
+        "toPrettyJson" => Func::new(&[Any], |v| {
+            Ok(Value::Str(
+                json::encode(&a(&v, 0), true, true).unwrap_or_default(),
+            ))
+        }),
+        "mustToPrettyJson" => Func::new(&[Any], |v| {
+            json::encode(&a(&v, 0), true, true).map(Value::Str)
+        }),
+        "toRawJson" | "mustToRawJson" => Func::new(&[Any], |v| {
+            json::encode(&a(&v, 0), false, false).map(Value::Str)
+        }),
+        "fromJson" => Func::new(
+            &[Str],
+            |v| Ok(json::decode(&s(&v, 0)).unwrap_or(Value::Nil)),
+        ),
+        "mustFromJson" => Func::new(&[Str], |v| json::decode(&s(&v, 0))),
+        // Conversions and numbers.
+        "atoi" => Func::new(&[Str], |v| Ok(Value::Int(atoi(&s(&v, 0))))),
+        "int64" => Func::new(&[Any], |v| Ok(Value::Int64(to_i64(&a(&v, 0))))),
+        "int" => Func::new(&[Any], |v| Ok(Value::Int(to_i64(&a(&v, 0))))),
+        "float64" => Func::new(&[Any], |v| Ok(Value::Float(to_f64(&a(&v, 0))))),
+        "toDecimal" => Func::new(&[Any], |v| {
+            Ok(Value::Int64(
+                i64::from_str_radix(&gofmt::v(&a(&v, 0)), 8).unwrap_or(0),
+            ))
+        }),
+        "add1" => Func::new(&[Any], |v| {
+            Ok(Value::Int64(to_i64(&a(&v, 0)).wrapping_add(1)))
+        }),
+        "add" => Func::var(&[], Any, |v| {
+            Ok(Value::Int64(
+                v.iter().fold(0i64, |acc, x| acc.wrapping_add(to_i64(x))),
+            ))
+        }),
+        "sub" => Func::new(&[Any, Any], |v| {
+            Ok(Value::Int64(to_i64(&v[0]).wrapping_sub(to_i64(&v[1]))))
+        }),
+        "mul" => Func::var(&[Any], Any, |v| {
+            Ok(Value::Int64(
+                v[1..]
+                    .iter()
+                    .fold(to_i64(&v[0]), |acc, x| acc.wrapping_mul(to_i64(x))),
+            ))
+        }),
+        "div" => Func::new(&[Any, Any], |v| {
+            let d = to_i64(&v[1]);
+            if d == 0 {
+                return Err("runtime error: integer divide by zero".into());
+            }
+            Ok(Value::Int64(to_i64(&v[0]).wrapping_div(d)))
+        }),
+        "mod" => Func::new(&[Any, Any], |v| {
+            let d = to_i64(&v[1]);
+            if d == 0 {
+                return Err("runtime error: integer divide by zero".into());
+            }
+            Ok(Value::Int64(to_i64(&v[0]).wrapping_rem(d)))
+        }),
+        "max" | "biggest" => Func::var(&[Any], Any, |v| {
+            Ok(Value::Int64(v.iter().map(to_i64).max().unwrap_or(0)))
+        }),
+        "min" => Func::var(&[Any], Any, |v| {
+            Ok(Value::Int64(v.iter().map(to_i64).min().unwrap_or(0)))
+        }),
+        "maxf" => Func::var(&[Any], Any, |v| {
+            Ok(Value::Float(
+                v[1..].iter().map(to_f64).fold(to_f64(&v[0]), go_max),
+            ))
+        }),
+        "minf" => Func::var(&[Any], Any, |v| {
+            Ok(Value::Float(
+                v[1..].iter().map(to_f64).fold(to_f64(&v[0]), go_min),
+            ))
+        }),
+        "ceil" => Func::new(&[Any], |v| Ok(Value::Float(to_f64(&a(&v, 0)).ceil()))),
+        "floor" => Func::new(&[Any], |v| Ok(Value::Float(to_f64(&a(&v, 0)).floor()))),
+        "round" => Func::var(&[Any, Int], F64, |v| {
+            let round_on = match v.get(2) {
+                Some(Value::Float(f)) => *f,
+                _ => 0.5,
+            };
+            let pow = 10f64.powf(n(&v, 1) as f64);
+            let digit = pow * to_f64(&v[0]);
+            let frac = digit.fract();
+            let r = if frac >= round_on {
+                digit.ceil()
+            } else {
+                digit.floor()
+            };
+            Ok(Value::Float(r / pow))
+        }),
+        "seq" => Func::var(&[], Int, |v| {
+            Ok(Value::Str(seq(&v.iter().map(to_i64).collect::<Vec<_>>())))
+        }),
+        "until" => Func::new(&[Int], |v| {
+            let c = n(&v, 0);
+            Ok(int_list(until_step(0, c, if c < 0 { -1 } else { 1 })))
+        }),
+        "untilStep" => Func::new(&[Int, Int, Int], |v| {
+            Ok(int_list(until_step(n(&v, 0), n(&v, 1), n(&v, 2))))
+        }),
+        // Strings ↔ lists.
+        "split" => Func::new(&[Str, Str], |v| {
+            Ok(split_map(s(&v, 1).split(s(&v, 0).as_str()).collect()))
+        }),
+        "splitn" => Func::new(&[Str, Int, Str], |v| {
+            let (sep, cnt, orig) = (s(&v, 0), n(&v, 1), s(&v, 2));
+            Ok(split_map(go_splitn(&orig, &sep, cnt)))
+        }),
+        "splitList" => Func::new(&[Str, Str], |v| {
+            Ok(Value::str_list(
+                go_splitn(&s(&v, 1), &s(&v, 0), -1)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+            ))
+        }),
+        "join" => Func::new(&[Str, Any], |v| {
+            Ok(Value::Str(strslice(&v[1]).join(&s(&v, 0))))
+        }),
+        "toStrings" => Func::new(&[Any], |v| Ok(Value::str_list(strslice(&a(&v, 0))))),
+        "sortAlpha" => Func::new(&[Any], |v| {
+            Ok(Value::str_list(match &v[0] {
+                Value::List(..) => {
+                    let mut l = strslice(&v[0]);
+                    l.sort();
+                    l
+                }
+                other => vec![strval(other)],
+            }))
+        }),
+        // Dictionaries.
+        "dict" => Func::var(&[], Any, |v| {
+            let mut m = BTreeMap::new();
+            for pair in v.chunks(2) {
+                let val = pair.get(1).cloned().unwrap_or_else(|| Value::str(""));
+                m.insert(strval(&pair[0]), val);
+            }
+            Ok(Value::map(m))
+        }),
+        "get" => Func::new(&[Map, Str], |v| {
+            Ok(map_of(&v[0])
+                .and_then(|m| m.borrow().get(&s(&v, 1)).cloned())
+                .unwrap_or_else(|| Value::str("")))
+        }),
+        "set" => Func::new(&[Map, Str, Any], |v| {
+            let m = map_of(&v[0]).ok_or("assignment to entry in nil map")?;
+            m.borrow_mut().insert(s(&v, 1), a(&v, 2));
+            Ok(v[0].clone())
+        }),
+        "unset" => Func::new(&[Map, Str], |v| {
+            if let Some(m) = map_of(&v[0]) {
+                m.borrow_mut().remove(&s(&v, 1));
+            }
+            Ok(v[0].clone())
+        }),
+        "hasKey" => Func::new(&[Map, Str], |v| {
+            Ok(Value::Bool(
+                map_of(&v[0]).is_some_and(|m| m.borrow().contains_key(&s(&v, 1))),
+            ))
+        }),
+        "pluck" => Func::var(&[Str], Map, |v| {
+            let key = s(&v, 0);
+            Ok(Value::list(
+                v[1..]
+                    .iter()
+                    .filter_map(|d| map_of(d).and_then(|m| m.borrow().get(&key).cloned()))
+                    .collect(),
+            ))
+        }),
+        "keys" => Func::var(&[], Map, |v| {
+            Ok(Value::str_list(
+                v.iter()
+                    .filter_map(map_of)
+                    .flat_map(|m| m.borrow().keys().cloned().collect::<Vec<_>>())
+                    .collect(),
+            ))
+        }),
+        "values" => Func::new(&[Map], |v| {
+            Ok(Value::list(
+                map_of(&v[0])
+                    .map(|m| m.borrow().values().cloned().collect())
+                    .unwrap_or_default(),
+            ))
+        }),
+        "pick" => Func::var(&[Map], Str, |v| {
+            let src = map_of(&v[0])
+                .map(|m| m.borrow().clone())
+                .unwrap_or_default();
+            let mut out = BTreeMap::new();
+            for k in &v[1..] {
+                let k = strval(k);
+                if let Some(x) = src.get(&k) {
+                    out.insert(k, x.clone());
+                }
+            }
+            Ok(Value::map(out))
+        }),
+        "omit" => Func::var(&[Map], Str, |v| {
+            let mut out = map_of(&v[0])
+                .map(|m| m.borrow().clone())
+                .unwrap_or_default();
+            for k in &v[1..] {
+                out.remove(&strval(k));
+            }
+            Ok(Value::map(out))
+        }),
+        "dig" => Func::var(&[], Any, |v| dig(&v)),
+        // Lists.
+        "list" | "tuple" => Func::var(&[], Any, |v| Ok(Value::list(v))),
+        "append" | "push" | "mustAppend" | "mustPush" => Func::new(&[Any, Any], |v| {
+            let mut l =
+                items(&v[0]).ok_or_else(|| format!("Cannot push on type {}", v[0].kind_name()))?;
+            l.push(v[1].clone());
+            Ok(Value::list(l))
+        }),
+        "prepend" | "mustPrepend" => Func::new(&[Any, Any], |v| {
+            let mut l = items(&v[0])
+                .ok_or_else(|| format!("Cannot prepend on type {}", v[0].kind_name()))?;
+            l.insert(0, v[1].clone());
+            Ok(Value::list(l))
+        }),
+        "first" | "mustFirst" => Func::new(&[Any], |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find first on type {}", v[0].kind_name()))?;
+            Ok(l.first().cloned().unwrap_or(Value::Nil))
+        }),
+        "last" | "mustLast" => Func::new(&[Any], |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find last on type {}", v[0].kind_name()))?;
+            Ok(l.last().cloned().unwrap_or(Value::Nil))
+        }),
+        "rest" | "mustRest" => Func::new(&[Any], |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find rest on type {}", v[0].kind_name()))?;
+            // Go returns a typed nil slice here, which prints as `[]`.
+            Ok(Value::list(
+                l.get(1..).map(<[Value]>::to_vec).unwrap_or_default(),
+            ))
+        }),
+        "initial" | "mustInitial" => Func::new(&[Any], |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find initial on type {}", v[0].kind_name()))?;
+            Ok(Value::list(
+                l.get(..l.len().saturating_sub(1))
+                    .map(<[Value]>::to_vec)
+                    .unwrap_or_default(),
+            ))
+        }),
+        "reverse" | "mustReverse" => Func::new(&[Any], |v| {
+            let mut l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find reverse on type {}", v[0].kind_name()))?;
+            l.reverse();
+            Ok(Value::list(l))
+        }),
+        "compact" | "mustCompact" => Func::new(&[Any], |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot compact on type {}", v[0].kind_name()))?;
+            Ok(Value::list(l.into_iter().filter(|x| !empty(x)).collect()))
+        }),
+        "uniq" | "mustUniq" => Func::new(&[Any], |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find uniq on type {}", v[0].kind_name()))?;
+            let mut out: Vec<Value> = Vec::new();
+            for x in l {
+                if !out.iter().any(|y| deep_equal(y, &x)) {
+                    out.push(x);
+                }
+            }
+            Ok(Value::list(out))
+        }),
+        "without" | "mustWithout" => Func::var(&[Any], Any, |v| {
+            let l = items(&v[0])
+                .ok_or_else(|| format!("Cannot find without on type {}", v[0].kind_name()))?;
+            Ok(Value::list(
+                l.into_iter()
+                    .filter(|x| !v[1..].iter().any(|o| deep_equal(o, x)))
+                    .collect(),
+            ))
+        }),
+        "has" | "mustHas" => Func::new(&[Any, Any], |v| {
+            if v[1].is_nil() {
+                return Ok(Value::Bool(false));
+            }
+            let l = items(&v[1])
+                .ok_or_else(|| format!("Cannot find has on type {}", v[1].kind_name()))?;
+            Ok(Value::Bool(l.iter().any(|x| deep_equal(x, &v[0]))))
+        }),
+        "slice" | "mustSlice" => Func::var(&[Any], Any, |v| {
+            let Value::List(l, elem) = &v[0] else {
+                return Err(format!(
+                    "list should be type of slice or array but {}",
+                    v[0].kind_name()
+                ));
+            };
+            if l.is_empty() {
+                return Ok(Value::Nil);
+            }
+            let start = v.get(1).map(to_i64).unwrap_or(0);
+            let end = if v.len() < 3 {
+                l.len() as i64
+            } else {
+                to_i64(&v[2])
+            };
+            if start < 0 || end < start || end > l.len() as i64 {
+                return Err("reflect: slice index out of range".into());
+            }
+            Ok(Value::List(
+                Rc::new(l[start as usize..end as usize].to_vec()),
+                *elem,
+            ))
+        }),
+        "concat" => Func::var(&[], Any, |v| {
+            let mut out = Vec::new();
+            for x in &v {
+                match items(x) {
+                    Some(l) => out.extend(l),
+                    None => return Err(format!("Cannot concat type {} as list", x.kind_name())),
+                }
+            }
+            Ok(Value::list(out))
+        }),
+        "chunk" | "mustChunk" => Func::new(&[Int, Any], |v| {
+            let size = n(&v, 0);
+            let l =
+                items(&v[1]).ok_or_else(|| format!("Cannot chunk type {}", v[1].kind_name()))?;
+            if size <= 0 {
+                return Err("runtime error: integer divide by zero".into());
+            }
+            Ok(Value::list(
+                l.chunks(size as usize)
+                    .map(|c| Value::list(c.to_vec()))
+                    .collect(),
+            ))
+        }),
+        // Reflection.
+        "typeOf" => Func::new(&[Any], |v| Ok(Value::str(a(&v, 0).type_name()))),
+        "typeIs" => Func::new(&[Str, Any], |v| {
+            Ok(Value::Bool(s(&v, 0) == a(&v, 1).type_name()))
+        }),
+        "typeIsLike" => Func::new(&[Str, Any], |v| {
+            let t = a(&v, 1).type_name();
+            let want = s(&v, 0);
+            Ok(Value::Bool(want == t || want == format!("*{t}")))
+        }),
+        "kindOf" => Func::new(&[Any], |v| Ok(Value::str(kind_of(&a(&v, 0))))),
+        "kindIs" => Func::new(&[Str, Any], |v| {
+            Ok(Value::Bool(s(&v, 0) == kind_of(&a(&v, 1))))
+        }),
+        "deepEqual" => Func::new(&[Any, Any], |v| Ok(Value::Bool(deep_equal(&v[0], &v[1])))),
+        _ => return None,
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "invalid",
+        other => other.kind_name(),
+    }
+}
+
+fn go_max(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.max(y)
+    }
+}
+
+fn go_min(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.min(y)
+    }
+}
+
+fn atoi(x: &str) -> i64 {
+    let t = x.strip_prefix('+').unwrap_or(x);
+    if t.starts_with('+') || t.is_empty() || t.contains('_') {
+        return 0;
+    }
+    t.parse::<i64>().unwrap_or(0)
+}
+
+fn map_of(v: &Value) -> Option<&Rc<std::cell::RefCell<BTreeMap<String, Value>>>> {
+    match v {
+        Value::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn items(v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::List(l, _) => Some(l.as_ref().clone()),
+        _ => None,
+    }
+}
+
+fn int_list(v: Vec<i64>) -> Value {
+    Value::List(Rc::new(v.into_iter().map(Value::Int).collect()), Elem::Int)
+}
+
+fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
+    let mut v = Vec::new();
+    if stop < start {
+        if step >= 0 {
+            return v;
+        }
+        let mut i = start;
+        while i > stop {
+            v.push(i);
+            i += step;
+        }
+        return v;
+    }
+    if step <= 0 {
+        return v;
+    }
+    let mut i = start;
+    while i < stop {
+        v.push(i);
+        i += step;
+    }
+    v
+}
+
+fn seq(p: &[i64]) -> String {
+    let list = match p.len() {
+        1 => {
+            let (start, end) = (1, p[0]);
+            let inc = if end < start { -1 } else { 1 };
+            until_step(start, end + inc, inc)
+        }
+        2 => {
+            let (start, end) = (p[0], p[1]);
+            let step = if end < start { -1 } else { 1 };
+            until_step(start, end + step, step)
+        }
+        3 => {
+            let (start, step, end) = (p[0], p[1], p[2]);
+            let mut inc = 1;
+            if end < start {
+                inc = -1;
+                if step > 0 {
+                    return String::new();
+                }
+            }
+            until_step(start, end + inc, step)
+        }
+        _ => return String::new(),
+    };
+    list.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Go's `strings.SplitN` (n < 0: all).
+fn go_splitn<'x>(x: &'x str, sep: &str, n: i64) -> Vec<&'x str> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        // Split into UTF-8 sequences.
+        let mut out: Vec<&str> = Vec::new();
+        let mut rest = x;
+        while !rest.is_empty() {
+            if n > 0 && out.len() as i64 == n - 1 {
+                out.push(rest);
+                return out;
+            }
+            let len = rest.chars().next().map(char::len_utf8).unwrap_or(1);
+            out.push(&rest[..len]);
+            rest = &rest[len..];
+        }
+        return out;
+    }
+    if n < 0 {
+        return x.split(sep).collect();
+    }
+    x.splitn(n as usize, sep).collect()
+}
+
+fn split_map(parts: Vec<&str>) -> Value {
+    let m: BTreeMap<String, String> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("_{i}"), p.to_string()))
+        .collect();
+    Value::StrMap(Rc::new(m))
+}
+
+fn deep_copy(v: &Value) -> Value {
+    match v {
+        Value::List(l, e) => Value::List(Rc::new(l.iter().map(deep_copy).collect()), *e),
+        Value::Map(m) => Value::map(
+            m.borrow()
+                .iter()
+                .map(|(k, x)| (k.clone(), deep_copy(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// sprig `dig`: `dig "a" "b" default dict`.
+fn dig(v: &[Value]) -> Result<Value, String> {
+    if v.len() < 3 {
+        return Err("dig needs at least three arguments".into());
+    }
+    let dict = v.last().cloned().unwrap_or(Value::Nil);
+    let default = v[v.len() - 2].clone();
+    let keys: Vec<String> = v[..v.len() - 2]
+        .iter()
+        .map(|k| match k {
+            Value::Str(s) => Ok(s.clone()),
+            _ => Err("interface conversion: interface {} is not string".to_string()),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut cur = dict;
+    for (i, k) in keys.iter().enumerate() {
+        let next = match &cur {
+            Value::Map(m) => m.borrow().get(k).cloned(),
+            _ => {
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                    cur.type_name()
+                ));
+            }
+        };
+        match next {
+            Some(x) if i + 1 == keys.len() => return Ok(x),
+            Some(x) => cur = x,
+            None => return Ok(default),
+        }
+    }
+    Ok(default)
+}

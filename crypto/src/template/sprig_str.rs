@@ -1,0 +1,556 @@
+//! Sprig's string, encoding, hashing, regex and path functions.
+
+use sha2::Digest;
+
+use super::conv::strval;
+use super::encoding;
+use super::func::{Func, Ty, a, n, s};
+use super::gofmt;
+use super::value::Value;
+
+fn st(v: String) -> Result<Value, String> {
+    Ok(Value::Str(v))
+}
+
+pub fn lookup(name: &str) -> Option<Func> {
+    use Ty::*;
+    Some(match name {
+        "hello" => Func::new(&[], |_| st("Hello!".into())),
+        "abbrev" => Func::new(&[Int, Str], |v| st(abbrev(n(&v, 0), &s(&v, 1)))),
+        "abbrevboth" => Func::new(&[Int, Int, Str], |v| {
+            st(abbrevboth(n(&v, 0), n(&v, 1), &s(&v, 2)))
+        }),
+        "trunc" => Func::new(&[Int, Str], |v| st(trunc(n(&v, 0), &s(&v, 1)))),
+        "trim" => Func::new(&[Str], |v| {
+            st(s(&v, 0).trim_matches(char::is_whitespace).to_string())
+        }),
+        "upper" => Func::new(&[Str], |v| st(s(&v, 0).chars().map(upper_rune).collect())),
+        "lower" => Func::new(&[Str], |v| st(s(&v, 0).chars().map(lower_rune).collect())),
+        "title" => Func::new(&[Str], |v| st(title(&s(&v, 0)))),
+        "untitle" => Func::new(&[Str], |v| st(untitle(&s(&v, 0)))),
+        "substr" => Func::new(&[Int, Int, Str], |v| {
+            substr(n(&v, 0), n(&v, 1), &s(&v, 2)).map(Value::Str)
+        }),
+        "repeat" => Func::new(&[Int, Str], |v| {
+            let c = n(&v, 0);
+            if c < 0 {
+                return Err("strings: negative Repeat count".into());
+            }
+            st(s(&v, 1).repeat(c as usize))
+        }),
+        "trimall" | "trimAll" => Func::new(&[Str, Str], |v| {
+            let cut = s(&v, 0);
+            st(s(&v, 1).trim_matches(|c| cut.contains(c)).to_string())
+        }),
+        "trimSuffix" => Func::new(&[Str, Str], |v| {
+            let (suf, x) = (s(&v, 0), s(&v, 1));
+            st(x.strip_suffix(suf.as_str()).unwrap_or(&x).to_string())
+        }),
+        "trimPrefix" => Func::new(&[Str, Str], |v| {
+            let (pre, x) = (s(&v, 0), s(&v, 1));
+            st(x.strip_prefix(pre.as_str()).unwrap_or(&x).to_string())
+        }),
+        "nospace" => Func::new(&[Str], |v| {
+            st(s(&v, 0).chars().filter(|c| !c.is_whitespace()).collect())
+        }),
+        "initials" => Func::new(&[Str], |v| st(initials(&s(&v, 0)))),
+        "contains" => Func::new(&[Str, Str], |v| {
+            Ok(Value::Bool(s(&v, 1).contains(s(&v, 0).as_str())))
+        }),
+        "hasPrefix" => Func::new(&[Str, Str], |v| {
+            Ok(Value::Bool(s(&v, 1).starts_with(s(&v, 0).as_str())))
+        }),
+        "hasSuffix" => Func::new(&[Str, Str], |v| {
+            Ok(Value::Bool(s(&v, 1).ends_with(s(&v, 0).as_str())))
+        }),
+        "quote" => Func::var(&[], Any, |v| {
+            let parts: Vec<String> = v
+                .iter()
+                .filter(|x| !x.is_nil())
+                .map(|x| gofmt::quote(&strval(x)))
+                .collect();
+            st(parts.join(" "))
+        }),
+        "squote" => Func::var(&[], Any, |v| {
+            let parts: Vec<String> = v
+                .iter()
+                .filter(|x| !x.is_nil())
+                .map(|x| format!("'{}'", gofmt::v(x)))
+                .collect();
+            st(parts.join(" "))
+        }),
+        "cat" => Func::var(&[], Any, |v| {
+            let parts: Vec<String> = v.iter().filter(|x| !x.is_nil()).map(gofmt::v).collect();
+            st(parts.join(" "))
+        }),
+        "indent" => Func::new(&[Int, Str], |v| st(indent(n(&v, 0), &s(&v, 1)))),
+        "nindent" => Func::new(&[Int, Str], |v| {
+            st(format!("\n{}", indent(n(&v, 0), &s(&v, 1))))
+        }),
+        "replace" => Func::new(&[Str, Str, Str], |v| {
+            st(s(&v, 2).replace(s(&v, 0).as_str(), &s(&v, 1)))
+        }),
+        "plural" => Func::new(&[Str, Str, Int], |v| {
+            st(if n(&v, 2) == 1 { s(&v, 0) } else { s(&v, 1) })
+        }),
+        "sha1sum" => Func::new(&[Str], |v| {
+            st(hex(&sha1::Sha1::digest(s(&v, 0).as_bytes())))
+        }),
+        "sha256sum" => Func::new(&[Str], |v| {
+            st(hex(&sha2::Sha256::digest(s(&v, 0).as_bytes())))
+        }),
+        "sha512sum" => Func::new(&[Str], |v| {
+            st(hex(&sha2::Sha512::digest(s(&v, 0).as_bytes())))
+        }),
+        "adler32sum" => Func::new(&[Str], |v| st(adler32(s(&v, 0).as_bytes()).to_string())),
+        "b64enc" => Func::new(&[Str], |v| st(encoding::b64_encode(s(&v, 0).as_bytes()))),
+        "b64dec" => Func::new(&[Str], |v| {
+            st(match encoding::b64_decode(s(&v, 0).as_bytes()) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => e,
+            })
+        }),
+        "b32enc" => Func::new(&[Str], |v| st(encoding::b32_encode(s(&v, 0).as_bytes()))),
+        "b32dec" => Func::new(&[Str], |v| {
+            st(match encoding::b32_decode(s(&v, 0).as_bytes()) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => e,
+            })
+        }),
+        "regexMatch" => Func::new(&[Str, Str], |v| {
+            Ok(Value::Bool(
+                re(&s(&v, 0)).is_ok_and(|r| r.is_match(&s(&v, 1))),
+            ))
+        }),
+        "mustRegexMatch" => Func::new(&[Str, Str], |v| {
+            Ok(Value::Bool(re(&s(&v, 0))?.is_match(&s(&v, 1))))
+        }),
+        "regexFindAll" | "mustRegexFindAll" => Func::new(&[Str, Str, Int], |v| {
+            let r = re(&s(&v, 0))?;
+            let x = s(&v, 1);
+            let limit = n(&v, 2);
+            if limit == 0 {
+                return Ok(Value::List(
+                    std::rc::Rc::new(Vec::new()),
+                    super::value::Elem::Str,
+                ));
+            }
+            let found = find_all(&r, &x, limit);
+            Ok(Value::str_list(
+                found.iter().map(|&(a, b)| x[a..b].to_string()).collect(),
+            ))
+        }),
+        "regexFind" | "mustRegexFind" => Func::new(&[Str, Str], |v| {
+            let r = re(&s(&v, 0))?;
+            st(r.find(&s(&v, 1))
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default())
+        }),
+        "regexReplaceAll" | "mustRegexReplaceAll" => Func::new(&[Str, Str, Str], |v| {
+            let r = re(&s(&v, 0))?;
+            st(r.replace_all(&s(&v, 1), s(&v, 2).as_str()).into_owned())
+        }),
+        "regexReplaceAllLiteral" | "mustRegexReplaceAllLiteral" => {
+            Func::new(&[Str, Str, Str], |v| {
+                let r = re(&s(&v, 0))?;
+                st(r.replace_all(&s(&v, 1), regex::NoExpand(&s(&v, 2)))
+                    .into_owned())
+            })
+        }
+        "regexSplit" | "mustRegexSplit" => Func::new(&[Str, Str, Int], |v| {
+            let r = re(&s(&v, 0))?;
+            Ok(Value::str_list(regex_split(
+                &r,
+                &s(&v, 0),
+                &s(&v, 1),
+                n(&v, 2),
+            )))
+        }),
+        "regexQuoteMeta" => Func::new(&[Str], |v| {
+            let mut out = String::new();
+            for c in s(&v, 0).chars() {
+                if "\\.+*?()|[]{}^$".contains(c) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            st(out)
+        }),
+        "base" | "osBase" => Func::new(&[Str], |v| st(path_base(&s(&v, 0)))),
+        "dir" | "osDir" => Func::new(&[Str], |v| st(path_dir(&s(&v, 0)))),
+        "clean" | "osClean" => Func::new(&[Str], |v| st(path_clean(&s(&v, 0)))),
+        "ext" | "osExt" => Func::new(&[Str], |v| st(path_ext(&s(&v, 0)))),
+        "isAbs" | "osIsAbs" => Func::new(&[Str], |v| Ok(Value::Bool(s(&v, 0).starts_with('/')))),
+        "toString" => Func::new(&[Any], |v| st(strval(&a(&v, 0)))),
+        "bcrypt" => Func::new(&[Str], |v| st(bcrypt(&s(&v, 0)))),
+        "htpasswd" => Func::new(&[Str, Str], |v| {
+            let user = s(&v, 0);
+            if user.contains(':') {
+                return st(format!("invalid username: {user}"));
+            }
+            st(format!("{user}:{}", bcrypt(&s(&v, 1))))
+        }),
+        _ => return None,
+    })
+}
+
+/// Go x/crypto `GenerateFromPassword(pw, 10)` as sprig reports it: `$2a$10$...`, random salt.
+fn bcrypt(pw: &str) -> String {
+    if pw.len() > 72 {
+        return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+            .into();
+    }
+    match bcrypt::hash_with_result(pw.as_bytes(), 10) {
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
+}
+
+/// Go's simple (one-to-one) case mapping.
+fn upper_rune(c: char) -> char {
+    let mut it = c.to_uppercase();
+    match (it.next(), it.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+fn lower_rune(c: char) -> char {
+    let mut it = c.to_lowercase();
+    match (it.next(), it.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// `strings.Title`'s word-boundary rule.
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return !(c.is_ascii_alphanumeric() || c == '_');
+    }
+    if c.is_alphabetic() || c.is_numeric() {
+        return false;
+    }
+    c.is_whitespace()
+}
+
+fn title(x: &str) -> String {
+    let mut prev = ' ';
+    x.chars()
+        .map(|c| {
+            let out = if is_separator(prev) { upper_rune(c) } else { c };
+            prev = c;
+            out
+        })
+        .collect()
+}
+
+fn untitle(x: &str) -> String {
+    let mut it = x.chars();
+    match it.next() {
+        Some(c) => std::iter::once(lower_rune(c)).chain(it).collect(),
+        None => String::new(),
+    }
+}
+
+fn initials(x: &str) -> String {
+    let mut out = String::new();
+    let mut at_start = true;
+    for c in x.chars() {
+        if c.is_whitespace() {
+            at_start = true;
+        } else if at_start {
+            out.push(c);
+            at_start = false;
+        }
+    }
+    out
+}
+
+fn indent(spaces: i64, v: &str) -> String {
+    let pad = " ".repeat(spaces.max(0) as usize);
+    format!("{pad}{}", v.replace('\n', &format!("\n{pad}")))
+}
+
+/// Byte-based slicing like Go; a cut inside a UTF-8 sequence yields U+FFFD.
+fn bytes_str(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn trunc(c: i64, x: &str) -> String {
+    let len = x.len() as i64;
+    if c < 0 && len + c > 0 {
+        return bytes_str(&x.as_bytes()[(len + c) as usize..]);
+    }
+    if c >= 0 && len > c {
+        return bytes_str(&x.as_bytes()[..c as usize]);
+    }
+    x.to_string()
+}
+
+fn substr(start: i64, end: i64, x: &str) -> Result<String, String> {
+    let b = x.as_bytes();
+    let len = b.len() as i64;
+    let oob = |lo: i64, hi: i64| -> String {
+        if hi > len || hi < 0 {
+            format!("runtime error: slice bounds out of range [:{hi}] with length {len}")
+        } else {
+            format!("runtime error: slice bounds out of range [{lo}:{hi}]")
+        }
+    };
+    if start < 0 {
+        if end < 0 || end > len {
+            return Err(oob(0, end));
+        }
+        return Ok(bytes_str(&b[..end as usize]));
+    }
+    if end < 0 || end > len {
+        if start > len {
+            return Err(format!(
+                "runtime error: slice bounds out of range [{start}:{len}]"
+            ));
+        }
+        return Ok(bytes_str(&b[start as usize..]));
+    }
+    if start > end {
+        return Err(oob(start, end));
+    }
+    Ok(bytes_str(&b[start as usize..end as usize]))
+}
+
+fn abbrev(width: i64, x: &str) -> String {
+    if width < 4 {
+        return x.to_string();
+    }
+    abbreviate_full(x, 0, width).unwrap_or_default()
+}
+
+fn abbrevboth(left: i64, right: i64, x: &str) -> String {
+    if right < 4 || (left > 0 && right < 7) {
+        return x.to_string();
+    }
+    abbreviate_full(x, left, right).unwrap_or_default()
+}
+
+/// goutils `AbbreviateFull` (byte offsets, as Go).
+fn abbreviate_full(x: &str, offset: i64, max_width: i64) -> Option<String> {
+    if x.is_empty() {
+        return Some(String::new());
+    }
+    if max_width < 4 {
+        return None;
+    }
+    let len = x.len() as i64;
+    if len <= max_width {
+        return Some(x.to_string());
+    }
+    let b = x.as_bytes();
+    let mut offset = offset.min(len);
+    if len - offset < max_width - 3 {
+        offset = len - (max_width - 3);
+    }
+    if offset <= 4 {
+        return Some(format!("{}...", bytes_str(&b[..(max_width - 3) as usize])));
+    }
+    if max_width < 7 {
+        return None;
+    }
+    if offset + max_width - 3 < len {
+        let rest = bytes_str(&b[offset as usize..]);
+        return Some(format!("...{}", abbreviate_full(&rest, 0, max_width - 3)?));
+    }
+    Some(format!(
+        "...{}",
+        bytes_str(&b[(len - (max_width - 3)) as usize..])
+    ))
+}
+
+/// Compiles a Go (RE2) pattern. Go's `\d`, `\w`, `\s` are ASCII-only, so those are
+/// rewritten to explicit ASCII classes before handing the pattern to `regex`.
+pub fn re(pattern: &str) -> Result<regex::Regex, String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let repl = match (e, in_class) {
+                    ('d', false) => Some("[0-9]"),
+                    ('d', true) => Some("0-9"),
+                    ('D', false) => Some("[^0-9]"),
+                    ('w', false) => Some("[0-9A-Za-z_]"),
+                    ('w', true) => Some("0-9A-Za-z_"),
+                    ('W', false) => Some("[^0-9A-Za-z_]"),
+                    ('s', false) => Some("[\\t\\n\\f\\r ]"),
+                    ('s', true) => Some("\\t\\n\\f\\r "),
+                    ('S', false) => Some("[^\\t\\n\\f\\r ]"),
+                    _ => None,
+                };
+                match repl {
+                    Some(r) => out.push_str(r),
+                    None => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A leading `^` and `]` belong to the class.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    chars.next();
+                }
+            }
+            '[' if in_class && chars.peek() == Some(&':') => {
+                // POSIX class like [:alpha:]
+                out.push('[');
+                for c2 in chars.by_ref() {
+                    out.push(c2);
+                    if c2 == ']' {
+                        break;
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    regex::Regex::new(&out).map_err(|e| {
+        format!(
+            "error parsing regexp: {}",
+            e.to_string().lines().last().unwrap_or_default()
+        )
+    })
+}
+
+/// Go's `FindAllStringIndex(s, n)`: empty matches right after a match are skipped.
+fn find_all(r: &regex::Regex, x: &str, limit: i64) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut prev_end: Option<usize> = None;
+    for m in r.find_iter(x) {
+        if limit >= 0 && out.len() as i64 >= limit {
+            break;
+        }
+        if m.start() == m.end() && prev_end == Some(m.start()) {
+            continue;
+        }
+        out.push((m.start(), m.end()));
+        prev_end = Some(m.end());
+    }
+    out
+}
+
+/// Go's `Regexp.Split`.
+fn regex_split(r: &regex::Regex, pattern: &str, x: &str, limit: i64) -> Vec<String> {
+    if limit == 0 {
+        return Vec::new();
+    }
+    if !pattern.is_empty() && x.is_empty() {
+        return vec![String::new()];
+    }
+    let matches = find_all(r, x, limit);
+    let mut out = Vec::new();
+    let (mut beg, mut end) = (0usize, 0usize);
+    for (ms, me) in matches {
+        if limit > 0 && out.len() as i64 == limit - 1 {
+            break;
+        }
+        end = ms;
+        if me != 0 {
+            out.push(x[beg..end].to_string());
+        }
+        beg = me;
+    }
+    if end != x.len() {
+        out.push(x[beg..].to_string());
+    }
+    out
+}
+
+/// Go's `path.Clean`.
+pub fn path_clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+fn path_base(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let t = p.trim_end_matches('/');
+    if t.is_empty() {
+        return "/".into();
+    }
+    match t.rfind('/') {
+        Some(i) => t[i + 1..].to_string(),
+        None => t.to_string(),
+    }
+}
+
+fn path_dir(p: &str) -> String {
+    let dir = match p.rfind('/') {
+        Some(i) => &p[..=i],
+        None => "",
+    };
+    path_clean(dir)
+}
+
+fn path_ext(p: &str) -> String {
+    for (i, c) in p.char_indices().rev() {
+        if c == '/' {
+            break;
+        }
+        if c == '.' {
+            return p[i..].to_string();
+        }
+    }
+    String::new()
+}
