@@ -12,6 +12,7 @@
 #                        CROWDSEC_REGISTRATION_TOKEN  >= 48 characters
 # --generate-missing   append random values for the three CrowdSec keys the file lacks
 # --cert FILE          seal offline for this certificate instead of fetching the cluster's
+# --out-dir DIR        write the sealed/ files below DIR instead of the repository root
 # --apply              deploy the controller, wait for it, seal against its certificate,
 #                      then apply the whole stack (kubectl apply -k manifests/)
 # --example            reseal the committed examples for a throwaway demo key whose private
@@ -23,11 +24,12 @@ set -euo pipefail
 umask 077
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-values_file="" cert="" apply=0 example=0 generate=0
+values_file="" cert="" apply=0 example=0 generate=0 out_dir=$root
 while (($#)); do
   case $1 in
     --values) values_file=${2:?--values needs a file}; shift 2 ;;
     --cert) cert=${2:?--cert needs a file}; shift 2 ;;
+    --out-dir) out_dir=${2:?--out-dir needs a directory}; shift 2 ;;
     --apply) apply=1; shift ;;
     --example) example=1; shift ;;
     --generate-missing) generate=1; shift ;;
@@ -35,6 +37,9 @@ while (($#)); do
     *) echo "seal-stack-secrets: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+if ((apply)) && [[ $out_dir != "$root" ]]; then
+  echo "seal-stack-secrets: --apply deploys the repository's manifests, so it takes no --out-dir" >&2; exit 2
+fi
 if ((example)) && [[ -n $values_file || -n $cert || $apply == 1 ]]; then
   echo "seal-stack-secrets: --example takes no other option" >&2; exit 2
 fi
@@ -92,8 +97,8 @@ seal() {
     printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"%s","namespace":"%s"%s},"type":"Opaque","data":{%s}}' \
       "$name" "$ns" "$labels" "$data" | "$kubeseal" "${args[@]}"
   } > "$work/out.yaml"
-  mkdir -p "$(dirname "$root/$out")"
-  mv "$work/out.yaml" "$root/$out"
+  mkdir -p "$(dirname "$out_dir/$out")"
+  mv "$work/out.yaml" "$out_dir/$out"
   echo "sealed $ns/$name -> $out" >&2
 }
 

@@ -129,13 +129,10 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
             .get_or_insert_with(|| {
                 // Upstream ignores a configuration error here and goes on without a namespace
                 // (sealing then fails with `secret must declare a namespace`).
-                let from_config = kubeconfig::load(kubeconfig_path.as_deref())
-                    .and_then(|src| kubeconfig::namespace(&src, &kube_args));
-                match (from_config, &kube_args.namespace) {
-                    (Ok(ns), _) => ns,
-                    (Err(_), Some(ns)) if !ns.is_empty() => (ns.clone(), true),
-                    (Err(_), _) => (String::new(), false),
-                }
+                // A kubeconfig that cannot be loaded hides even `-n`, as in client-go.
+                kubeconfig::load(kubeconfig_path.as_deref())
+                    .and_then(|src| kubeconfig::namespace(&src, &kube_args))
+                    .unwrap_or_default()
             })
             .clone()
     };

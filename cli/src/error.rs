@@ -73,6 +73,9 @@ pub enum CliError {
     Kube(String),
     #[error("{0}")]
     Completion(String),
+    /// The YAML encoder refused the object (upstream's text).
+    #[error("{0}")]
+    Render(String),
 }
 
 impl CliError {
@@ -107,6 +110,7 @@ impl CliError {
             CliError::Io(_) => "io",
             CliError::Kube(_) => "kube",
             CliError::Completion(_) => "completion",
+            CliError::Render(_) => "render",
         }
     }
 

@@ -299,7 +299,7 @@ users:
 - name: u1
   user: {token: abc}
 "#;
-        Kubeconfig::from_yaml(text).ok().and_then(|mut v| v.pop()).unwrap_or_default()
+        Kubeconfig::from_yaml(text).unwrap_or_default()
     }
 
     #[test]

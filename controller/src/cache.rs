@@ -32,7 +32,10 @@ impl std::fmt::Display for ObjKey {
 #[derive(Debug, Clone)]
 pub enum Cached {
     Valid(Arc<SealedSecret>),
-    Invalid { metadata: ObjectMeta, error: String },
+    Invalid {
+        metadata: Box<ObjectMeta>,
+        error: String,
+    },
 }
 
 impl Cached {
@@ -124,7 +127,7 @@ mod tests {
         assert!(!ss("a", None).spec_changed(&ss("a", Some("x"))));
         assert!(ss("a", None).spec_changed(&ss("b", None)));
         let invalid = Cached::Invalid {
-            metadata: ObjectMeta::default(),
+            metadata: Box::default(),
             error: "bad".into(),
         };
         assert!(ss("a", None).spec_changed(&invalid));

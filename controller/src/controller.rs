@@ -63,7 +63,7 @@ fn to_cached(obj: DeserializeGuard<SealedSecret>) -> Cached {
     match obj.0 {
         Ok(ss) => Cached::Valid(Arc::new(ss)),
         Err(invalid) => Cached::Invalid {
-            metadata: invalid.metadata,
+            metadata: Box::new(invalid.metadata),
             error: invalid.error,
         },
     }

@@ -2,6 +2,9 @@
 //! serves upstream's HTTP API. Pure modules (flags, keyring, desired, status, ratelimit, workqueue,
 //! renewal) carry the decisions; the others do the Kubernetes and network I/O.
 
+// Tests may unwrap: a panic is the failure report there.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod api;
 pub mod cache;
 pub mod controller;

@@ -101,7 +101,7 @@ impl Metrics {
         });
         registry.register(
             "sealed_secrets_controller_build_info",
-            "Build information.",
+            "Build information",
             build_info,
         );
         registry.register(

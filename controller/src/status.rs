@@ -12,12 +12,16 @@ pub struct StatusChange {
     pub write: bool,
 }
 
-/// The outcome to record: `Ok(fingerprints)` or `Err((message, fingerprints))`. Fingerprints are
-/// `None` when no key opened the object.
+/// Fingerprints of the keys that opened the object; `None` when none did.
+pub type Fingerprints = Option<Vec<String>>;
+
+/// The outcome to record: `Ok(fingerprints)` or `Err((message, fingerprints))`.
+pub type Outcome = Result<Fingerprints, (String, Fingerprints)>;
+
 pub fn next_status(
     previous: Option<&SealedSecretStatus>,
     generation: Option<i64>,
-    outcome: Result<Option<Vec<String>>, (String, Option<Vec<String>>)>,
+    outcome: Outcome,
     now: Time,
 ) -> StatusChange {
     let mut status = previous.cloned().unwrap_or_default();

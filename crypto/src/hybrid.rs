@@ -5,8 +5,9 @@ use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::aes::{Aes128, Aes192, Aes256};
 use aes_gcm::{AesGcm, Nonce, Tag};
 use rand::TryRng;
-use rsa::oaep::{DecryptingKey, EncryptingKey};
-use rsa::traits::{Decryptor, PublicKeyParts, RandomizedEncryptor};
+use rsa::Oaep;
+use rsa::oaep::EncryptingKey;
+use rsa::traits::{PublicKeyParts, RandomizedEncryptor};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -200,16 +201,16 @@ pub fn unseal_with_index(
     label: &[u8],
     blob: &[u8],
 ) -> Result<(Zeroizing<Vec<u8>>, usize), SealError> {
-    let mut last = SealError::NoKeyCouldDecrypt;
-    for (index, key) in keys.iter().enumerate() {
-        match single_unseal(key, label, blob) {
-            Ok(plain) => return Ok((plain, index)),
-            Err(e) => last = e,
-        }
-    }
-    // Upstream reports one fixed message whatever each key said.
-    let _ = last;
-    Err(SealError::NoKeyCouldDecrypt)
+    // Each key's own failure (too short, wrong key or label, bad tag) is not reported: upstream
+    // gives one fixed message whatever happened.
+    keys.iter()
+        .enumerate()
+        .find_map(|(index, key)| {
+            single_unseal(key, label, blob)
+                .ok()
+                .map(|plain| (plain, index))
+        })
+        .ok_or(SealError::NoKeyCouldDecrypt)
 }
 
 /// One key's attempt (upstream `singleDecrypt`).
@@ -224,10 +225,9 @@ fn single_unseal(
     let rsa_len = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
     let (rsa_block, body) = rest.split_at_checked(rsa_len).ok_or(SealError::TooShort)?;
 
-    let decryptor = DecryptingKey::<Sha256>::new_with_label(key.clone(), label);
+    // Blinded with the OS RNG (rsa's `getrandom` feature); no copy of the key is made.
     let session_key = Zeroizing::new(
-        decryptor
-            .decrypt(rsa_block)
+        key.decrypt(Oaep::<Sha256>::new_with_label(label), rsa_block)
             .map_err(|_| SealError::NoKeyCouldDecrypt)?,
     );
     open_gcm(&session_key, body)

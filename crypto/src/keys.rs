@@ -211,7 +211,9 @@ fn parse_secrets(bytes: &[u8]) -> Result<Vec<Secret>, KeyError> {
 }
 
 fn secret_from_value(value: serde_json::Value) -> Result<Secret, KeyError> {
-    serde_json::from_value(value).map_err(|e| KeyError::Parse(format!("not a Secret: {e}")))
+    // Not serde's text: it can quote values, and these hold private keys.
+    serde_json::from_value(value)
+        .map_err(|_| KeyError::Parse("document is not a valid Secret".into()))
 }
 
 /// JSON (one value or a stream) or YAML (one or more `---` documents), as JSON values.

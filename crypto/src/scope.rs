@@ -114,7 +114,7 @@ mod tests {
             assert_eq!(s.parse::<Scope>().map(|x| x.to_string()), Ok(s.to_string()));
         }
         assert_eq!("".parse(), Ok(Scope::Strict));
-        let err = "Strict".parse::<Scope>().unwrap_err();
+        let err = "Strict".parse::<Scope>().expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "must be one of: strict, namespace-wide, cluster-wide"

@@ -162,7 +162,14 @@ fn unseal_v1(
     let secret = match serde_json::from_slice::<Secret>(&plain) {
         Ok(secret) => secret,
         Err(json_err) => serde_yaml::from_slice::<Secret>(&plain)
-            .map_err(|_| UnsealError::V1(format!("cannot decode the sealed Secret: {json_err}")))?,
+            // Only the position: serde's text can quote the (secret) input.
+            .map_err(|_| {
+                UnsealError::V1(format!(
+                    "cannot decode the sealed Secret (line {}, column {})",
+                    json_err.line(),
+                    json_err.column()
+                ))
+            })?,
     };
     Ok((secret, vec![index]))
 }

@@ -34,7 +34,7 @@ fn layout_for_each_key_size() {
             let text = hybrid::seal_base64(key.as_public_key(), LABEL, plain).expect("seal");
             assert!(text.starts_with(b64_start), "{text}");
             assert!(
-                text.len() % 4 == 0 && !text.contains(['-', '_']),
+                text.len().is_multiple_of(4) && !text.contains(['-', '_']),
                 "standard padded base64"
             );
             let opened = hybrid::unseal(

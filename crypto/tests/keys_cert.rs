@@ -101,7 +101,7 @@ fn upstream_key_secret_loads() {
     assert_eq!(
         key.cert
             .check_not_expired(datetime!(2031-01-24 00:00 UTC))
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string(),
         "failed to encrypt using an expired certificate on January 23, 2031"
     );
@@ -163,7 +163,7 @@ fn key_secret_round_trip() {
     let mut missing = named.clone();
     missing.data.as_mut().expect("data").remove("tls.crt");
     assert_eq!(
-        keys::from_secret(&missing).unwrap_err().name(),
+        keys::from_secret(&missing).expect_err("must fail").name(),
         "BadKeySecret"
     );
     let mut ec = named;
@@ -171,7 +171,10 @@ fn key_secret_round_trip() {
         .as_mut()
         .expect("data")
         .insert("tls.key".into(), ByteString(data("ec-p256-key.pem")));
-    assert_eq!(keys::from_secret(&ec).unwrap_err(), KeyError::NotRsa);
+    assert_eq!(
+        keys::from_secret(&ec).expect_err("must fail"),
+        KeyError::NotRsa
+    );
 }
 
 #[test]
@@ -239,7 +242,7 @@ fn recovery_files() {
 
     let no_key =
         r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"data":{"other":"YQ=="}}"#;
-    let err = keys::parse_private_keys(no_key.as_bytes()).unwrap_err();
+    let err = keys::parse_private_keys(no_key.as_bytes()).expect_err("must fail");
     assert_eq!(err.to_string(), "secret must contain a 'tls.data' key");
     assert!(keys::parse_private_keys(b"\x00\x01 not anything").is_err());
 }
@@ -256,7 +259,7 @@ fn key_value_lists() {
         BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())])
     );
     assert!(keys::parse_key_value_list("").expect("empty").is_empty());
-    let err = keys::parse_key_value_list("a=1,oops").unwrap_err();
+    let err = keys::parse_key_value_list("a=1,oops").expect_err("must fail");
     assert!(err.contains("oops"), "{err}");
 }
 
@@ -381,14 +384,14 @@ fn parse_pem_rules() {
         datetime!(2026-01-01 0:00 UTC)
     );
     for bad in [&b""[..], b"nothing", key_pem.as_bytes()] {
-        let err = cert::parse_pem(bad).unwrap_err();
+        let err = cert::parse_pem(bad).expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "data does not contain any valid RSA or ECDSA certificates"
         );
     }
     assert_eq!(
-        cert::parse_pem(&data("ec-cert.pem")).unwrap_err(),
+        cert::parse_pem(&data("ec-cert.pem")).expect_err("must fail"),
         CertError::NotRsa("*ecdsa.PublicKey".into())
     );
 }

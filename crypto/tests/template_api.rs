@@ -1,5 +1,5 @@
 //! Behaviour of `template::render` that the Go table cannot pin: functions we refuse,
-//! error kinds, and that errors do not leak plaintext.
+//! error kinds, interop of bcrypt output, and that errors do not leak plaintext.
 
 use std::collections::BTreeMap;
 
@@ -35,12 +35,10 @@ fn unsupported_functions_parse_but_fail_when_called() {
     for f in UNSUPPORTED_FUNCTIONS {
         let src = format!("x{{{{ {f} }}}}y");
         let err = render("key", &src, &values()).expect_err("must fail");
-        assert_eq!(
-            err.message,
-            format!(
-                "template: key:1:4: executing \"key\" at <{f}>: error calling {f}: function not supported by sealwright templates"
-            )
+        let want = format!(
+            "template: key:1:4: executing \"key\" at <{f}>: error calling {f}: function not supported by sealwright templates"
         );
+        assert_eq!(err.message, want);
         assert_eq!(err.partial.as_deref(), Some("x"));
         assert_eq!(err.name(), "TemplateExec");
     }
@@ -89,7 +87,7 @@ fn htpasswd_and_bcrypt_interoperate_with_go() {
     // Go's x/crypto format: $2a$, cost 10, 60 bytes.
     assert!(hash.starts_with("$2a$10$") && hash.len() == 60, "{hash}");
     assert!(bcrypt::verify("s3cret", hash).expect("valid hash"));
-    // A hash made by upstream's engine (same template) verifies against our library's reading of it.
+    // What upstream's engine printed for the same template verifies too.
     let go = "$2a$10$0Tdq5UERpLNrUZOHtfpNWuxefjrbtbq6ov5uj/7DxXb3NyA/p1Pum";
     assert!(bcrypt::verify("s3cret", go).expect("valid hash"));
     assert_eq!(
@@ -100,4 +98,58 @@ fn htpasswd_and_bcrypt_interoperate_with_go() {
         render("k", "{{ bcrypt (repeat 73 \"x\") }}", &v).as_deref(),
         Ok("failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes")
     );
+}
+
+fn deep(open: &str, close: &str, n: usize, inner: &str) -> String {
+    format!("{}{inner}{}", open.repeat(n), close.repeat(n))
+}
+
+/// Templates come from SealedSecret authors; deep nesting must end in an error, not a
+/// stack overflow, even on a 2 MiB worker-thread stack (tokio's default).
+#[test]
+fn hostile_nesting_fails_cleanly_on_a_small_stack() {
+    let run = || {
+        let v = values();
+        // Nesting at the cap parses and runs.
+        let parens = format!("{{{{ {} }}}}", deep("(", ")", 99, "1"));
+        assert_eq!(render("k", &parens, &v).as_deref(), Ok("1"));
+        // One more level is Go's parse error for overly deep expressions.
+        let too_deep = "template: k:1: max expression depth exceeded";
+        let parens = format!("{{{{ {} }}}}", deep("(", ")", 101, "1"));
+        assert_eq!(
+            render("k", &parens, &v).expect_err("too deep").message,
+            too_deep
+        );
+        let ifs = deep("{{ if 1 }}", "{{ end }}", 101, "x");
+        assert_eq!(
+            render("k", &ifs, &v).expect_err("too deep").message,
+            too_deep
+        );
+        // Recursion through a template, with nested blocks in every level and, at the
+        // bottom, an expression: 99 levels in all, as deep as the parser allows.
+        let bottom = format!(
+            "{{{{ {} }}}}{{{{ template \"a\" $ }}}}",
+            deep("(print ", ")", 39, "1")
+        );
+        let body = deep(
+            "{{ if 1 }}{{ with . }}{{ range list 1 }}",
+            "{{ end }}{{ end }}{{ end }}",
+            20,
+            &bottom,
+        );
+        let src = format!("{{{{ define \"a\" }}}}{body}{{{{ end }}}}{{{{ template \"a\" . }}}}");
+        let err = render("k", &src, &v).expect_err("too deep");
+        assert!(
+            err.message
+                .ends_with("exceeded maximum template depth (300)"),
+            "{}",
+            err.message
+        );
+    };
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .expect("spawn")
+        .join()
+        .expect("no overflow, no failed assertion");
 }

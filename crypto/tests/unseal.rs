@@ -207,12 +207,15 @@ fn seal_errors() {
         "cluster-wide needs no namespace"
     );
     let no_name = secret("ns", "", &[], &[]);
-    let err = seal_secret(&no_name, key().as_public_key()).unwrap_err();
+    let err = seal_secret(&no_name, key().as_public_key()).expect_err("must fail");
     assert_eq!(
         (err.name(), err.to_string().as_str()),
         ("MissingName", "missing metadata.name in input Secret")
     );
 }
+
+/// Sealed scope, opening namespace and name, top-level annotations, expected to open.
+type Case<'a> = (Scope, &'a str, &'a str, &'a [(&'a str, &'a str)], bool);
 
 /// Upstream's `TestRaw`-style matrix: a raw value sealed for (ns, name, scope), placed in a
 /// SealedSecret with other coordinates and annotations.
@@ -221,7 +224,7 @@ fn scope_rename_and_move_matrix() {
     let cw = [(CLUSTER_WIDE_ANNOTATION, "true")];
     let nw = [(NAMESPACE_WIDE_ANNOTATION, "true")];
     #[rustfmt::skip]
-    let cases: &[(Scope, &str, &str, &[(&str, &str)], bool)] = &[
+    let cases: &[Case] = &[
         (Scope::Strict, "myns", "mysecret", &[], true),
         (Scope::Strict, "myns", "aBadName", &[], false),
         (Scope::Strict, "youGiveRest", "mysecret", &[], false),
@@ -253,7 +256,7 @@ fn scope_rename_and_move_matrix() {
         );
         if !ok {
             assert_eq!(
-                result.unwrap_err().to_string(),
+                result.expect_err("must fail").to_string(),
                 "no key could decrypt secret (foo)"
             );
         }
@@ -321,7 +324,7 @@ fn item_errors_are_aggregated_like_upstream() {
             ("empty", ""),
         ],
     );
-    let err = unseal(&sealed, &keys(), UnsealOptions::default()).unwrap_err();
+    let err = unseal(&sealed, &keys(), UnsealOptions::default()).expect_err("must fail");
     assert_eq!(err.name(), "Items");
     let UnsealError::Items(items) = &err else {
         panic!("{err:?}")
@@ -486,7 +489,7 @@ fn v1_blobs() {
             accept_v1_data: false,
         },
     )
-    .unwrap_err();
+    .expect_err("must fail");
     assert_eq!(
         rejected.to_string(),
         "using deprecated 'data' field, use 'encryptedData' or flip the feature flag"
@@ -496,7 +499,7 @@ fn v1_blobs() {
     both.spec.encrypted_data = map(&[("x", "AAAA")]);
     assert_eq!(
         unseal(&both, &keys(), UnsealOptions::default())
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string(),
         "cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"
     );
@@ -504,7 +507,7 @@ fn v1_blobs() {
     let foreign = v1_object(&inner, b"other/n");
     assert_eq!(
         unseal(&foreign, &keys(), UnsealOptions::default())
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string(),
         "no key could decrypt secret"
     );
@@ -513,7 +516,7 @@ fn v1_blobs() {
     empty.spec.data = Some(ByteString(Vec::new()));
     assert_eq!(
         unseal(&empty, &keys(), UnsealOptions::default())
-            .unwrap_err()
+            .expect_err("must fail")
             .name(),
         "V1"
     );

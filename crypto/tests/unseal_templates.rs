@@ -78,7 +78,7 @@ fn template_errors_are_tagged_with_the_key() {
         &[("foo", b"x")],
         &[("bad", "{{ .foo "), ("env", "{{ env \"HOME\" }}")],
     );
-    let err = unseal(&s, &keys, UnsealOptions::default()).unwrap_err();
+    let err = unseal(&s, &keys, UnsealOptions::default()).expect_err("must fail");
     let UnsealError::Items(items) = &err else {
         panic!("{err:?}")
     };

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 fn containers(spec: &Value) -> impl Iterator<Item = (&Value, bool)> {
     let list = |k: &str| spec[k].as_array().map(Vec::as_slice).unwrap_or(&[]).iter();
-    list("initContainers").map(|c| (c, true)).chain(list("containers").map(|c| (c, false)))
+    list("initContainers")
+        .map(|c| (c, true))
+        .chain(list("containers").map(|c| (c, false)))
 }
 
 /// Pinned when it names a tag other than `latest` (or a digest).
@@ -46,7 +48,8 @@ pub fn container_problems(spec: &Value) -> Vec<String> {
         if sc["readOnlyRootFilesystem"] != true {
             bad("root filesystem is writable");
         }
-        let non_root = sc["runAsNonRoot"] == true || spec["securityContext"]["runAsNonRoot"] == true;
+        let non_root =
+            sc["runAsNonRoot"] == true || spec["securityContext"]["runAsNonRoot"] == true;
         if !non_root {
             bad("may run as root");
         }
@@ -62,11 +65,26 @@ pub fn restricted_problems(spec: &Value) -> Vec<String> {
             out.push(format!("{host} is set"));
         }
     }
-    const VOLUMES: [&str; 8] = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+    const VOLUMES: [&str; 8] = [
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ];
     for v in spec["volumes"].as_array().into_iter().flatten() {
-        let ok = v.as_object().is_some_and(|m| m.keys().all(|k| k == "name" || VOLUMES.contains(&k.as_str())));
+        let ok = v.as_object().is_some_and(|m| {
+            m.keys()
+                .all(|k| k == "name" || VOLUMES.contains(&k.as_str()))
+        });
         if !ok {
-            out.push(format!("volume {} has a type restricted forbids", v["name"]));
+            out.push(format!(
+                "volume {} has a type restricted forbids",
+                v["name"]
+            ));
         }
     }
     let pod_sc = &spec["securityContext"];
@@ -80,11 +98,15 @@ pub fn restricted_problems(spec: &Value) -> Vec<String> {
         if sc["allowPrivilegeEscalation"] != false {
             bad("allowPrivilegeEscalation is not false");
         }
-        let drop = sc["capabilities"]["drop"].as_array().is_some_and(|d| d.iter().any(|x| x == "ALL"));
+        let drop = sc["capabilities"]["drop"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|x| x == "ALL"));
         if !drop {
             bad("capabilities do not drop ALL");
         }
-        let adds_other = sc["capabilities"]["add"].as_array().is_some_and(|a| a.iter().any(|x| x != "NET_BIND_SERVICE"));
+        let adds_other = sc["capabilities"]["add"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x != "NET_BIND_SERVICE"));
         if adds_other {
             bad("adds a capability other than NET_BIND_SERVICE");
         }
@@ -94,7 +116,11 @@ pub fn restricted_problems(spec: &Value) -> Vec<String> {
         if sc["runAsUser"] == 0 || (sc["runAsUser"].is_null() && pod_sc["runAsUser"] == 0) {
             bad("runs as UID 0");
         }
-        let seccomp = if sc["seccompProfile"].is_object() { &sc["seccompProfile"] } else { &pod_sc["seccompProfile"] };
+        let seccomp = if sc["seccompProfile"].is_object() {
+            &sc["seccompProfile"]
+        } else {
+            &pod_sc["seccompProfile"]
+        };
         if seccomp["type"] != "RuntimeDefault" && seccomp["type"] != "Localhost" {
             bad("seccompProfile is neither RuntimeDefault nor Localhost");
         }
@@ -112,7 +138,10 @@ pub fn secret_key_refs(v: &Value, found: &mut impl FnMut(&str, &str)) {
     match v {
         Value::Object(m) => {
             if let Some(r) = m.get("secretKeyRef") {
-                found(r["name"].as_str().unwrap_or_default(), r["key"].as_str().unwrap_or_default());
+                found(
+                    r["name"].as_str().unwrap_or_default(),
+                    r["key"].as_str().unwrap_or_default(),
+                );
             }
             m.values().for_each(|c| secret_key_refs(c, found));
         }

@@ -32,15 +32,20 @@ fn normalise(v: &mut Value) {
             if int_or_string {
                 m.remove("type");
                 m.remove("format");
-                m.insert("oneOf".into(), json!([{"type": "string"}, {"type": "integer"}]));
+                m.insert(
+                    "oneOf".into(),
+                    json!([{"type": "string"}, {"type": "integer"}]),
+                );
             }
             if m.get("nullable") == Some(&Value::Bool(true))
                 && let Some(Value::String(t)) = m.get("type").cloned()
             {
                 m.insert("type".into(), json!([t, "null"]));
             }
-            let preserve = m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-            if m.contains_key("properties") && !m.contains_key("additionalProperties") && !preserve {
+            let preserve =
+                m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+            if m.contains_key("properties") && !m.contains_key("additionalProperties") && !preserve
+            {
                 m.insert("additionalProperties".into(), Value::Bool(false));
             }
         }
@@ -51,7 +56,10 @@ fn normalise(v: &mut Value) {
 
 /// The schema of every served version of every CRD in a (multi-document) YAML text.
 pub fn from_crds(docs: &[Value], out: &mut SchemaSet) {
-    for crd in docs.iter().filter(|d| d["kind"] == "CustomResourceDefinition") {
+    for crd in docs
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition")
+    {
         let group = crd["spec"]["group"].as_str().unwrap_or_default();
         let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or_default();
         for version in crd["spec"]["versions"].as_array().into_iter().flatten() {
@@ -61,9 +69,15 @@ pub fn from_crds(docs: &[Value], out: &mut SchemaSet) {
             // The API server adds these three to every CRD schema; generated CRDs may omit them.
             let props = schema.entry("properties").or_insert_with(|| json!({}));
             if let Some(props) = props.as_object_mut() {
-                props.entry("apiVersion").or_insert_with(|| json!({"type": "string"}));
-                props.entry("kind").or_insert_with(|| json!({"type": "string"}));
-                props.entry("metadata").or_insert_with(|| json!({"type": "object"}));
+                props
+                    .entry("apiVersion")
+                    .or_insert_with(|| json!({"type": "string"}));
+                props
+                    .entry("kind")
+                    .or_insert_with(|| json!({"type": "string"}));
+                props
+                    .entry("metadata")
+                    .or_insert_with(|| json!({"type": "object"}));
             }
             let mut schema = Value::Object(schema);
             normalise(&mut schema);
@@ -93,12 +107,20 @@ fn refs(v: &Value, found: &mut BTreeSet<String>, defs: &Map<String, Value>) {
 
 /// Standalone schemas for the wanted core kinds, from the Kubernetes swagger document: each is
 /// the kind's definition plus the definitions it references.
-pub fn from_swagger(swagger: &Value, wanted: &BTreeSet<(String, String, String)>, out: &mut SchemaSet) {
+pub fn from_swagger(
+    swagger: &Value,
+    wanted: &BTreeSet<(String, String, String)>,
+    out: &mut SchemaSet,
+) {
     let Some(defs) = swagger["definitions"].as_object() else {
         return;
     };
     for (def_name, def) in defs {
-        for gvk in def["x-kubernetes-group-version-kind"].as_array().into_iter().flatten() {
+        for gvk in def["x-kubernetes-group-version-kind"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let key = (
                 gvk["group"].as_str().unwrap_or_default().to_string(),
                 gvk["version"].as_str().unwrap_or_default().to_string(),
@@ -136,7 +158,12 @@ pub fn from_swagger(swagger: &Value, wanted: &BTreeSet<(String, String, String)>
 pub fn write(set: &SchemaSet, dir: &Path) {
     for ((group, version, kind), schema) in set {
         let path = dir.join(file_name(group, version, kind));
-        std::fs::create_dir_all(path.parent().expect("schema path has a parent")).expect("create schema dir");
-        std::fs::write(&path, serde_json::to_vec(schema).expect("schema serialises")).expect("write schema");
+        std::fs::create_dir_all(path.parent().expect("schema path has a parent"))
+            .expect("create schema dir");
+        std::fs::write(
+            &path,
+            serde_json::to_vec(schema).expect("schema serialises"),
+        )
+        .expect("write schema");
     }
 }

@@ -23,7 +23,9 @@ pub fn manifests_dir() -> PathBuf {
 
 fn run(cmd: &mut Command) -> String {
     let shown = format!("{cmd:?}");
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
     assert!(
         out.status.success(),
         "{shown} failed ({}):\n{}\n{}",
@@ -67,7 +69,9 @@ pub fn schema_source(name: &str) -> &'static Path {
 /// `kustomize build <dir>` (relative to `manifests/`), as YAML text.
 pub fn render_yaml(dir: &str) -> String {
     let kustomize = tools_dir().join("kustomize");
-    run(Command::new(kustomize).arg("build").arg(manifests_dir().join(dir)))
+    run(Command::new(kustomize)
+        .arg("build")
+        .arg(manifests_dir().join(dir)))
 }
 
 /// The rendered stack (`manifests/`) plus the example route (`manifests/examples/`).
@@ -117,7 +121,9 @@ pub fn find<'a>(docs: &'a [Value], kind_: &str, ns: &str, name_: &str) -> &'a Va
 pub fn pod_spec(doc: &Value) -> Option<&Value> {
     match kind(doc) {
         "Pod" => Some(&doc["spec"]),
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => Some(&doc["spec"]["template"]["spec"]),
+        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => {
+            Some(&doc["spec"]["template"]["spec"])
+        }
         "CronJob" => Some(&doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]),
         _ => None,
     }

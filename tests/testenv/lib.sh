@@ -3,9 +3,11 @@
 
 # The address plan, inside each run's own network namespace (nothing routes there from outside):
 #   10.213.0.1        the "node": kube-apiserver advertises it
+#   10.213.0.2        the controller deploy-controller.sh runs as kube-system/sealed-secrets-controller
 #   10.213.0.10-.60   "pod" addresses, one per controller instance (tests lock them)
 #   10.213.254.1/.2   optional veth pair host/netns, so a user's shell can reach the demo cluster
 TESTENV_NODE_IP=10.213.0.1
+TESTENV_SYSTEM_CONTROLLER_IP=10.213.0.2
 TESTENV_POOL_FIRST=10
 TESTENV_POOL_LAST=60
 TESTENV_VETH_HOST_IP=10.213.254.1

@@ -21,6 +21,7 @@ case $cmd in
     ip netns add "$ns"
     ip -n "$ns" link set lo up
     ip -n "$ns" addr add "$TESTENV_NODE_IP/32" dev lo
+    ip -n "$ns" addr add "$TESTENV_SYSTEM_CONTROLLER_IP/32" dev lo
     for i in $(seq "$TESTENV_POOL_FIRST" "$TESTENV_POOL_LAST"); do
       ip -n "$ns" addr add "10.213.0.$i/32" dev lo
     done

@@ -140,7 +140,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --authorization-mode=RBAC \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
-  --service-cluster-ip-range=10.96.0.0/24 \
+  --service-cluster-ip-range=10.96.0.0/16 \
   --disable-admission-plugins=ServiceAccount \
   --allow-privileged=true --endpoint-reconciler-type=none \
   --enable-priority-and-fairness=false --profiling=false --v=1

@@ -247,3 +247,69 @@ fn wrong_key_or_scope_fails_like_upstream() {
     assert!(text(&u.stderr).starts_with("error: no key could decrypt secret ("));
     assert!(text(&o.stderr).contains("hint: "), "{}", text(&o.stderr));
 }
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Strings built from the pieces that steer go-yaml's quoting and folding, as annotation keys
+/// and values of one JSON Secret; our YAML must equal upstream's for all of them.
+#[test]
+fn yaml_scalars_match_upstream_on_generated_strings() {
+    let (ours, upstream) = (ours(), upstream());
+    let pieces = [
+        "a", "word", " ", "  ", "-", "- ", ":", ": ", "#", " #", "?", "'", "\"", "\\", "\n", "\t", "\r", "{", "}", "[",
+        "]", ",", "&", "*", "!", "|", ">", "%", "@", "`", "0", "12", "0x1F", "1.5", "1e3", "true", "no", "~", "null", "é",
+        "☃", "😀", "\u{85}", "\u{a0}", "\u{2028}", "\u{feff}", "---", "...", "2024-01-02", "1:20", "lorem ipsum dolor sit",
+        "consectetur adipiscing elit sed do eiusmod tempor", "x", "<", "=", "/", "+", ".", "_",
+    ];
+    for seed in [7u64, 42, 1234, 99, 2024, 31337] {
+        let mut rng = Rng(seed);
+        let mut annotations = serde_json::Map::new();
+        for i in 0..250 {
+            let n = 1 + rng.next() % 12;
+            let value: String = (0..n).map(|_| rng.pick(&pieces)).collect();
+            annotations.insert(format!("v{i:03}"), serde_json::Value::String(value.clone()));
+            if i % 5 == 0 && (seed != 42 || !value.contains('\u{85}')) {
+                annotations.insert(format!("{value}-k{i}"), serde_json::Value::String("x".into()));
+            }
+        }
+        let secret = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "gen", "namespace": "ns", "annotations": annotations},
+            "stringData": {"k": "v"}
+        });
+        let input = serde_json::to_vec(&secret).expect("json");
+        let c = cert(2048);
+        for format in ["yaml", "json"] {
+            let args = ["--cert", s(&c), "-o", format];
+            let u = run(&upstream, &args, &input, &[]);
+            let o = run(&ours, &args, &input, &[]);
+            // Some keys (with U+0085) make upstream's YAML encoder fail; ours must fail alike.
+            assert_eq!(o.status.code(), u.status.code(), "seed {seed} {format}: ours {} / upstream {}", text(&o.stderr), text(&u.stderr));
+            assert_eq!(text(&o.stderr), text(&u.stderr), "seed {seed} {format}");
+            if !u.status.success() {
+                // Upstream has already written `---` by then; ours writes nothing on error.
+                assert!(o.stdout.is_empty());
+                continue;
+            }
+            let (u, o) = (mask(&text(&u.stdout)), mask(&text(&o.stdout)));
+            if u != o {
+                let first = u.lines().zip(o.lines()).position(|(a, b)| a != b).unwrap_or(0);
+                let window = |t: &str| t.lines().skip(first.saturating_sub(2)).take(6).collect::<Vec<_>>().join("\n");
+                panic!("seed {seed} {format}: first difference at line {first}\nupstream:\n{}\nours:\n{}", window(&u), window(&o));
+            }
+        }
+    }
+}

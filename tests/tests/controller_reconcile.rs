@@ -116,7 +116,7 @@ async fn bad_objects_get_a_false_status_and_do_not_stop_the_controller() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_message_follows_the_latest_error() {
+async fn status_message_follows_spec_changes() {
     // Upstream #853: a new error with the same status value and generation was not persisted.
     let ctx = TestContext::new("ctl-msg").await;
     let controller = start_ours(&ctx, &[]).await;

@@ -19,9 +19,19 @@ fn kubectl(env: &Testenv, args: &[&str], file: Option<&Path>) -> Result<String, 
     if let Some(f) = file {
         cmd.arg("-f").arg(f);
     }
-    let out = cmd.output().map_err(|e| format!("cannot run kubectl: {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() { Ok(text) } else { Err(text) }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run kubectl: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    }
 }
 
 #[test]
@@ -31,10 +41,21 @@ fn rendered_stack_passes_server_side_dry_run() {
 
     // Every CRD the stack's custom resources need, then wait until the API serves them.
     let mut crd_files = vec![manifests_dir().join("sealed-secrets/crd.yaml")];
-    crd_files.extend(["traefik", "prometheus-operator", "argocd"].map(|n| schema_source(n).to_path_buf()));
+    crd_files.extend(
+        ["traefik", "prometheus-operator", "argocd"].map(|n| schema_source(n).to_path_buf()),
+    );
     for f in &crd_files {
-        kubectl(env, &["apply", "--server-side", "--force-conflicts", "--field-manager=manifests-test"], Some(f))
-            .unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
+        kubectl(
+            env,
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--field-manager=manifests-test",
+            ],
+            Some(f),
+        )
+        .unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
     }
     let crds = [
         "crd/sealedsecrets.bitnami.com",
@@ -50,13 +71,29 @@ fn rendered_stack_passes_server_side_dry_run() {
     // Namespaces must exist for a dry-run of the objects in them; create them for real.
     let yaml = format!("{}\n---\n{}", render_yaml("."), render_yaml("examples"));
     let docs = yaml_documents(&yaml);
-    let mut namespaces: Vec<serde_json::Value> = docs.iter().filter(|d| kind(d) == "Namespace").cloned().collect();
+    let mut namespaces: Vec<serde_json::Value> = docs
+        .iter()
+        .filter(|d| kind(d) == "Namespace")
+        .cloned()
+        .collect();
     namespaces.push(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}));
     let ns_file = scratch.path().join("namespaces.yaml");
-    let ns_yaml: Vec<String> = namespaces.iter().map(|n| serde_yaml::to_string(n).expect("serialise")).collect();
+    let ns_yaml: Vec<String> = namespaces
+        .iter()
+        .map(|n| serde_yaml::to_string(n).expect("serialise"))
+        .collect();
     std::fs::write(&ns_file, ns_yaml.join("---\n")).expect("write namespaces");
-    kubectl(env, &["apply", "--server-side", "--force-conflicts", "--field-manager=manifests-test"], Some(&ns_file))
-        .unwrap_or_else(|e| panic!("creating namespaces: {e}"));
+    kubectl(
+        env,
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=manifests-test",
+        ],
+        Some(&ns_file),
+    )
+    .unwrap_or_else(|e| panic!("creating namespaces: {e}"));
 
     let all = scratch.path().join("stack.yaml");
     std::fs::write(&all, &yaml).expect("write rendered stack");
@@ -73,6 +110,9 @@ fn rendered_stack_passes_server_side_dry_run() {
         Some(&all),
     )
     .unwrap_or_else(|e| panic!("server-side dry-run failed:\n{e}"));
-    let applied = out.lines().filter(|l| l.contains("(server dry run)")).count();
+    let applied = out
+        .lines()
+        .filter(|l| l.contains("(server dry run)"))
+        .count();
     assert_eq!(applied, docs.len(), "dry-run output:\n{out}");
 }

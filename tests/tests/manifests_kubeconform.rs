@@ -17,11 +17,16 @@ use support::*;
 fn gvk(doc: &Value) -> (String, String, String) {
     let api_version = doc["apiVersion"].as_str().unwrap_or_default();
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    (group.to_string(), version.to_string(), kind(doc).to_string())
+    (
+        group.to_string(),
+        version.to_string(),
+        kind(doc).to_string(),
+    )
 }
 
 fn crd_docs(path: &std::path::Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     yaml_documents(&text)
 }
 
@@ -32,7 +37,10 @@ fn schema_dir(docs: &[Value]) -> tempfile::TempDir {
     for name in ["traefik", "prometheus-operator", "argocd"] {
         schemas::from_crds(&crd_docs(schema_source(name)), &mut set);
     }
-    schemas::from_crds(&crd_docs(&manifests_dir().join("sealed-secrets/crd.yaml")), &mut set);
+    schemas::from_crds(
+        &crd_docs(&manifests_dir().join("sealed-secrets/crd.yaml")),
+        &mut set,
+    );
     let swagger: Value = serde_json::from_slice(
         &std::fs::read(schema_source("kubernetes")).expect("read the Kubernetes OpenAPI document"),
     )
@@ -50,7 +58,10 @@ fn kubeconform(docs: &[Value], rendered_yaml: &str) -> std::process::Output {
     let schemas = schema_dir(docs);
     let input = schemas.path().join("rendered.yaml");
     std::fs::write(&input, rendered_yaml).expect("write rendered manifests");
-    let location = format!("{}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json", schemas.path().display());
+    let location = format!(
+        "{}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
+        schemas.path().display()
+    );
     Command::new(tools_dir().join("kubeconform"))
         .args(["-strict", "-summary", "-output", "text", "-schema-location"])
         .arg(&location)
@@ -66,10 +77,16 @@ fn rendered_stack_is_schema_valid_in_strict_mode() {
     let out = kubeconform(&docs, &yaml);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "kubeconform failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "kubeconform failed:\n{stdout}\n{stderr}"
+    );
     let summary = stdout.lines().last().unwrap_or_default();
     let expected = format!("Valid: {}, Invalid: 0, Errors: 0, Skipped: 0", docs.len());
-    assert!(summary.contains(&expected), "unexpected summary {summary:?}, want {expected:?}");
+    assert!(
+        summary.contains(&expected),
+        "unexpected summary {summary:?}, want {expected:?}"
+    );
 }
 
 /// The schemas are strict enough to catch a misplaced field in each kind of source.
@@ -77,14 +94,22 @@ fn rendered_stack_is_schema_valid_in_strict_mode() {
 fn strict_schemas_reject_unknown_fields() {
     let docs = rendered();
     let cases = [
-        ("Deployment", "/spec/template/spec/containers/0", "imagePullPolicyy"),
+        (
+            "Deployment",
+            "/spec/template/spec/containers/0",
+            "imagePullPolicyy",
+        ),
         ("Middleware", "/spec/forwardAuth", "adress"),
         ("Application", "/spec/source", "chartt"),
         ("SealedSecret", "/spec", "encrypteddata"),
         ("ServiceMonitor", "/spec", "endpoint"),
     ];
     for (kind_, pointer, field) in cases {
-        let mut doc = docs.iter().find(|d| kind(d) == kind_).expect("kind present").clone();
+        let mut doc = docs
+            .iter()
+            .find(|d| kind(d) == kind_)
+            .expect("kind present")
+            .clone();
         doc.pointer_mut(pointer)
             .and_then(Value::as_object_mut)
             .expect("object at pointer")
@@ -92,6 +117,9 @@ fn strict_schemas_reject_unknown_fields() {
         let yaml = serde_yaml::to_string(&doc).expect("serialise");
         let out = kubeconform(std::slice::from_ref(&doc), &yaml);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(!out.status.success() && stdout.contains(field), "{kind_} with {field} passed:\n{stdout}");
+        assert!(
+            !out.status.success() && stdout.contains(field),
+            "{kind_} with {field} passed:\n{stdout}"
+        );
     }
 }

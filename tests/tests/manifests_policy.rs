@@ -23,10 +23,17 @@ fn workloads_are_pinned_sized_probed_and_locked_down() {
     for doc in rendered() {
         if let Some(spec) = pod_spec(doc) {
             workloads += 1;
-            problems.extend(policy::container_problems(spec).into_iter().map(|p| format!("{}: {p}", id(doc))));
+            problems.extend(
+                policy::container_problems(spec)
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", id(doc))),
+            );
         }
     }
-    assert!(workloads >= 3, "expected the controller, bouncer and cloudflared workloads");
+    assert!(
+        workloads >= 3,
+        "expected the controller, bouncer and cloudflared workloads"
+    );
     assert_clean("container policy", problems);
 }
 
@@ -37,7 +44,11 @@ fn every_pod_passes_pod_security_restricted() {
     let mut problems = Vec::new();
     for doc in rendered() {
         if let Some(spec) = pod_spec(doc) {
-            problems.extend(policy::restricted_problems(spec).into_iter().map(|p| format!("{}: {p}", id(doc))));
+            problems.extend(
+                policy::restricted_problems(spec)
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", id(doc))),
+            );
         }
     }
     assert_clean("Pod Security restricted", problems);
@@ -54,13 +65,23 @@ fn namespaces_carry_the_expected_pod_security_levels() {
         ("kubescape", "privileged"),
     ]
     .into();
-    let shipped: BTreeSet<&str> = rendered().iter().filter(|d| kind(d) == "Namespace").map(name).collect();
+    let shipped: BTreeSet<&str> = rendered()
+        .iter()
+        .filter(|d| kind(d) == "Namespace")
+        .map(name)
+        .collect();
     assert_eq!(shipped, want.keys().copied().collect());
     for (ns, level) in &want {
         let labels = &find(rendered(), "Namespace", "", ns)["metadata"]["labels"];
-        assert_eq!(labels["pod-security.kubernetes.io/enforce"], *level, "{ns} enforce");
+        assert_eq!(
+            labels["pod-security.kubernetes.io/enforce"], *level,
+            "{ns} enforce"
+        );
         for mode in ["warn", "audit"] {
-            assert!(labels[format!("pod-security.kubernetes.io/{mode}")].is_string(), "{ns} lacks {mode}");
+            assert!(
+                labels[format!("pod-security.kubernetes.io/{mode}")].is_string(),
+                "{ns} lacks {mode}"
+            );
         }
     }
     // Every namespaced object lands in a shipped namespace, kube-system (the controller, as
@@ -68,7 +89,11 @@ fn namespaces_carry_the_expected_pod_security_levels() {
     for doc in rendered() {
         let ns = namespace(doc);
         let known = ns.is_empty() || shipped.contains(ns) || ns == "kube-system" || ns == "argocd";
-        assert!(known, "{} is in a namespace the stack does not ship", id(doc));
+        assert!(
+            known,
+            "{} is in a namespace the stack does not ship",
+            id(doc)
+        );
     }
 }
 
@@ -80,14 +105,22 @@ fn no_plain_secret_anywhere_under_manifests() {
     // Also files a kustomization does not list.
     let mut stack = vec![manifests_dir()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read manifests dir").flatten() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("read manifests dir")
+            .flatten()
+        {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 let text = std::fs::read_to_string(&path).expect("read manifest");
                 for doc in yaml_documents(&text) {
-                    assert_ne!(kind(&doc), "Secret", "{} holds a plain Secret", path.display());
+                    assert_ne!(
+                        kind(&doc),
+                        "Secret",
+                        "{} holds a plain Secret",
+                        path.display()
+                    );
                 }
             }
         }
@@ -100,15 +133,24 @@ fn every_secret_reference_resolves_to_a_sealed_secret_key() {
     let sealed: BTreeMap<(String, String), &Value> = rendered()
         .iter()
         .filter(|d| kind(d) == "SealedSecret")
-        .map(|d| ((namespace(d).to_string(), name(d).to_string()), &d["spec"]["encryptedData"]))
+        .map(|d| {
+            (
+                (namespace(d).to_string(), name(d).to_string()),
+                &d["spec"]["encryptedData"],
+            )
+        })
         .collect();
     let mut refs = Vec::new();
     for doc in rendered() {
         let ns = match kind(doc) {
-            "Application" => doc["spec"]["destination"]["namespace"].as_str().unwrap_or_default(),
+            "Application" => doc["spec"]["destination"]["namespace"]
+                .as_str()
+                .unwrap_or_default(),
             _ => namespace(doc),
         };
-        policy::secret_key_refs(doc, &mut |name, key| refs.push((ns.to_string(), name.to_string(), key.to_string())));
+        policy::secret_key_refs(doc, &mut |name, key| {
+            refs.push((ns.to_string(), name.to_string(), key.to_string()))
+        });
     }
     // The CrowdSec chart reads its LAPI secrets through secrets.externalSecret.
     let crowdsec = find(rendered(), "Application", "argocd", "crowdsec");
@@ -136,20 +178,37 @@ fn sealed_secrets_hold_real_ciphertext() {
     let mut count = 0;
     for doc in rendered().iter().filter(|d| kind(d) == "SealedSecret") {
         count += 1;
-        let items = doc["spec"]["encryptedData"].as_object().expect("encryptedData map");
+        let items = doc["spec"]["encryptedData"]
+            .as_object()
+            .expect("encryptedData map");
         assert!(!items.is_empty(), "{} has no items", id(doc));
         for (item, value) in items {
             let blob = base64::engine::general_purpose::STANDARD
                 .decode(value.as_str().unwrap_or_default())
                 .unwrap_or_else(|e| panic!("{} item {item}: not base64: {e}", id(doc)));
             // 2-byte length, RSA-OAEP session key (>= 2048-bit), AES-GCM tag.
-            assert!(blob.len() > 2 + 256 + 16, "{} item {item}: {} bytes", id(doc), blob.len());
+            assert!(
+                blob.len() > 2 + 256 + 16,
+                "{} item {item}: {} bytes",
+                id(doc),
+                blob.len()
+            );
             let key_len = u16::from_be_bytes([blob[0], blob[1]]) as usize;
-            assert!(key_len >= 256 && 2 + key_len + 16 < blob.len(), "{} item {item}: bad layout", id(doc));
+            assert!(
+                key_len >= 256 && 2 + key_len + 16 < blob.len(),
+                "{} item {item}: bad layout",
+                id(doc)
+            );
         }
         // Strict scope: the template names the same object.
-        assert_eq!(doc["spec"]["template"]["metadata"]["name"], doc["metadata"]["name"]);
-        assert_eq!(doc["spec"]["template"]["metadata"]["namespace"], doc["metadata"]["namespace"]);
+        assert_eq!(
+            doc["spec"]["template"]["metadata"]["name"],
+            doc["metadata"]["name"]
+        );
+        assert_eq!(
+            doc["spec"]["template"]["metadata"]["namespace"],
+            doc["metadata"]["namespace"]
+        );
     }
     assert_eq!(count, 3);
 }
@@ -168,11 +227,25 @@ fn bouncer_middleware_and_routes_are_wired() {
     let svc = find(rendered(), "Service", "crowdsec", "crowdsec-bouncer");
     assert_eq!(svc["spec"]["ports"][0]["port"], 8080);
     let deploy = find(rendered(), "Deployment", "crowdsec", "crowdsec-bouncer");
-    assert_eq!(svc["spec"]["selector"], deploy["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"].as_str().map(|n| json!({"app.kubernetes.io/name": n})).unwrap_or_default());
-    let routes: Vec<_> = rendered().iter().filter(|d| kind(d) == "IngressRoute").collect();
+    assert_eq!(
+        svc["spec"]["selector"],
+        deploy["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+            .as_str()
+            .map(|n| json!({"app.kubernetes.io/name": n}))
+            .unwrap_or_default()
+    );
+    let routes: Vec<_> = rendered()
+        .iter()
+        .filter(|d| kind(d) == "IngressRoute")
+        .collect();
     assert!(!routes.is_empty());
     for route in routes {
-        assert_eq!(route["spec"]["entryPoints"], json!(["websecure"]), "{}", id(route));
+        assert_eq!(
+            route["spec"]["entryPoints"],
+            json!(["websecure"]),
+            "{}",
+            id(route)
+        );
         assert!(route["spec"]["tls"].is_object(), "{} has no tls", id(route));
         for r in array(&route["spec"]["routes"]) {
             let mws = array(&r["middlewares"]);
@@ -185,7 +258,10 @@ fn bouncer_middleware_and_routes_are_wired() {
         }
     }
     let example = find(rendered(), "IngressRoute", "example-app", "example-app");
-    assert_eq!(example["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/target"], "akze.net");
+    assert_eq!(
+        example["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/target"],
+        "akze.net"
+    );
     assert_eq!(example["spec"]["tls"], json!({}));
 }
 
@@ -195,27 +271,62 @@ fn bouncer_middleware_and_routes_are_wired() {
 fn traefik_trusts_the_pod_network_and_exactly_cloudflares_ranges() {
     const POD_CIDR: &str = "10.42.0.0/16";
     const CLOUDFLARE: [&str; 22] = [
-        "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
-        "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
-        "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
-        "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
-        "2a06:98c0::/29", "2c0f:f248::/32",
+        "173.245.48.0/20",
+        "103.21.244.0/22",
+        "103.22.200.0/22",
+        "103.31.4.0/22",
+        "141.101.64.0/18",
+        "108.162.192.0/18",
+        "190.93.240.0/20",
+        "188.114.96.0/20",
+        "197.234.240.0/22",
+        "198.41.128.0/17",
+        "162.158.0.0/15",
+        "104.16.0.0/13",
+        "104.24.0.0/14",
+        "172.64.0.0/13",
+        "131.0.72.0/22",
+        "2400:cb00::/32",
+        "2606:4700::/32",
+        "2803:f800::/32",
+        "2405:b500::/32",
+        "2405:8100::/32",
+        "2a06:98c0::/29",
+        "2c0f:f248::/32",
     ];
     let values = &find(rendered(), "Application", "argocd", "traefik")["spec"]["source"]["helm"]["valuesObject"];
     let websecure = &values["ports"]["websecure"];
-    let trusted: BTreeSet<&str> = array(&websecure["forwardedHeaders"]["trustedIPs"]).iter().filter_map(Value::as_str).collect();
+    let trusted: BTreeSet<&str> = array(&websecure["forwardedHeaders"]["trustedIPs"])
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let want: BTreeSet<&str> = CLOUDFLARE.iter().copied().chain([POD_CIDR]).collect();
     assert_eq!(trusted, want);
-    assert_eq!(values["logs"]["access"], json!({"enabled": true, "format": "json"}));
-    assert_eq!(values["providers"]["kubernetesCRD"]["allowCrossNamespace"], true);
-    assert_eq!(websecure["http"]["middlewares"], json!(["traefik-crowdsec-bouncer@kubernetescrd"]));
+    assert_eq!(
+        values["logs"]["access"],
+        json!({"enabled": true, "format": "json"})
+    );
+    assert_eq!(
+        values["providers"]["kubernetesCRD"]["allowCrossNamespace"],
+        true
+    );
+    assert_eq!(
+        websecure["http"]["middlewares"],
+        json!(["traefik-crowdsec-bouncer@kubernetescrd"])
+    );
     // The same pod CIDR is the bouncer's only trusted proxy and CrowdSec's registration range.
     let bouncer = find(rendered(), "Deployment", "crowdsec", "crowdsec-bouncer");
     let env = array(&bouncer["spec"]["template"]["spec"]["containers"][0]["env"]);
     assert!(env.contains(&json!({"name": "TRUSTED_PROXIES", "value": POD_CIDR})));
-    let crowdsec = &find(rendered(), "Application", "argocd", "crowdsec")["spec"]["source"]["helm"]["valuesObject"];
-    let local = crowdsec["config"]["config.yaml.local"].as_str().unwrap_or_default();
-    assert!(local.contains(&format!("\"{POD_CIDR}\"")), "allowed_ranges lacks the pod CIDR");
+    let crowdsec = &find(rendered(), "Application", "argocd", "crowdsec")["spec"]["source"]["helm"]
+        ["valuesObject"];
+    let local = crowdsec["config"]["config.yaml.local"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        local.contains(&format!("\"{POD_CIDR}\"")),
+        "allowed_ranges lacks the pod CIDR"
+    );
 }
 
 #[test]
@@ -224,11 +335,24 @@ fn applications_pin_exact_chart_versions_and_images() {
     for app in rendered().iter().filter(|d| kind(d) == "Application") {
         seen += 1;
         assert_eq!(app["apiVersion"], "argoproj.io/v1alpha1");
-        let rev = app["spec"]["source"]["targetRevision"].as_str().unwrap_or_default();
+        let rev = app["spec"]["source"]["targetRevision"]
+            .as_str()
+            .unwrap_or_default();
         let parts: Vec<_> = rev.split('.').collect();
-        assert!(parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())), "{} targetRevision {rev:?}", id(app));
+        assert!(
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+            "{} targetRevision {rev:?}",
+            id(app)
+        );
         let mut problems = Vec::new();
-        policy::chart_image_problems(&app["spec"]["source"]["helm"]["valuesObject"], "", &mut problems);
+        policy::chart_image_problems(
+            &app["spec"]["source"]["helm"]["valuesObject"],
+            "",
+            &mut problems,
+        );
         assert_clean(&id(app), problems);
     }
     assert_eq!(seen, 4);
@@ -250,7 +374,10 @@ fn falco_uses_modern_ebpf_and_sidekick_is_scraped() {
     assert_eq!(values["driver"]["kind"], "modern_ebpf");
     assert_eq!(values["falcosidekick"]["enabled"], true);
     let sm = find(rendered(), "ServiceMonitor", "falco", "falco-falcosidekick");
-    assert_eq!(sm["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "falcosidekick");
+    assert_eq!(
+        sm["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        "falcosidekick"
+    );
     assert_eq!(sm["spec"]["endpoints"][0]["path"], "/metrics");
 }
 
@@ -260,18 +387,44 @@ fn falco_uses_modern_ebpf_and_sidekick_is_scraped() {
 fn sealed_secrets_controller_matches_upstream_layout() {
     let docs = rendered();
     let svc = find(docs, "Service", "kube-system", "sealed-secrets-controller");
-    assert_eq!(svc["spec"]["ports"], json!([{"port": 8080, "targetPort": 8080}]), "no port name, as upstream");
-    assert_eq!(svc["spec"]["selector"], json!({"name": "sealed-secrets-controller"}));
-    let metrics = find(docs, "Service", "kube-system", "sealed-secrets-controller-metrics");
-    assert_eq!(metrics["spec"]["ports"], json!([{"port": 8081, "targetPort": 8081}]));
-    let deploy = find(docs, "Deployment", "kube-system", "sealed-secrets-controller");
+    assert_eq!(
+        svc["spec"]["ports"],
+        json!([{"port": 8080, "targetPort": 8080}]),
+        "no port name, as upstream"
+    );
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"name": "sealed-secrets-controller"})
+    );
+    let metrics = find(
+        docs,
+        "Service",
+        "kube-system",
+        "sealed-secrets-controller-metrics",
+    );
+    assert_eq!(
+        metrics["spec"]["ports"],
+        json!([{"port": 8081, "targetPort": 8081}])
+    );
+    let deploy = find(
+        docs,
+        "Deployment",
+        "kube-system",
+        "sealed-secrets-controller",
+    );
     let pod = &deploy["spec"]["template"]["spec"];
     assert_eq!(pod["serviceAccountName"], "sealed-secrets-controller");
     assert_eq!(pod["securityContext"]["runAsUser"], 1001);
     assert_eq!(pod["securityContext"]["fsGroup"], 65534);
     let c = &pod["containers"][0];
-    assert_eq!(c["ports"], json!([{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 8081}]));
-    assert_eq!(c["readinessProbe"]["httpGet"], json!({"path": "/healthz", "port": "http"}));
+    assert_eq!(
+        c["ports"],
+        json!([{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 8081}])
+    );
+    assert_eq!(
+        c["readinessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "http"})
+    );
 
     let rules = |kind_: &str, ns: &str, name_: &str| find(docs, kind_, ns, name_)["rules"].clone();
     assert_eq!(
@@ -303,18 +456,54 @@ fn sealed_secrets_controller_matches_upstream_layout() {
         let b = find(docs, kind_, ns, name_);
         (b["roleRef"]["name"].clone(), b["subjects"].clone())
     };
-    assert_eq!(binding("ClusterRoleBinding", "", "sealed-secrets-controller"), (json!("secrets-unsealer"), sa.clone()));
-    assert_eq!(binding("RoleBinding", "kube-system", "sealed-secrets-controller"), (json!("sealed-secrets-key-admin"), sa.clone()));
-    assert_eq!(binding("RoleBinding", "kube-system", "sealed-secrets-service-proxier"), (json!("sealed-secrets-service-proxier"), authenticated.clone()));
-    assert_eq!(binding("RoleBinding", "kube-system", "sealed-secrets-cert-publisher"), (json!("sealed-secrets-cert-publisher"), sa.clone()));
-    assert_eq!(binding("RoleBinding", "kube-system", "sealed-secrets-cert-reader"), (json!("sealed-secrets-cert-reader"), authenticated));
-    assert_eq!(binding("RoleBinding", "kube-system", "sealed-secrets-leader-election"), (json!("sealed-secrets-leader-election"), sa));
+    assert_eq!(
+        binding("ClusterRoleBinding", "", "sealed-secrets-controller"),
+        (json!("secrets-unsealer"), sa.clone())
+    );
+    assert_eq!(
+        binding("RoleBinding", "kube-system", "sealed-secrets-controller"),
+        (json!("sealed-secrets-key-admin"), sa.clone())
+    );
+    assert_eq!(
+        binding(
+            "RoleBinding",
+            "kube-system",
+            "sealed-secrets-service-proxier"
+        ),
+        (
+            json!("sealed-secrets-service-proxier"),
+            authenticated.clone()
+        )
+    );
+    assert_eq!(
+        binding(
+            "RoleBinding",
+            "kube-system",
+            "sealed-secrets-cert-publisher"
+        ),
+        (json!("sealed-secrets-cert-publisher"), sa.clone())
+    );
+    assert_eq!(
+        binding("RoleBinding", "kube-system", "sealed-secrets-cert-reader"),
+        (json!("sealed-secrets-cert-reader"), authenticated)
+    );
+    assert_eq!(
+        binding(
+            "RoleBinding",
+            "kube-system",
+            "sealed-secrets-leader-election"
+        ),
+        (json!("sealed-secrets-leader-election"), sa)
+    );
     assert_eq!(
         rules("Role", "kube-system", "sealed-secrets-cert-reader"),
         json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["sealed-secrets-cert"], "verbs": ["get"]}])
     );
     // Every object carries upstream's `name: <object name>` label.
-    for doc in docs.iter().filter(|d| namespace(d) == "kube-system" || kind(d).contains("Cluster")) {
+    for doc in docs
+        .iter()
+        .filter(|d| namespace(d) == "kube-system" || kind(d).contains("Cluster"))
+    {
         if kind(doc) == "CustomResourceDefinition" {
             continue;
         }

@@ -11,8 +11,14 @@ use support::*;
 
 #[test]
 fn committed_crd_matches_the_generator() {
-    let out = Command::new(env!("CARGO_BIN_EXE_crdgen")).output().expect("run crdgen");
-    assert!(out.status.success(), "crdgen failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_crdgen"))
+        .output()
+        .expect("run crdgen");
+    assert!(
+        out.status.success(),
+        "crdgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let generated = String::from_utf8(out.stdout).expect("crdgen prints UTF-8");
     let path = manifests_dir().join("sealed-secrets/crd.yaml");
     let committed = std::fs::read_to_string(&path).expect("read manifests/sealed-secrets/crd.yaml");
@@ -28,17 +34,36 @@ fn committed_crd_matches_the_generator() {
 fn stack_renders_one_base_per_component() {
     let docs = yaml_documents(&render_yaml("."));
     assert!(!docs.is_empty());
-    let namespaces: BTreeSet<_> = docs.iter().filter(|d| kind(d) == "Namespace").map(name).collect();
+    let namespaces: BTreeSet<_> = docs
+        .iter()
+        .filter(|d| kind(d) == "Namespace")
+        .map(name)
+        .collect();
     let want: BTreeSet<_> = ["crowdsec", "traefik", "falco", "kubescape", "cloudflared"].into();
     assert_eq!(namespaces, want);
-    for component in ["sealed-secrets", "crowdsec", "traefik", "falco", "kubescape", "cloudflared"] {
+    for component in [
+        "sealed-secrets",
+        "crowdsec",
+        "traefik",
+        "falco",
+        "kubescape",
+        "cloudflared",
+    ] {
         let alone = yaml_documents(&render_yaml(component));
         assert!(!alone.is_empty(), "{component} renders nothing");
         for doc in &alone {
-            assert!(docs.contains(doc), "{} of {component} is missing from the aggregate", id(doc));
+            assert!(
+                docs.contains(doc),
+                "{} of {component} is missing from the aggregate",
+                id(doc)
+            );
         }
     }
-    let apps: BTreeSet<_> = docs.iter().filter(|d| kind(d) == "Application").map(name).collect();
+    let apps: BTreeSet<_> = docs
+        .iter()
+        .filter(|d| kind(d) == "Application")
+        .map(name)
+        .collect();
     assert_eq!(apps, ["crowdsec", "falco", "kubescape", "traefik"].into());
 }
 
@@ -51,7 +76,20 @@ fn examples_render() {
 /// Image tag scheme: `v<workspace version>`, so a release bumps both together.
 #[test]
 fn controller_image_tag_follows_the_workspace_version() {
-    let deploy = find(rendered(), "Deployment", "kube-system", "sealed-secrets-controller");
-    let image = deploy["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default();
-    assert_eq!(image, format!("ghcr.io/sealwright/sealed-secrets-controller:v{}", workspace_version()));
+    let deploy = find(
+        rendered(),
+        "Deployment",
+        "kube-system",
+        "sealed-secrets-controller",
+    );
+    let image = deploy["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        image,
+        format!(
+            "ghcr.io/sealwright/sealed-secrets-controller:v{}",
+            workspace_version()
+        )
+    );
 }

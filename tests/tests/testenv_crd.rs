@@ -18,7 +18,11 @@ fn sealed_secret(name: &str) -> serde_json::Value {
 }
 
 fn dynamic(ctx: &TestContext) -> Api<DynamicObject> {
-    Api::namespaced_with(ctx.admin.clone(), &ctx.namespace, &ApiResource::erase::<SealedSecret>(&()))
+    Api::namespaced_with(
+        ctx.admin.clone(),
+        &ctx.namespace,
+        &ApiResource::erase::<SealedSecret>(&()),
+    )
 }
 
 fn object(value: serde_json::Value) -> DynamicObject {
@@ -30,12 +34,25 @@ async fn crd_is_served_and_round_trips_a_sealed_secret() {
     let ctx = TestContext::new("crd").await;
     let api: Api<SealedSecret> = Api::namespaced(ctx.admin.clone(), &ctx.namespace);
     let created = api
-        .create(&PostParams::default(), &serde_json::from_value(sealed_secret("ok")).expect("SealedSecret literal"))
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(sealed_secret("ok")).expect("SealedSecret literal"),
+        )
         .await
         .expect("the API server accepts a valid SealedSecret");
-    assert_eq!(created.spec.encrypted_data.get("password").map(String::as_str), Some("AgBy8hCi..."));
+    assert_eq!(
+        created
+            .spec
+            .encrypted_data
+            .get("password")
+            .map(String::as_str),
+        Some("AgBy8hCi...")
+    );
     assert_eq!(created.metadata.generation, Some(1));
-    let listed = api.list(&Default::default()).await.expect("list SealedSecrets");
+    let listed = api
+        .list(&Default::default())
+        .await
+        .expect("list SealedSecrets");
     assert_eq!(listed.items.len(), 1);
 }
 
@@ -61,7 +78,9 @@ async fn schema_rejects_a_bad_object() {
 async fn status_is_a_subresource() {
     let ctx = TestContext::new("crd-status").await;
     let api = dynamic(&ctx);
-    api.create(&PostParams::default(), &object(sealed_secret("s"))).await.expect("create");
+    api.create(&PostParams::default(), &object(sealed_secret("s")))
+        .await
+        .expect("create");
 
     let status = json!({"status": {"observedGeneration": 1, "conditions": [
         {"type": "Synced", "status": "True", "lastUpdateTime": "2026-01-01T00:00:00Z",
@@ -78,7 +97,10 @@ async fn status_is_a_subresource() {
     let mut whole = updated.clone();
     whole.data["status"] = json!({"observedGeneration": 99});
     whole.data["spec"]["encryptedData"]["other"] = json!("AgAA");
-    let replaced = api.replace("s", &PostParams::default(), &whole).await.expect("replace");
+    let replaced = api
+        .replace("s", &PostParams::default(), &whole)
+        .await
+        .expect("replace");
     assert_eq!(replaced.data["status"]["observedGeneration"], 1);
     assert_eq!(replaced.metadata.generation, Some(2));
 }

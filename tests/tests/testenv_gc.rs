@@ -42,15 +42,25 @@ async fn deleting_the_owner_collects_the_secret() {
         string_data: Some([("k".to_string(), "v".to_string())].into()),
         ..Secret::default()
     };
-    secrets.create(&PostParams::default(), &secret).await.expect("create the owned secret");
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create the owned secret");
 
-    sealed.delete("owner", &DeleteParams::background()).await.expect("delete the owner");
-    eventually(Duration::from_secs(90), "the GC to delete the owned Secret", || async {
-        match secrets.get_opt("owner").await {
-            Ok(None) => Some(()),
-            _ => None,
-        }
-    })
+    sealed
+        .delete("owner", &DeleteParams::background())
+        .await
+        .expect("delete the owner");
+    eventually(
+        Duration::from_secs(90),
+        "the GC to delete the owned Secret",
+        || async {
+            match secrets.get_opt("owner").await {
+                Ok(None) => Some(()),
+                _ => None,
+            }
+        },
+    )
     .await
     .expect("garbage collection");
 }

@@ -48,7 +48,7 @@ pub fn run(
         }
         Format::parse(format)?
     };
-    let text = output::render(&objects::sealed_secret(&orig), format);
+    let text = output::render(&objects::sealed_secret(&orig), format)?;
     std::fs::write(file, text).map_err(|e| io_error("write", file, &e))
 }
 

@@ -39,7 +39,7 @@ pub async fn run_online(
             serde_json::from_str(&text).map_err(|e| CliError::ReEncrypt(format!("cannot read the controller's answer: {e}")))?;
         let mut ss = input::sealed_secret_lenient(doc)?;
         clear_server_fields(&mut ss);
-        out.push_str(&output::render(&objects::sealed_secret(&ss), Format::parse(format)?));
+        out.push_str(&output::render(&objects::sealed_secret(&ss), Format::parse(format)?)?);
     }
     Ok(out)
 }
@@ -57,7 +57,7 @@ pub fn run_offline(input_bytes: &[u8], keys: &KeySet, cert: &RsaPublicKey, forma
         let secret = unseal::open(&ss, keys, true)?;
         let mut resealed = seal_secret(&secret, cert)?;
         clear_server_fields(&mut resealed);
-        out.push_str(&output::render(&objects::sealed_secret(&resealed), Format::parse(format)?));
+        out.push_str(&output::render(&objects::sealed_secret(&resealed), Format::parse(format)?)?);
     }
     Ok(out)
 }

@@ -112,7 +112,7 @@ pub fn run(
     for sealed in seal_all(&prepared, key) {
         let sealed = sealed?;
         let format = Format::parse(format)?;
-        out.push_str(&output::render(&objects::sealed_secret(&sealed), format));
+        out.push_str(&output::render(&objects::sealed_secret(&sealed), format)?);
     }
     match prep_error {
         Some(e) => Err(e),

@@ -47,5 +47,5 @@ pub fn run(input_bytes: &[u8], key_files: &[String], format: &str) -> Result<Str
     let keys = read_keys(key_files)?;
     let ss = input::one_sealed_secret(input_bytes)?;
     let secret = open(&ss, &keys, false)?;
-    Ok(output::render(&objects::secret(&secret), Format::parse(format)?))
+    output::render(&objects::secret(&secret), Format::parse(format)?)
 }

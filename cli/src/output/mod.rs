@@ -28,8 +28,8 @@ impl Format {
 }
 
 /// One document: JSON with a trailing newline, or `---\n` and YAML.
-pub fn render(value: &Value, format: Format) -> String {
-    match format {
+pub fn render(value: &Value, format: Format) -> Result<String, CliError> {
+    Ok(match format {
         Format::Json => {
             let mut s = json::to_go_json(value);
             s.push('\n');
@@ -37,8 +37,8 @@ pub fn render(value: &Value, format: Format) -> String {
         }
         Format::Yaml => {
             let mut s = String::from("---\n");
-            s.push_str(&yaml::to_go_yaml(value));
+            s.push_str(&yaml::to_go_yaml(value).map_err(CliError::Render)?);
             s
         }
-    }
+    })
 }

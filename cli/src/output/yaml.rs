@@ -12,8 +12,75 @@ use super::yaml_resolve::plain_resolves_to_string;
 const BEST_INDENT: i64 = 2;
 const BEST_WIDTH: usize = 80;
 
-/// Renders one document (no `---` line; callers add it, as kubeseal does).
-pub fn to_go_yaml(value: &Value) -> String {
+/// Renders one document (no `---` line; callers add it, as kubeseal does). Fails where
+/// upstream fails: `JSONToYAML` re-parses Go's compact JSON as YAML, and a raw U+0085 (NEL,
+/// which Go's JSON encoder leaves unescaped) is a line break to that parser.
+pub fn to_go_yaml(value: &Value) -> Result<String, String> {
+    let mut nels_before = 0;
+    let value = reparse(value, &mut nels_before)?;
+    Ok(emit(&value))
+}
+
+/// What go-yaml reads back from Go's JSON for `value`: NELs inside string values are folded
+/// like line breaks in a double-quoted scalar; a NEL inside a key breaks the parse.
+fn reparse(value: &Value, nels_before: &mut usize) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(s) => {
+            let n = s.matches('\u{85}').count();
+            *nels_before += n;
+            if n == 0 { value.clone() } else { Value::String(fold_nel(s)) }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| reparse(v, nels_before)).collect::<Result<_, _>>()?),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                let n = k.matches('\u{85}').count();
+                if n > 0 {
+                    return Err(format!("yaml: line {}: did not find expected ',' or '}}'", (*nels_before + n).max(1)));
+                }
+                out.insert(k.clone(), reparse(v, nels_before)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+/// The YAML scanner's folding of raw line breaks in a double-quoted scalar, for NEL (the only
+/// raw break in Go's JSON output): spaces around a run of breaks are dropped; one break becomes
+/// a space, each further break a newline.
+fn fold_nel(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != ' ' && c != '\u{85}' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        // A run of spaces and NELs.
+        let start = i;
+        while i < chars.len() && (chars[i] == ' ' || chars[i] == '\u{85}') {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        let breaks = run.iter().filter(|&&c| c == '\u{85}').count();
+        if breaks == 0 {
+            out.extend(run.iter());
+        } else if breaks == 1 {
+            out.push(' ');
+        } else {
+            for _ in 1..breaks {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn emit(value: &Value) -> String {
     let mut e = Emitter {
         out: String::with_capacity(1024),
         column: 0,
@@ -626,12 +693,12 @@ mod tests {
         let v = json!({
             "kind": "SealedSecret",
             "apiVersion": "bitnami.com/v1alpha1",
-            "metadata": {"name": "s", "namespace": "n", "annotations": {"sealedsecrets.bitnami.com/cluster-wide": "true"}},
+            "metadata": {"name": "s", "namespace": "ns", "annotations": {"sealedsecrets.bitnami.com/cluster-wide": "true"}},
             "spec": {"template": {"metadata": {"name": "s", "finalizers": ["a", "b"]}, "type": "Opaque"}, "encryptedData": {}}
         });
         assert_eq!(
-            to_go_yaml(&v),
-            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n  name: s\n  namespace: n\nspec:\n  encryptedData: {}\n  template:\n    metadata:\n      finalizers:\n      - a\n      - b\n      name: s\n    type: Opaque\n"
+            to_go_yaml(&v).unwrap_or_default(),
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n  name: s\n  namespace: ns\nspec:\n  encryptedData: {}\n  template:\n    metadata:\n      finalizers:\n      - a\n      - b\n      name: s\n    type: Opaque\n"
         );
     }
 
@@ -656,17 +723,24 @@ mod tests {
             ("\u{1F600}", "k: \"\\U0001F600\"\n"),
         ];
         for (input, want) in cases {
-            assert_eq!(to_go_yaml(&json!({ "k": input })), want, "input {input:?}");
+            assert_eq!(to_go_yaml(&json!({ "k": input })).unwrap_or_default(), want, "input {input:?}");
         }
     }
 
     #[test]
     fn long_plain_folds_at_80() {
         let words = vec!["word"; 30].join(" ");
-        let out = to_go_yaml(&json!({ "k": words }));
+        let out = to_go_yaml(&json!({ "k": words })).unwrap_or_default();
         let first = out.lines().next().unwrap_or_default();
         assert!(first.len() > 80 && first.len() < 90, "{out}");
         assert!(out.lines().nth(1).unwrap_or_default().starts_with("  word"));
+    }
+
+    #[test]
+    fn nel_is_folded_in_values_and_fatal_in_keys() {
+        assert_eq!(to_go_yaml(&json!({ "k": "a\u{85}b" })).unwrap_or_default(), "k: a b\n");
+        assert_eq!(to_go_yaml(&json!({ "k": "\u{85}\u{85}" })).unwrap_or_default(), "k: |2+\n\n");
+        assert!(to_go_yaml(&json!({ "a\u{85}": "x" })).is_err());
     }
 
     #[test]

@@ -123,7 +123,18 @@ fn eval_args(v: &[Value]) -> String {
     if let [Value::Str(s)] = v {
         return s.clone();
     }
-    gofmt::sprint(v)
+    // `printableValue` turns a nil argument into the string "<no value>".
+    let v: Vec<Value> = v
+        .iter()
+        .map(|x| {
+            if x.is_nil() {
+                Value::str("<no value>")
+            } else {
+                x.clone()
+            }
+        })
+        .collect();
+    gofmt::sprint(&v)
 }
 
 pub fn html_escape(s: &str) -> String {

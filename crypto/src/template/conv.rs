@@ -72,8 +72,22 @@ pub fn to_f64(v: &Value) -> f64 {
 pub fn parse_float(s: &str) -> Option<f64> {
     let lower = s.to_ascii_lowercase();
     let t = lower.trim_start_matches(['+', '-']);
-    if t.starts_with("0x") || s.contains('_') {
+    if t.starts_with("0x") {
         return None;
+    }
+    if s.contains('_') {
+        // Underscores only between digits.
+        let b = s.as_bytes();
+        let ok = b
+            .windows(3)
+            .all(|w| w[1] != b'_' || (w[0].is_ascii_digit() && w[2].is_ascii_digit()))
+            && !s.starts_with('_')
+            && !s.ends_with('_');
+        return if ok {
+            parse_float(&s.replace('_', ""))
+        } else {
+            None
+        };
     }
     match t {
         "inf" | "infinity" | "nan" => s.parse::<f64>().ok(),

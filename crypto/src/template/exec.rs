@@ -7,9 +7,19 @@ use super::ast::{Arg, Cmd, Control, Node, Pipe};
 use super::func::{Func, Special, Ty};
 use super::gofmt;
 use super::parse::Tree;
-use super::value::Value;
+use super::value::{Elem, Value};
 
-const MAX_EXEC_DEPTH: usize = 100_000;
+/// Go stops at 100000 nested template calls on its growable stacks; ours is fixed, so
+/// template calls and nested blocks together are capped at this depth.
+const MAX_EXEC_DEPTH: usize = 300;
+
+/// Values built by functions (`list`, `dict`, `set`, ...) may nest this deep. Deeper ones,
+/// and the cycles `set` can make, would overflow the stack when printed or dropped.
+const MAX_VALUE_DEPTH: usize = 64;
+
+/// A Secret holds at most 1 MiB in all; output or a function result far beyond that is an
+/// error rather than a way to exhaust memory.
+const MAX_OUTPUT: usize = 16 << 20;
 
 /// Where evaluation stands, for error contexts (`s.at(node)` in Go).
 #[derive(Clone, Copy)]
@@ -37,6 +47,9 @@ pub struct State<'a> {
     tmpl_name: String,
     node: At<'a>,
     vars: Vec<(String, Value)>,
+    /// The dot is an element of an `[]interface {}` or `map[string]interface {}`: Go then
+    /// names its type `interface {}` in field errors.
+    dot_boxed: bool,
     depth: usize,
     pub out: String,
 }
@@ -57,6 +70,7 @@ pub fn execute<'a>(
         tmpl_name: name.to_string(),
         node: At::None,
         vars: vec![("$".into(), dot.clone())],
+        dot_boxed: false,
         depth: 0,
         out: String::new(),
     };
@@ -117,13 +131,13 @@ impl<'a> State<'a> {
         match node {
             Node::Text(t) => {
                 self.out.push_str(t);
-                Ok(())
+                self.check_size()
             }
             Node::Action { pipe } => {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at(At::Pipe(pipe));
-                    self.print_value(&v);
+                    self.print_value(&v)?;
                 }
                 Ok(())
             }
@@ -138,20 +152,38 @@ impl<'a> State<'a> {
         }
     }
 
-    fn print_value(&mut self, v: &Value) {
+    fn print_value(&mut self, v: &Value) -> R<()> {
         match v {
             Value::Nil => self.out.push_str("<no value>"),
             v => self.out.push_str(&gofmt::v(v)),
         }
+        self.check_size()
+    }
+
+    fn check_size(&self) -> R<()> {
+        if self.out.len() > MAX_OUTPUT {
+            return self.errorf(format!("output larger than {MAX_OUTPUT} bytes"));
+        }
+        Ok(())
     }
 
     fn walk_if_with(&mut self, with: bool, dot: &Value, c: &'a Control) -> R<()> {
+        self.depth += 1;
+        let r = self.walk_if_with_inner(with, dot, c);
+        self.depth -= 1;
+        r
+    }
+
+    fn walk_if_with_inner(&mut self, with: bool, dot: &Value, c: &'a Control) -> R<()> {
         let mark = self.vars.len();
         let r = (|| {
             let val = self.eval_pipeline(dot, &c.pipe)?;
             if val.truth() {
                 if with {
-                    self.walk_list(&val, &c.list)
+                    let saved = std::mem::replace(&mut self.dot_boxed, false);
+                    let r = self.walk_list(&val, &c.list);
+                    self.dot_boxed = saved;
+                    r
                 } else {
                     self.walk_list(dot, &c.list)
                 }
@@ -167,7 +199,9 @@ impl<'a> State<'a> {
 
     fn walk_range(&mut self, dot: &Value, c: &'a Control) -> R<()> {
         let mark0 = self.vars.len();
+        self.depth += 1;
         let r = self.walk_range_inner(dot, c);
+        self.depth -= 1;
         self.vars.truncate(mark0);
         match r {
             Err(Flow::Break) => Ok(()),
@@ -228,13 +262,14 @@ impl<'a> State<'a> {
             }
             return Ok(());
         }
+        let boxed = matches!(val, Value::List(_, Elem::Any) | Value::Map(_));
         for (index, elem) in items {
             if !pipe.decl.is_empty() {
                 if pipe.is_assign {
                     if pipe.decl.len() > 1 {
-                        self.set_var(&pipe.decl[0], index.clone());
+                        self.set_var(&pipe.decl[0], index.clone())?;
                     } else {
-                        self.set_var(&pipe.decl[0], elem.clone());
+                        self.set_var(&pipe.decl[0], elem.clone())?;
                     }
                 } else {
                     self.set_top_var(1, elem.clone());
@@ -242,12 +277,14 @@ impl<'a> State<'a> {
             }
             if pipe.decl.len() > 1 {
                 if pipe.is_assign {
-                    self.set_var(&pipe.decl[1], elem.clone());
+                    self.set_var(&pipe.decl[1], elem.clone())?;
                 } else {
                     self.set_top_var(2, index.clone());
                 }
             }
+            let saved = std::mem::replace(&mut self.dot_boxed, boxed);
             let r = self.walk_list(&elem, &c.list);
+            self.dot_boxed = saved;
             self.vars.truncate(mark);
             match r {
                 Ok(()) | Err(Flow::Continue) => {}
@@ -279,17 +316,23 @@ impl<'a> State<'a> {
         };
         let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone())]);
         let saved_name = std::mem::replace(&mut self.tmpl_name, name.to_string());
+        let saved_boxed = std::mem::replace(&mut self.dot_boxed, false);
         self.depth += 1;
         let r = self.walk_list(&new_dot, list);
         self.depth -= 1;
+        self.dot_boxed = saved_boxed;
         self.tmpl_name = saved_name;
         self.vars = saved_vars;
         r
     }
 
-    fn set_var(&mut self, name: &str, v: Value) {
-        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
-            slot.1 = v;
+    fn set_var(&mut self, name: &str, v: Value) -> R<()> {
+        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            Some(slot) => {
+                slot.1 = v;
+                Ok(())
+            }
+            None => self.errorf(format!("undefined variable: {name}")),
         }
     }
 
@@ -316,7 +359,7 @@ impl<'a> State<'a> {
         let value = value.unwrap_or(Value::Nil);
         for v in &pipe.decl {
             if pipe.is_assign {
-                self.set_var(v, value.clone());
+                self.set_var(v, value.clone())?;
             } else {
                 self.vars.push((v.clone(), value.clone()));
             }
@@ -336,7 +379,8 @@ impl<'a> State<'a> {
         match first {
             Arg::Field { idents, .. } => {
                 self.at(At::Arg(first));
-                return self.eval_field_chain(dot, dot.clone(), false, idents, &cmd.args, final_);
+                let boxed = self.dot_boxed;
+                return self.eval_field_chain(dot, dot.clone(), boxed, idents, &cmd.args, final_);
             }
             Arg::Chain { node, fields, .. } => {
                 self.at(At::Arg(first));
@@ -553,6 +597,18 @@ impl<'a> State<'a> {
             return self.errorf(format!("error calling call: {msg}"));
         }
         match (f.body)(argv) {
+            Ok(v) if v.deeper_than(MAX_VALUE_DEPTH) => {
+                self.at(node);
+                self.errorf(format!(
+                    "error calling {name}: value nested deeper than {MAX_VALUE_DEPTH} levels"
+                ))
+            }
+            Ok(v) if v.len().unwrap_or(0) > MAX_OUTPUT => {
+                self.at(node);
+                self.errorf(format!(
+                    "error calling {name}: result larger than {MAX_OUTPUT} bytes"
+                ))
+            }
             Ok(v) => Ok(v),
             Err(e) => {
                 self.at(node);
@@ -591,10 +647,11 @@ impl<'a> State<'a> {
                 return self.errorf(format!("cannot assign nil to {}", t.name()));
             }
             Arg::Field { idents, .. } => {
+                let boxed = self.dot_boxed;
                 let v = self.eval_field_chain(
                     dot,
                     dot.clone(),
-                    false,
+                    boxed,
                     idents,
                     std::slice::from_ref(n),
                     None,

@@ -49,6 +49,7 @@ struct Spec {
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let mut argn = 0usize;
+    let mut reordered = false;
     let mut chars = format.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
         if c != '%' {
@@ -59,15 +60,26 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         // Flags.
         while let Some(&(_, f)) = chars.peek() {
             match f {
-                '-' => spec.minus = true,
+                '-' => {
+                    spec.minus = true;
+                    spec.zero = false;
+                }
                 '+' => spec.plus = true,
                 '#' => spec.sharp = true,
                 ' ' => spec.space = true,
-                '0' => spec.zero = true,
+                '0' => spec.zero = !spec.minus,
                 _ => break,
             }
             chars.next();
         }
+        let mut bad_index = false;
+        let mut after_index = arg_index(
+            &mut chars,
+            &mut argn,
+            &mut reordered,
+            &mut bad_index,
+            args.len(),
+        );
         // Width, possibly from an argument.
         if chars.peek().is_some_and(|&(_, c)| c == '*') {
             chars.next();
@@ -81,11 +93,23 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 _ => out.push_str("%!(BADWIDTH)"),
             }
             argn += 1;
+            after_index = false;
         } else {
             spec.width = read_num(&mut chars);
+            if after_index && spec.width.is_some() {
+                // "%[3]2d": an index may not precede a literal width.
+                bad_index = true;
+            }
         }
         if chars.peek().is_some_and(|&(_, c)| c == '.') {
             chars.next();
+            after_index = arg_index(
+                &mut chars,
+                &mut argn,
+                &mut reordered,
+                &mut bad_index,
+                args.len(),
+            );
             if chars.peek().is_some_and(|&(_, c)| c == '*') {
                 chars.next();
                 match args.get(argn) {
@@ -95,9 +119,19 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                     _ => out.push_str("%!(BADPREC)"),
                 }
                 argn += 1;
+                after_index = false;
             } else {
                 spec.prec = Some(read_num(&mut chars).unwrap_or(0));
             }
+        }
+        if !after_index {
+            arg_index(
+                &mut chars,
+                &mut argn,
+                &mut reordered,
+                &mut bad_index,
+                args.len(),
+            );
         }
         let Some((_, verb)) = chars.next() else {
             out.push_str("%!(NOVERB)");
@@ -106,6 +140,24 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if verb == '%' {
             out.push('%');
             continue;
+        }
+        if bad_index {
+            out.push_str(&format!("%!{verb}(BADINDEX)"));
+            continue;
+        }
+        if verb == 'v' {
+            // `%+v` only matters for structs; `%#v` is Go syntax.
+            spec.plus = false;
+            if spec.sharp {
+                spec.sharp = false;
+                if let Some(arg) = args.get(argn) {
+                    argn += 1;
+                    pad(&mut out, &go_syntax(arg, true), &spec);
+                } else {
+                    out.push_str("%!v(MISSING)");
+                }
+                continue;
+            }
         }
         let Some(arg) = args.get(argn) else {
             out.push_str(&format!("%!{verb}(MISSING)"));
@@ -118,7 +170,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         }
         write_verb(&mut out, arg, verb, &spec);
     }
-    if argn < args.len() {
+    if !reordered && argn < args.len() {
         out.push_str("%!(EXTRA ");
         let extra: Vec<String> = args[argn..]
             .iter()
@@ -128,6 +180,70 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         out.push(')');
     }
     out
+}
+
+/// An explicit argument index `[n]`; returns whether one was read.
+fn arg_index(
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    argn: &mut usize,
+    reordered: &mut bool,
+    bad: &mut bool,
+    nargs: usize,
+) -> bool {
+    if chars.peek().is_none_or(|&(_, c)| c != '[') {
+        return false;
+    }
+    chars.next();
+    *reordered = true;
+    let n = read_num(chars);
+    if chars.peek().is_some_and(|&(_, c)| c == ']') {
+        chars.next();
+        match n {
+            Some(n) if n >= 1 && n <= nargs => {
+                *argn = n - 1;
+                return true;
+            }
+            _ => *bad = true,
+        }
+    } else {
+        // Skip to the closing bracket, as Go does.
+        for (_, c) in chars.by_ref() {
+            if c == ']' {
+                break;
+            }
+        }
+        *bad = true;
+    }
+    false
+}
+
+/// `%#v`: Go-syntax representation. `top` is false inside a composite.
+fn go_syntax(v: &Value, top: bool) -> String {
+    match v {
+        Value::Nil if top => "<nil>".into(),
+        Value::Nil => "interface {}(nil)".into(),
+        Value::Str(s) => quote(s),
+        Value::List(items, _) => {
+            let inner: Vec<String> = items.iter().map(|x| go_syntax(x, false)).collect();
+            format!("{}{{{}}}", v.type_name(), inner.join(", "))
+        }
+        Value::Map(m) => {
+            let inner: Vec<String> = m
+                .borrow()
+                .iter()
+                .map(|(k, x)| format!("{}:{}", quote(k), go_syntax(x, false)))
+                .collect();
+            format!("{}{{{}}}", v.type_name(), inner.join(", "))
+        }
+        Value::StrMap(m) => {
+            let inner: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("{}:{}", quote(k), quote(x)))
+                .collect();
+            format!("{}{{{}}}", v.type_name(), inner.join(", "))
+        }
+        other => self::v(other),
+    }
 }
 
 fn read_num(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<usize> {
@@ -149,7 +265,9 @@ fn pad(out: &mut String, s: &str, spec: &Spec) {
         out.push_str(s);
         out.extend(std::iter::repeat_n(' ', w - n));
     } else {
-        out.extend(std::iter::repeat_n(' ', w - n));
+        // Go pads with zeros on the left even for strings when asked to.
+        let fill = if spec.zero { '0' } else { ' ' };
+        out.extend(std::iter::repeat_n(fill, w - n));
         out.push_str(s);
     }
 }
@@ -322,7 +440,15 @@ fn write_int(out: &mut String, i: i64, value: &Value, verb: char, spec: &Spec) {
     };
     let s = with_sign(prefixed, neg, spec);
     if spec.prec.is_some() {
-        pad(out, &s, spec)
+        // A precision turns zero padding off for integers.
+        pad(
+            out,
+            &s,
+            &Spec {
+                zero: false,
+                ..spec.clone()
+            },
+        )
     } else {
         pad_num(out, &s, spec)
     }

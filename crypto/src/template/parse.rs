@@ -13,7 +13,10 @@ pub struct Tree {
     pub defs: BTreeMap<String, Vec<Node>>,
 }
 
-const MAX_STACK_DEPTH: usize = 10000;
+/// Go allows 10000 nested parentheses and unbounded block nesting; templates come from
+/// SealedSecret authors and are parsed recursively, so nesting of both is capped lower to
+/// keep a hostile template from exhausting a worker thread's stack.
+const MAX_STACK_DEPTH: usize = 100;
 
 struct Parser<'a> {
     name: &'a str,
@@ -44,7 +47,21 @@ pub fn parse(name: &str, src: &str, has_function: &dyn Fn(&str) -> bool) -> PRes
         defs: BTreeMap::new(),
         has_function,
     };
-    let root = p.parse_root()?;
+    let mut root = p.parse_root()?;
+    // The main template joins the set last, like Go's `Tree.add`: a non-empty `define` of
+    // its own name clashes, and an empty main body defers to that definition.
+    if let Some(def) = p.defs.get(name) {
+        if !is_empty_tree(&root) && !is_empty_tree(def) {
+            let msg = format!(
+                "template: multiple definition of template {}",
+                super::gofmt::quote(name)
+            );
+            return Err(p.errorf(msg));
+        }
+        if is_empty_tree(&root) {
+            root = def.clone();
+        }
+    }
     Ok(Tree { root, defs: p.defs })
 }
 
@@ -252,9 +269,14 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, context: &str) -> PResult<Control> {
+        if self.stack_depth >= MAX_STACK_DEPTH {
+            return Err(self.errorf("max expression depth exceeded"));
+        }
+        self.stack_depth += 1;
         let mark = self.vars.len();
         let r = self.control_inner(context);
         self.vars.truncate(mark);
+        self.stack_depth -= 1;
         r
     }
 

@@ -48,7 +48,6 @@ pub const UNSUPPORTED: &[&str] = &[
     // Deterministic but not implemented.
     "decryptAES",
     "derivePassword",
-    "swapcase",
     "snakecase",
     "camelcase",
     "kebabcase",

@@ -251,29 +251,29 @@ pub fn lookup(name: &str) -> Option<Func> {
         // Lists.
         "list" | "tuple" => Func::var(&[], Any, |v| Ok(Value::list(v))),
         "append" | "push" | "mustAppend" | "mustPush" => Func::new(&[Any, Any], |v| {
-            let mut l =
-                items(&v[0]).ok_or_else(|| format!("Cannot push on type {}", v[0].kind_name()))?;
+            let mut l = list_arg(&v[0])?
+                .ok_or_else(|| format!("Cannot push on type {}", v[0].kind_name()))?;
             l.push(v[1].clone());
             Ok(Value::list(l))
         }),
         "prepend" | "mustPrepend" => Func::new(&[Any, Any], |v| {
-            let mut l = items(&v[0])
+            let mut l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot prepend on type {}", v[0].kind_name()))?;
             l.insert(0, v[1].clone());
             Ok(Value::list(l))
         }),
         "first" | "mustFirst" => Func::new(&[Any], |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find first on type {}", v[0].kind_name()))?;
             Ok(l.first().cloned().unwrap_or(Value::Nil))
         }),
         "last" | "mustLast" => Func::new(&[Any], |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find last on type {}", v[0].kind_name()))?;
             Ok(l.last().cloned().unwrap_or(Value::Nil))
         }),
         "rest" | "mustRest" => Func::new(&[Any], |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find rest on type {}", v[0].kind_name()))?;
             // Go returns a typed nil slice here, which prints as `[]`.
             Ok(Value::list(
@@ -281,7 +281,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             ))
         }),
         "initial" | "mustInitial" => Func::new(&[Any], |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find initial on type {}", v[0].kind_name()))?;
             Ok(Value::list(
                 l.get(..l.len().saturating_sub(1))
@@ -290,18 +290,18 @@ pub fn lookup(name: &str) -> Option<Func> {
             ))
         }),
         "reverse" | "mustReverse" => Func::new(&[Any], |v| {
-            let mut l = items(&v[0])
+            let mut l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find reverse on type {}", v[0].kind_name()))?;
             l.reverse();
             Ok(Value::list(l))
         }),
         "compact" | "mustCompact" => Func::new(&[Any], |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot compact on type {}", v[0].kind_name()))?;
             Ok(Value::list(l.into_iter().filter(|x| !empty(x)).collect()))
         }),
         "uniq" | "mustUniq" => Func::new(&[Any], |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find uniq on type {}", v[0].kind_name()))?;
             let mut out: Vec<Value> = Vec::new();
             for x in l {
@@ -312,7 +312,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(Value::list(out))
         }),
         "without" | "mustWithout" => Func::var(&[Any], Any, |v| {
-            let l = items(&v[0])
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find without on type {}", v[0].kind_name()))?;
             Ok(Value::list(
                 l.into_iter()
@@ -324,11 +324,14 @@ pub fn lookup(name: &str) -> Option<Func> {
             if v[1].is_nil() {
                 return Ok(Value::Bool(false));
             }
-            let l = items(&v[1])
+            let l = list_arg(&v[1])?
                 .ok_or_else(|| format!("Cannot find has on type {}", v[1].kind_name()))?;
             Ok(Value::Bool(l.iter().any(|x| deep_equal(x, &v[0]))))
         }),
         "slice" | "mustSlice" => Func::var(&[Any], Any, |v| {
+            if v[0].is_nil() {
+                return Err(NIL_DEREF.into());
+            }
             let Value::List(l, elem) = &v[0] else {
                 return Err(format!(
                     "list should be type of slice or array but {}",
@@ -345,7 +348,7 @@ pub fn lookup(name: &str) -> Option<Func> {
                 to_i64(&v[2])
             };
             if start < 0 || end < start || end > l.len() as i64 {
-                return Err("reflect: slice index out of range".into());
+                return Err("reflect.Value.Slice: slice index out of bounds".into());
             }
             Ok(Value::List(
                 Rc::new(l[start as usize..end as usize].to_vec()),
@@ -355,6 +358,9 @@ pub fn lookup(name: &str) -> Option<Func> {
         "concat" => Func::var(&[], Any, |v| {
             let mut out = Vec::new();
             for x in &v {
+                if x.is_nil() {
+                    return Err(NIL_DEREF.into());
+                }
                 match items(x) {
                     Some(l) => out.extend(l),
                     None => return Err(format!("Cannot concat type {} as list", x.kind_name())),
@@ -364,10 +370,10 @@ pub fn lookup(name: &str) -> Option<Func> {
         }),
         "chunk" | "mustChunk" => Func::new(&[Int, Any], |v| {
             let size = n(&v, 0);
-            let l =
-                items(&v[1]).ok_or_else(|| format!("Cannot chunk type {}", v[1].kind_name()))?;
+            let l = list_arg(&v[1])?
+                .ok_or_else(|| format!("Cannot chunk type {}", v[1].kind_name()))?;
             if size <= 0 {
-                return Err("runtime error: integer divide by zero".into());
+                return Err("runtime error: makeslice: len out of range".into());
             }
             Ok(Value::list(
                 l.chunks(size as usize)
@@ -417,12 +423,22 @@ fn go_min(x: f64, y: f64) -> f64 {
     }
 }
 
+/// `strconv.Atoi` with the error dropped: junk gives 0, overflow the clamped value.
 fn atoi(x: &str) -> i64 {
-    let t = x.strip_prefix('+').unwrap_or(x);
-    if t.starts_with('+') || t.is_empty() || t.contains('_') {
+    let (neg, digits) = match x.as_bytes().first() {
+        Some(b'-') => (true, &x[1..]),
+        Some(b'+') => (false, &x[1..]),
+        _ => (false, x),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return 0;
     }
-    t.parse::<i64>().unwrap_or(0)
+    match digits.parse::<i64>() {
+        Ok(v) if neg => -v,
+        Ok(v) => v,
+        Err(_) if neg => i64::MIN,
+        Err(_) => i64::MAX,
+    }
 }
 
 fn map_of(v: &Value) -> Option<&Rc<std::cell::RefCell<BTreeMap<String, Value>>>> {
@@ -431,6 +447,17 @@ fn map_of(v: &Value) -> Option<&Rc<std::cell::RefCell<BTreeMap<String, Value>>>>
         _ => None,
     }
 }
+
+/// A list argument's elements, or `None` when it is not a list. A nil argument is Go's
+/// panic inside sprig (`reflect.TypeOf(nil).Kind()`).
+fn list_arg(v: &Value) -> Result<Option<Vec<Value>>, String> {
+    match v {
+        Value::Nil => Err(NIL_DEREF.into()),
+        other => Ok(items(other)),
+    }
+}
+
+const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
 
 fn items(v: &Value) -> Option<Vec<Value>> {
     match v {
@@ -557,7 +584,11 @@ fn dig(v: &[Value]) -> Result<Value, String> {
         .iter()
         .map(|k| match k {
             Value::Str(s) => Ok(s.clone()),
-            _ => Err("interface conversion: interface {} is not string".to_string()),
+            Value::Nil => Err("interface conversion: interface {} is nil, not string".to_string()),
+            other => Err(format!(
+                "interface conversion: interface {{}} is {}, not string",
+                other.type_name()
+            )),
         })
         .collect::<Result<_, _>>()?;
     let mut cur = dict;

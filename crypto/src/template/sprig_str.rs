@@ -36,7 +36,12 @@ pub fn lookup(name: &str) -> Option<Func> {
             if c < 0 {
                 return Err("strings: negative Repeat count".into());
             }
-            st(s(&v, 1).repeat(c as usize))
+            let x = s(&v, 1);
+            if (c as u128) * (x.len() as u128) > (16 << 20) {
+                // Checked here, before allocating, rather than on the result.
+                return Err("result larger than 16777216 bytes".into());
+            }
+            st(x.repeat(c as usize))
         }),
         "trimall" | "trimAll" => Func::new(&[Str, Str], |v| {
             let cut = s(&v, 0);
@@ -50,9 +55,8 @@ pub fn lookup(name: &str) -> Option<Func> {
             let (pre, x) = (s(&v, 0), s(&v, 1));
             st(x.strip_prefix(pre.as_str()).unwrap_or(&x).to_string())
         }),
-        "nospace" => Func::new(&[Str], |v| {
-            st(s(&v, 0).chars().filter(|c| !c.is_whitespace()).collect())
-        }),
+        "nospace" => Func::new(&[Str], |v| st(nospace(&s(&v, 0)))),
+        "swapcase" => Func::new(&[Str], |v| st(swapcase(&s(&v, 0)))),
         "initials" => Func::new(&[Str], |v| st(initials(&s(&v, 0)))),
         "contains" => Func::new(&[Str, Str], |v| {
             Ok(Value::Bool(s(&v, 1).contains(s(&v, 0).as_str())))
@@ -219,6 +223,17 @@ fn adler32(data: &[u8]) -> u32 {
     (b << 16) | a
 }
 
+/// Go's `unicode.ToTitle`: differs from upper case only for the Latin digraphs.
+fn title_rune(c: char) -> char {
+    match c {
+        '\u{1C4}'..='\u{1C6}' => '\u{1C5}',
+        '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
+        '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
+        '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        c => upper_rune(c),
+    }
+}
+
 /// Go's simple (one-to-one) case mapping.
 fn upper_rune(c: char) -> char {
     let mut it = c.to_uppercase();
@@ -229,6 +244,10 @@ fn upper_rune(c: char) -> char {
 }
 
 fn lower_rune(c: char) -> char {
+    if c == '\u{130}' {
+        // Simple mapping; the full one adds a combining dot.
+        return 'i';
+    }
     let mut it = c.to_lowercase();
     match (it.next(), it.next()) {
         (Some(u), None) => u,
@@ -251,7 +270,7 @@ fn title(x: &str) -> String {
     let mut prev = ' ';
     x.chars()
         .map(|c| {
-            let out = if is_separator(prev) { upper_rune(c) } else { c };
+            let out = if is_separator(prev) { title_rune(c) } else { c };
             prev = c;
             out
         })
@@ -264,6 +283,42 @@ fn untitle(x: &str) -> String {
         Some(c) => std::iter::once(lower_rune(c)).chain(it).collect(),
         None => String::new(),
     }
+}
+
+/// goutils `DeleteWhiteSpace`: works byte by byte and turns each kept byte into the rune
+/// of the same number, so non-ASCII text comes out as Latin-1 mojibake, as upstream's does.
+fn nospace(x: &str) -> String {
+    x.bytes()
+        .filter(|&b| !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0x85 | 0xA0))
+        .map(char::from)
+        .collect()
+}
+
+/// goutils `SwapCase`.
+fn swapcase(x: &str) -> String {
+    let mut whitespace = true;
+    x.chars()
+        .map(|c| {
+            if c.is_uppercase() || is_title_case(c) {
+                whitespace = false;
+                lower_rune(c)
+            } else if c.is_lowercase() {
+                if whitespace {
+                    whitespace = false;
+                    title_rune(c)
+                } else {
+                    upper_rune(c)
+                }
+            } else {
+                whitespace = c.is_whitespace();
+                c
+            }
+        })
+        .collect()
+}
+
+fn is_title_case(c: char) -> bool {
+    matches!(c, '\u{1C5}' | '\u{1C8}' | '\u{1CB}' | '\u{1F2}' | '\u{1F88}'..='\u{1F8F}' | '\u{1F98}'..='\u{1F9F}' | '\u{1FA8}'..='\u{1FAF}' | '\u{1FBC}' | '\u{1FCC}' | '\u{1FFC}')
 }
 
 fn initials(x: &str) -> String {

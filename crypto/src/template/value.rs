@@ -98,6 +98,21 @@ impl Value {
         }
     }
 
+    /// Whether collections nest more than `limit` levels (a cycle counts as infinite).
+    pub fn deeper_than(&self, limit: usize) -> bool {
+        if limit == 0 {
+            return matches!(self, Value::List(..) | Value::Map(_) | Value::StrMap(_));
+        }
+        match self {
+            Value::List(items, _) => items.iter().any(|x| x.deeper_than(limit - 1)),
+            Value::Map(m) => match m.try_borrow() {
+                Ok(m) => m.values().any(|x| x.deeper_than(limit - 1)),
+                Err(_) => true,
+            },
+            _ => false,
+        }
+    }
+
     /// text/template's `isTrue`.
     pub fn truth(&self) -> bool {
         match self {

@@ -18,7 +18,9 @@ pub struct TestContext {
 
 impl std::fmt::Debug for TestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestContext").field("namespace", &self.namespace).finish_non_exhaustive()
+        f.debug_struct("TestContext")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
     }
 }
 
@@ -29,13 +31,25 @@ impl TestContext {
         let env = Testenv::get();
         let admin = match env.admin().await {
             Ok(c) => c,
-            Err(e) => panic!("testenv ({}): {e}\n{}", env.env_file.display(), env.component_log_tails(40)),
+            Err(e) => panic!(
+                "testenv ({}): {e}\n{}",
+                env.env_file.display(),
+                env.component_log_tails(40)
+            ),
         };
         let namespace = match create_namespace(&admin, prefix).await {
             Ok(n) => n,
-            Err(e) => panic!("testenv ({}): {e}\n{}", env.env_file.display(), env.component_log_tails(40)),
+            Err(e) => panic!(
+                "testenv ({}): {e}\n{}",
+                env.env_file.display(),
+                env.component_log_tails(40)
+            ),
         };
-        TestContext { env, admin, namespace }
+        TestContext {
+            env,
+            admin,
+            namespace,
+        }
     }
 
     /// A client acting as `alice` or `bob` (no RBAC beyond `system:authenticated`).
@@ -48,7 +62,11 @@ impl TestContext {
 }
 
 /// Polls `probe` every 200 ms until it yields `Some`, for at most `timeout`.
-pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> Result<T, TestenvError>
+pub async fn eventually<T, F, Fut>(
+    timeout: Duration,
+    what: &str,
+    mut probe: F,
+) -> Result<T, TestenvError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,

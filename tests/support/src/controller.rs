@@ -63,7 +63,10 @@ impl ControllerBinary {
                     .arg(&script)
                     .stderr(Stdio::inherit())
                     .output()
-                    .map_err(|source| TestenvError::Spawn { binary: script.clone(), source })?;
+                    .map_err(|source| TestenvError::Spawn {
+                        binary: script.clone(),
+                        source,
+                    })?;
                 let stdout = String::from_utf8_lossy(&out.stdout);
                 match (out.status.success(), stdout.lines().last()) {
                     (true, Some(dir)) => PathBuf::from(dir.trim()),
@@ -84,10 +87,16 @@ impl ControllerBinary {
 
     fn checked(path: PathBuf, label: &str) -> Result<ControllerBinary, TestenvError> {
         if path.is_file() {
-            Ok(ControllerBinary { path, label: label.to_string() })
+            Ok(ControllerBinary {
+                path,
+                label: label.to_string(),
+            })
         } else {
             Err(TestenvError::BinaryMissing {
-                message: format!("{} does not exist (build it with `cargo build --workspace`)", path.display()),
+                message: format!(
+                    "{} does not exist (build it with `cargo build --workspace`)",
+                    path.display()
+                ),
             })
         }
     }
@@ -96,10 +105,18 @@ impl ControllerBinary {
 /// `target/<profile>/`, found from the running test binary (`target/<profile>/deps/<test>`).
 pub fn target_profile_dir() -> Result<PathBuf, TestenvError> {
     let exe = std::env::current_exe().map_err(TestenvError::io("current_exe"))?;
-    let deps = exe.parent().ok_or_else(|| TestenvError::BinaryMissing { message: "no parent dir".into() })?;
-    let dir = if deps.file_name().is_some_and(|n| n == "deps") { deps.parent() } else { Some(deps) };
+    let deps = exe.parent().ok_or_else(|| TestenvError::BinaryMissing {
+        message: "no parent dir".into(),
+    })?;
+    let dir = if deps.file_name().is_some_and(|n| n == "deps") {
+        deps.parent()
+    } else {
+        Some(deps)
+    };
     dir.map(Path::to_path_buf)
-        .ok_or_else(|| TestenvError::BinaryMissing { message: format!("no target dir above {}", exe.display()) })
+        .ok_or_else(|| TestenvError::BinaryMissing {
+            message: format!("no target dir above {}", exe.display()),
+        })
 }
 
 /// How to deploy one controller instance.
@@ -159,8 +176,16 @@ impl RunningController {
         options: ControllerOptions,
     ) -> Result<RunningController, TestenvError> {
         let ns = &options.namespace;
-        rbac::install_controller_rbac(admin, &env.repo, ns, &options.service_account, &options.service).await?;
-        let token = token::service_account_token(admin, ns, &options.service_account, 24 * 3600).await?;
+        rbac::install_controller_rbac(
+            admin,
+            &env.repo,
+            ns,
+            &options.service_account,
+            &options.service,
+        )
+        .await?;
+        let token =
+            token::service_account_token(admin, ns, &options.service_account, 24 * 3600).await?;
 
         let name = format!("{}-{}-{}", binary.label, ns, options.service);
         let sa_dir = env.dir.join("serviceaccounts").join(&name);
@@ -179,24 +204,47 @@ impl RunningController {
         let log_file = std::fs::File::create(&log).map_err(TestenvError::io(&log))?;
         let log_err = log_file.try_clone().map_err(TestenvError::io(&log))?;
         let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c", IN_CLUSTER_WRAPPER, "sh"])
-            .arg(&sa_dir)
-            .arg(&binary.path)
-            .arg(format!("--listen-addr={}:{}", ip.ip(), options.port))
-            .arg(format!("--listen-metrics-addr={}:{}", ip.ip(), options.metrics_port))
-            .args(&options.args)
-            .env_remove("KUBECONFIG")
-            .env("HOME", &sa_dir)
-            .env("KUBERNETES_SERVICE_HOST", env.apiserver_host.to_string())
-            .env("KUBERNETES_SERVICE_PORT", env.apiserver_port.to_string())
-            .envs(options.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log_file)
-            .stderr(log_err);
-        let child = cmd.spawn().map_err(|source| TestenvError::Spawn { binary: binary.path.clone(), source })?;
+        cmd.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            IN_CLUSTER_WRAPPER,
+            "sh",
+        ])
+        .arg(&sa_dir)
+        .arg(&binary.path)
+        .arg(format!("--listen-addr={}:{}", ip.ip(), options.port))
+        .arg(format!(
+            "--listen-metrics-addr={}:{}",
+            ip.ip(),
+            options.metrics_port
+        ))
+        .args(&options.args)
+        .env_remove("KUBECONFIG")
+        .env("HOME", &sa_dir)
+        .env("KUBERNETES_SERVICE_HOST", env.apiserver_host.to_string())
+        .env("KUBERNETES_SERVICE_PORT", env.apiserver_port.to_string())
+        .envs(options.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(log_err);
+        let child = cmd.spawn().map_err(|source| TestenvError::Spawn {
+            binary: binary.path.clone(),
+            source,
+        })?;
 
-        let exposed =
-            expose(admin, ns, &options.service, options.port_name.as_deref(), ip.ip(), options.port).await;
+        let exposed = expose(
+            admin,
+            ns,
+            &options.service,
+            options.port_name.as_deref(),
+            ip.ip(),
+            options.port,
+        )
+        .await;
         let mut running = RunningController {
             child,
             name,

@@ -60,13 +60,18 @@ impl Testenv {
     }
 
     pub fn from_file(path: &Path) -> Result<Testenv, TestenvError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TestenvError::EnvFile { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TestenvError::EnvFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let vars = parse_env(&text);
         let get = |key: &str| -> Result<String, TestenvError> {
             vars.get(key)
                 .cloned()
-                .ok_or_else(|| TestenvError::MissingKey { path: path.to_path_buf(), key: key.to_string() })
+                .ok_or_else(|| TestenvError::MissingKey {
+                    path: path.to_path_buf(),
+                    key: key.to_string(),
+                })
         };
         let bad = |key: &str, value: &str| TestenvError::BadValue {
             path: path.to_path_buf(),
@@ -76,7 +81,9 @@ impl Testenv {
         let host = get("SEALWRIGHT_TESTENV_APISERVER_HOST")?;
         let port = get("SEALWRIGHT_TESTENV_APISERVER_PORT")?;
         let range = get("SEALWRIGHT_TESTENV_POD_IPS")?;
-        let (first, last) = range.split_once('-').ok_or_else(|| bad("SEALWRIGHT_TESTENV_POD_IPS", &range))?;
+        let (first, last) = range
+            .split_once('-')
+            .ok_or_else(|| bad("SEALWRIGHT_TESTENV_POD_IPS", &range))?;
         let kubeconfigs = vars
             .iter()
             .filter_map(|(k, v)| {
@@ -92,11 +99,19 @@ impl Testenv {
             kubectl: get("SEALWRIGHT_TESTENV_KUBECTL")?.into(),
             repo: get("SEALWRIGHT_TESTENV_REPO")?.into(),
             server: get("SEALWRIGHT_TESTENV_SERVER")?,
-            apiserver_host: host.parse().map_err(|_| bad("SEALWRIGHT_TESTENV_APISERVER_HOST", &host))?,
-            apiserver_port: port.parse().map_err(|_| bad("SEALWRIGHT_TESTENV_APISERVER_PORT", &port))?,
+            apiserver_host: host
+                .parse()
+                .map_err(|_| bad("SEALWRIGHT_TESTENV_APISERVER_HOST", &host))?,
+            apiserver_port: port
+                .parse()
+                .map_err(|_| bad("SEALWRIGHT_TESTENV_APISERVER_PORT", &port))?,
             ca: get("SEALWRIGHT_TESTENV_CA")?.into(),
-            pod_ip_first: first.parse().map_err(|_| bad("SEALWRIGHT_TESTENV_POD_IPS", &range))?,
-            pod_ip_last: last.parse().map_err(|_| bad("SEALWRIGHT_TESTENV_POD_IPS", &range))?,
+            pod_ip_first: first
+                .parse()
+                .map_err(|_| bad("SEALWRIGHT_TESTENV_POD_IPS", &range))?,
+            pod_ip_last: last
+                .parse()
+                .map_err(|_| bad("SEALWRIGHT_TESTENV_POD_IPS", &range))?,
             ip_locks: get("SEALWRIGHT_TESTENV_IP_LOCKS")?.into(),
             logs: get("SEALWRIGHT_TESTENV_LOGS")?.into(),
             kubeconfigs,
@@ -106,32 +121,42 @@ impl Testenv {
     /// A plain TCP connect to the API server: fails fast outside the network namespace.
     pub fn check_reachable(&self) -> Result<(), TestenvError> {
         let addr = SocketAddr::from((self.apiserver_host, self.apiserver_port));
-        TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map(drop).map_err(|source| {
-            TestenvError::Unreachable {
+        TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .map(drop)
+            .map_err(|source| TestenvError::Unreachable {
                 addr: addr.to_string(),
                 env_file: self.env_file.clone(),
                 source,
                 logs: self.component_log_tails(40),
-            }
-        })
+            })
     }
 
     /// The kubeconfig of a user from up.sh (`admin`, `alice`, `bob`).
     pub fn kubeconfig(&self, user: &str) -> Result<&Path, TestenvError> {
-        self.kubeconfigs.get(user).map(PathBuf::as_path).ok_or_else(|| TestenvError::MissingKey {
-            path: self.env_file.clone(),
-            key: format!("SEALWRIGHT_TESTENV_KUBECONFIG_{}", user.to_ascii_uppercase()),
-        })
+        self.kubeconfigs
+            .get(user)
+            .map(PathBuf::as_path)
+            .ok_or_else(|| TestenvError::MissingKey {
+                path: self.env_file.clone(),
+                key: format!(
+                    "SEALWRIGHT_TESTENV_KUBECONFIG_{}",
+                    user.to_ascii_uppercase()
+                ),
+            })
     }
 
     /// A client acting as `user`.
     pub async fn client_as(&self, user: &str) -> Result<Client, TestenvError> {
         let path = self.kubeconfig(user)?;
-        let fail = |message: String| TestenvError::Kubeconfig { path: path.to_path_buf(), message };
+        let fail = |message: String| TestenvError::Kubeconfig {
+            path: path.to_path_buf(),
+            message,
+        };
         let kubeconfig = Kubeconfig::read_from(path).map_err(|e| fail(e.to_string()))?;
-        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        let mut config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .map_err(|e| fail(e.to_string()))?;
         // kube 5 retries 429/503/504 for minutes by default; tests want the answer itself.
         config.default_retry = false;
         Client::try_from(config).map_err(|e| fail(e.to_string()))
@@ -148,7 +173,11 @@ impl Testenv {
             .iter()
             .map(|name| {
                 let path = self.logs.join(format!("{name}.log"));
-                format!("----- last {lines} lines of {} -----\n{}", path.display(), tail_file(&path, lines))
+                format!(
+                    "----- last {lines} lines of {} -----\n{}",
+                    path.display(),
+                    tail_file(&path, lines)
+                )
             })
             .collect::<Vec<_>>()
             .join("\n")

@@ -12,34 +12,61 @@ pub enum TestenvError {
     )]
     NotConfigured,
     #[error("cannot read the testenv env file {path}: {source}")]
-    EnvFile { path: PathBuf, source: std::io::Error },
+    EnvFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the testenv env file {path} has no {key}")]
     MissingKey { path: PathBuf, key: String },
     #[error("the testenv env file {path} has a bad {key}: {value:?}")]
-    BadValue { path: PathBuf, key: String, value: String },
+    BadValue {
+        path: PathBuf,
+        key: String,
+        value: String,
+    },
     #[error(
         "cannot reach kube-apiserver at {addr} ({source}); env file {env_file}. Are the tests running \
          inside the testenv network namespace, and is the control plane still up?\n{logs}"
     )]
-    Unreachable { addr: String, env_file: PathBuf, source: std::io::Error, logs: String },
+    Unreachable {
+        addr: String,
+        env_file: PathBuf,
+        source: std::io::Error,
+        logs: String,
+    },
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
     #[error("Kubernetes API call `{what}` failed: {source}")]
     Kube { what: String, source: kube::Error },
     #[error("I/O on {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("every pod address in {range} is taken (locks in {locks})")]
     PoolExhausted { range: String, locks: PathBuf },
     #[error("cannot parse {what}: {message}")]
     Parse { what: String, message: String },
     #[error("cannot start {binary}: {source}")]
-    Spawn { binary: PathBuf, source: std::io::Error },
+    Spawn {
+        binary: PathBuf,
+        source: std::io::Error,
+    },
     #[error("controller binary not found: {message}")]
     BinaryMissing { message: String },
     #[error("controller {name} exited early ({status}); last lines of {log}:\n{tail}")]
-    ControllerExited { name: String, status: String, log: PathBuf, tail: String },
+    ControllerExited {
+        name: String,
+        status: String,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("timed out after {secs}s waiting for {what}\n{tail}")]
-    Timeout { what: String, secs: u64, tail: String },
+    Timeout {
+        what: String,
+        secs: u64,
+        tail: String,
+    },
 }
 
 impl TestenvError {
@@ -66,7 +93,10 @@ impl TestenvError {
     /// The status code of an API error, if this is one (e.g. 403, 422).
     pub fn api_code(&self) -> Option<u16> {
         match self {
-            Self::Kube { source: kube::Error::Api(status), .. } => Some(status.code),
+            Self::Kube {
+                source: kube::Error::Api(status),
+                ..
+            } => Some(status.code),
             _ => None,
         }
     }

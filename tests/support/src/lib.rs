@@ -11,12 +11,12 @@ pub mod context;
 pub mod controller;
 pub mod env;
 pub mod error;
-pub mod wire;
 pub mod namespace;
 pub mod pool;
 pub mod proxy;
 pub mod rbac;
 pub mod token;
+pub mod wire;
 
 pub use context::{TestContext, eventually};
 pub use controller::{ControllerBinary, ControllerOptions, RunningController};

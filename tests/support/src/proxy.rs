@@ -6,8 +6,8 @@
 use std::net::Ipv4Addr;
 
 use k8s_openapi::api::core::v1::{
-    Container, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, PodSpec,
-    Service, ServicePort, ServiceSpec,
+    Container, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod,
+    PodSpec, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -31,7 +31,12 @@ pub struct Exposed {
 impl Exposed {
     /// The API path of `path` on this service through the proxy, as kubeseal builds it.
     pub fn proxy_path(&self, path: &str) -> String {
-        proxy_path(&self.namespace, &self.service, self.port_name.as_deref(), path)
+        proxy_path(
+            &self.namespace,
+            &self.service,
+            self.port_name.as_deref(),
+            path,
+        )
     }
 }
 
@@ -57,7 +62,11 @@ pub async fn expose(
     let pod_name = format!("{service}-pod");
     let labels = || Some([("name".to_string(), service.to_string())].into());
     let svc = Service {
-        metadata: ObjectMeta { name: Some(service.into()), labels: labels(), ..ObjectMeta::default() },
+        metadata: ObjectMeta {
+            name: Some(service.into()),
+            labels: labels(),
+            ..ObjectMeta::default()
+        },
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             ports: Some(vec![ServicePort {
@@ -75,12 +84,18 @@ pub async fn expose(
     Api::<Service>::namespaced(client.clone(), namespace)
         .create(&pp, &svc)
         .await
-        .map_err(TestenvError::kube(format!("create service {namespace}/{service}")))?;
+        .map_err(TestenvError::kube(format!(
+            "create service {namespace}/{service}"
+        )))?;
 
     // No kubelet runs: the Pod only stands for the process, and its status is written by hand.
     let pods = Api::<Pod>::namespaced(client.clone(), namespace);
     let pod = Pod {
-        metadata: ObjectMeta { name: Some(pod_name.clone()), labels: labels(), ..ObjectMeta::default() },
+        metadata: ObjectMeta {
+            name: Some(pod_name.clone()),
+            labels: labels(),
+            ..ObjectMeta::default()
+        },
         spec: Some(PodSpec {
             containers: vec![Container {
                 name: "controller".into(),
@@ -94,7 +109,9 @@ pub async fn expose(
     let pod = pods
         .create(&pp, &pod)
         .await
-        .map_err(TestenvError::kube(format!("create pod {namespace}/{pod_name}")))?;
+        .map_err(TestenvError::kube(format!(
+            "create pod {namespace}/{pod_name}"
+        )))?;
     let status = serde_json::json!({"status": {
         "phase": "Running",
         "podIP": ip.to_string(),
@@ -103,7 +120,9 @@ pub async fn expose(
     }});
     pods.patch_status(&pod_name, &PatchParams::default(), &Patch::Merge(&status))
         .await
-        .map_err(TestenvError::kube(format!("set status of pod {namespace}/{pod_name}")))?;
+        .map_err(TestenvError::kube(format!(
+            "set status of pod {namespace}/{pod_name}"
+        )))?;
 
     let target = ObjectReference {
         kind: Some("Pod".into()),
@@ -113,7 +132,11 @@ pub async fn expose(
         ..ObjectReference::default()
     };
     let endpoints = Endpoints {
-        metadata: ObjectMeta { name: Some(service.into()), labels: labels(), ..ObjectMeta::default() },
+        metadata: ObjectMeta {
+            name: Some(service.into()),
+            labels: labels(),
+            ..ObjectMeta::default()
+        },
         subsets: Some(vec![EndpointSubset {
             addresses: Some(vec![EndpointAddress {
                 ip: ip.to_string(),
@@ -132,15 +155,23 @@ pub async fn expose(
     Api::<Endpoints>::namespaced(client.clone(), namespace)
         .create(&pp, &endpoints)
         .await
-        .map_err(TestenvError::kube(format!("create endpoints {namespace}/{service}")))?;
+        .map_err(TestenvError::kube(format!(
+            "create endpoints {namespace}/{service}"
+        )))?;
 
     let slice = EndpointSlice {
         metadata: ObjectMeta {
             name: Some(format!("{service}-testenv")),
             labels: Some(
                 [
-                    ("kubernetes.io/service-name".to_string(), service.to_string()),
-                    ("endpointslice.kubernetes.io/managed-by".to_string(), "sealwright-testenv".to_string()),
+                    (
+                        "kubernetes.io/service-name".to_string(),
+                        service.to_string(),
+                    ),
+                    (
+                        "endpointslice.kubernetes.io/managed-by".to_string(),
+                        "sealwright-testenv".to_string(),
+                    ),
                 ]
                 .into(),
             ),
@@ -149,7 +180,10 @@ pub async fn expose(
         address_type: "IPv4".into(),
         endpoints: vec![Endpoint {
             addresses: vec![ip.to_string()],
-            conditions: Some(EndpointConditions { ready: Some(true), ..EndpointConditions::default() }),
+            conditions: Some(EndpointConditions {
+                ready: Some(true),
+                ..EndpointConditions::default()
+            }),
             target_ref: Some(target),
             ..Endpoint::default()
         }],
@@ -163,7 +197,9 @@ pub async fn expose(
     Api::<EndpointSlice>::namespaced(client.clone(), namespace)
         .create(&pp, &slice)
         .await
-        .map_err(TestenvError::kube(format!("create endpointslice {namespace}/{service}-testenv")))?;
+        .map_err(TestenvError::kube(format!(
+            "create endpointslice {namespace}/{service}-testenv"
+        )))?;
 
     Ok(Exposed {
         namespace: namespace.into(),
@@ -177,18 +213,34 @@ pub async fn expose(
 
 /// GET through the service proxy; the body on 2xx, the API error otherwise.
 pub async fn proxy_get(client: &Client, api_path: &str) -> Result<String, TestenvError> {
-    let request = http::Request::get(api_path).body(Vec::new()).map_err(|e| TestenvError::Parse {
-        what: format!("request {api_path}"),
-        message: e.to_string(),
-    })?;
-    client.request_text(request).await.map_err(TestenvError::kube(format!("GET {api_path}")))
+    let request =
+        http::Request::get(api_path)
+            .body(Vec::new())
+            .map_err(|e| TestenvError::Parse {
+                what: format!("request {api_path}"),
+                message: e.to_string(),
+            })?;
+    client
+        .request_text(request)
+        .await
+        .map_err(TestenvError::kube(format!("GET {api_path}")))
 }
 
 /// POST `body` through the service proxy; the response body on 2xx, the API error otherwise.
-pub async fn proxy_post(client: &Client, api_path: &str, body: Vec<u8>) -> Result<String, TestenvError> {
+pub async fn proxy_post(
+    client: &Client,
+    api_path: &str,
+    body: Vec<u8>,
+) -> Result<String, TestenvError> {
     let request = http::Request::post(api_path)
         .header(http::header::CONTENT_TYPE, "application/json")
         .body(body)
-        .map_err(|e| TestenvError::Parse { what: format!("request {api_path}"), message: e.to_string() })?;
-    client.request_text(request).await.map_err(TestenvError::kube(format!("POST {api_path}")))
+        .map_err(|e| TestenvError::Parse {
+            what: format!("request {api_path}"),
+            message: e.to_string(),
+        })?;
+    client
+        .request_text(request)
+        .await
+        .map_err(TestenvError::kube(format!("POST {api_path}")))
 }

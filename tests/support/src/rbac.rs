@@ -16,7 +16,13 @@ use crate::error::TestenvError;
 /// The name every upstream object of the controller uses.
 const UPSTREAM_NAME: &str = "sealed-secrets-controller";
 const UPSTREAM_NAMESPACE: &str = "kube-system";
-const RBAC_KINDS: [&str; 5] = ["ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"];
+const RBAC_KINDS: [&str; 5] = [
+    "ServiceAccount",
+    "ClusterRole",
+    "Role",
+    "ClusterRoleBinding",
+    "RoleBinding",
+];
 
 /// Where the RBAC comes from.
 pub fn rbac_sources(repo: &Path) -> Vec<PathBuf> {
@@ -30,9 +36,14 @@ pub fn rbac_sources(repo: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     shipped.sort();
     let has_rbac = shipped.iter().any(|p| {
-        std::fs::read_to_string(p).is_ok_and(|t| t.lines().any(|l| l.trim_end() == "kind: ClusterRole"))
+        std::fs::read_to_string(p)
+            .is_ok_and(|t| t.lines().any(|l| l.trim_end() == "kind: ClusterRole"))
     });
-    if has_rbac { shipped } else { vec![repo.join("tests/testenv/controller-rbac.yaml")] }
+    if has_rbac {
+        shipped
+    } else {
+        vec![repo.join("tests/testenv/controller-rbac.yaml")]
+    }
 }
 
 /// The RBAC documents of `sources`, rewritten for `namespace`, ServiceAccount `sa` and Service
@@ -65,11 +76,17 @@ pub fn load_rbac(
 }
 
 trait FromYamlDoc: Sized {
-    fn deserialize_from(doc: serde_yaml::Deserializer<'_>, path: &Path) -> Result<Self, TestenvError>;
+    fn deserialize_from(
+        doc: serde_yaml::Deserializer<'_>,
+        path: &Path,
+    ) -> Result<Self, TestenvError>;
 }
 
 impl FromYamlDoc for Value {
-    fn deserialize_from(doc: serde_yaml::Deserializer<'_>, path: &Path) -> Result<Value, TestenvError> {
+    fn deserialize_from(
+        doc: serde_yaml::Deserializer<'_>,
+        path: &Path,
+    ) -> Result<Value, TestenvError> {
         use serde::Deserialize;
         Value::deserialize(doc).map_err(|e| TestenvError::Parse {
             what: path.display().to_string(),
@@ -82,10 +99,18 @@ fn rewrite(mut doc: Value, namespace: &str, sa: &str, service: &str) -> Value {
     let kind = doc["kind"].as_str().unwrap_or_default().to_string();
     let cluster_scoped = kind.starts_with("Cluster");
     let suffix = |name: &str| {
-        if namespace == UPSTREAM_NAMESPACE { name.to_string() } else { format!("{name}-{namespace}") }
+        if namespace == UPSTREAM_NAMESPACE {
+            name.to_string()
+        } else {
+            format!("{name}-{namespace}")
+        }
     };
     if let Some(meta) = doc.get_mut("metadata").and_then(Value::as_object_mut) {
-        let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let new_name = match kind.as_str() {
             "ServiceAccount" => sa.to_string(),
             _ if cluster_scoped => suffix(&name),
@@ -100,18 +125,28 @@ fn rewrite(mut doc: Value, namespace: &str, sa: &str, service: &str) -> Value {
     }
     if kind.ends_with("Binding") {
         if doc["roleRef"]["kind"] == "ClusterRole" {
-            let name = doc["roleRef"]["name"].as_str().unwrap_or_default().to_string();
+            let name = doc["roleRef"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             doc["roleRef"]["name"] = suffix(&name).into();
         }
         if let Some(subjects) = doc.get_mut("subjects").and_then(Value::as_array_mut) {
-            for s in subjects.iter_mut().filter(|s| s["kind"] == "ServiceAccount") {
+            for s in subjects
+                .iter_mut()
+                .filter(|s| s["kind"] == "ServiceAccount")
+            {
                 s["name"] = sa.into();
                 s["namespace"] = namespace.into();
             }
         }
     }
     if let Some(rules) = doc.get_mut("rules").and_then(Value::as_array_mut) {
-        for names in rules.iter_mut().filter_map(|r| r.get_mut("resourceNames")).filter_map(Value::as_array_mut) {
+        for names in rules
+            .iter_mut()
+            .filter_map(|r| r.get_mut("resourceNames"))
+            .filter_map(Value::as_array_mut)
+        {
             for n in names.iter_mut() {
                 if let Some(s) = n.as_str() {
                     *n = s.replace(UPSTREAM_NAME, service).into();
@@ -133,11 +168,26 @@ pub async fn apply_rbac(client: &Client, docs: &[Value]) -> Result<(), TestenvEr
         let patch = Patch::Apply(doc);
         let c = client.clone();
         let result = match kind {
-            "ServiceAccount" => Api::<ServiceAccount>::namespaced(c, ns).patch(name, &pp, &patch).await.map(drop),
-            "Role" => Api::<Role>::namespaced(c, ns).patch(name, &pp, &patch).await.map(drop),
-            "RoleBinding" => Api::<RoleBinding>::namespaced(c, ns).patch(name, &pp, &patch).await.map(drop),
-            "ClusterRole" => Api::<ClusterRole>::all(c).patch(name, &pp, &patch).await.map(drop),
-            "ClusterRoleBinding" => Api::<ClusterRoleBinding>::all(c).patch(name, &pp, &patch).await.map(drop),
+            "ServiceAccount" => Api::<ServiceAccount>::namespaced(c, ns)
+                .patch(name, &pp, &patch)
+                .await
+                .map(drop),
+            "Role" => Api::<Role>::namespaced(c, ns)
+                .patch(name, &pp, &patch)
+                .await
+                .map(drop),
+            "RoleBinding" => Api::<RoleBinding>::namespaced(c, ns)
+                .patch(name, &pp, &patch)
+                .await
+                .map(drop),
+            "ClusterRole" => Api::<ClusterRole>::all(c)
+                .patch(name, &pp, &patch)
+                .await
+                .map(drop),
+            "ClusterRoleBinding" => Api::<ClusterRoleBinding>::all(c)
+                .patch(name, &pp, &patch)
+                .await
+                .map(drop),
             _ => Ok(()),
         };
         result.map_err(TestenvError::kube(what))?;
@@ -168,14 +218,19 @@ mod tests {
     #[test]
     fn rewrites_for_a_test_namespace() -> Result<(), TestenvError> {
         let docs = load_rbac(&[fallback()], "t-1", "ctl", "svc")?;
-        let crb = docs.iter().find(|d| d["kind"] == "ClusterRoleBinding").ok_or(TestenvError::NotConfigured)?;
+        let crb = docs
+            .iter()
+            .find(|d| d["kind"] == "ClusterRoleBinding")
+            .ok_or(TestenvError::NotConfigured)?;
         assert_eq!(crb["metadata"]["name"], "sealed-secrets-controller-t-1");
         assert_eq!(crb["roleRef"]["name"], "secrets-unsealer-t-1");
         assert_eq!(crb["subjects"][0]["namespace"], "t-1");
         assert_eq!(crb["subjects"][0]["name"], "ctl");
         let proxier = docs
             .iter()
-            .find(|d| d["metadata"]["name"] == "sealed-secrets-service-proxier" && d["kind"] == "Role")
+            .find(|d| {
+                d["metadata"]["name"] == "sealed-secrets-service-proxier" && d["kind"] == "Role"
+            })
             .ok_or(TestenvError::NotConfigured)?;
         assert_eq!(proxier["metadata"]["namespace"], "t-1");
         assert_eq!(proxier["rules"][1]["resourceNames"][0], "http:svc:");
@@ -184,8 +239,16 @@ mod tests {
 
     #[test]
     fn keeps_upstream_names_in_kube_system() -> Result<(), TestenvError> {
-        let docs = load_rbac(&[fallback()], "kube-system", "sealed-secrets-controller", "sealed-secrets-controller")?;
-        assert!(docs.iter().any(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == "secrets-unsealer"));
+        let docs = load_rbac(
+            &[fallback()],
+            "kube-system",
+            "sealed-secrets-controller",
+            "sealed-secrets-controller",
+        )?;
+        assert!(
+            docs.iter()
+                .any(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == "secrets-unsealer")
+        );
         Ok(())
     }
 }

@@ -25,9 +25,14 @@ pub async fn service_account_token(
     let issued = Api::<ServiceAccount>::namespaced(client.clone(), namespace)
         .create_token_request(name, &PostParams::default(), &request)
         .await
-        .map_err(TestenvError::kube(format!("token request for {namespace}/{name}")))?;
-    issued.status.map(|s| s.token).ok_or_else(|| TestenvError::Parse {
-        what: format!("token request for {namespace}/{name}"),
-        message: "no status in the response".to_string(),
-    })
+        .map_err(TestenvError::kube(format!(
+            "token request for {namespace}/{name}"
+        )))?;
+    issued
+        .status
+        .map(|s| s.token)
+        .ok_or_else(|| TestenvError::Parse {
+            what: format!("token request for {namespace}/{name}"),
+            message: "no status in the response".to_string(),
+        })
 }

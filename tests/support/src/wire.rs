@@ -14,7 +14,9 @@ pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)>
     let mut stream = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
     let mut raw = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
         .await
@@ -25,7 +27,9 @@ pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)>
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP status line"))?;
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP status line")
+        })?;
     Ok((code, body.to_string()))
 }
 
@@ -38,7 +42,11 @@ pub struct FixedServer {
 }
 
 impl FixedServer {
-    pub async fn start(addr: SocketAddr, content_type: &'static str, body: String) -> std::io::Result<FixedServer> {
+    pub async fn start(
+        addr: SocketAddr,
+        content_type: &'static str,
+        body: String,
+    ) -> std::io::Result<FixedServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -73,7 +81,11 @@ impl FixedServer {
                 });
             }
         });
-        Ok(FixedServer { addr, requests, task })
+        Ok(FixedServer {
+            addr,
+            requests,
+            task,
+        })
     }
 
     /// The request heads received so far (request line and headers).

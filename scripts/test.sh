@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The project's one test command (CI runs exactly this): installs what is missing, builds the
+# local Kubernetes control plane (cached) and the workspace, checks formatting and lints, starts
+# the control plane in a network namespace of its own, runs every test (unit and cluster) inside
+# it, and tears it down. Exits non-zero on any failure. Needs root (network namespaces).
+#
+#   scripts/test.sh [--upstream-suite] [--no-lint] [-- cargo test arguments (default: --workspace --no-fail-fast)]
+#
+# --no-lint skips `cargo fmt --check` and clippy (local iteration only; CI always lints).
+# --upstream-suite also runs upstream's Ginkgo integration suite against our binaries
+# (tests/testenv/upstream-suite.sh); SEALWRIGHT_UPSTREAM_SUITE=1 does the same.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+testenv=$repo/tests/testenv
+
+upstream_suite=${SEALWRIGHT_UPSTREAM_SUITE:-}
+lint=1
+cargo_args=()
+while (($#)); do
+  case $1 in
+    --upstream-suite) upstream_suite=1 ;;
+    --no-lint) lint= ;;
+    --) shift; cargo_args=("$@"); break ;;
+    *) echo "usage: scripts/test.sh [--upstream-suite] [--no-lint] [-- cargo test args]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+step() { echo "==> $* ($(date -u +%H:%M:%S))" >&2; }
+[[ $(id -u) == 0 ]] || { echo "scripts/test.sh must run as root (it creates a network namespace)" >&2; exit 1; }
+
+step "prerequisites"
+missing=()
+for tool in openssl:openssl ip:iproute2 unshare:util-linux flock:util-linux mount:mount curl:curl; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v go >/dev/null || { echo "Go (1.25 or newer) is required to build the control plane" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "cargo is required" >&2; exit 1; }
+for component in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+
+step "Go binaries (etcd, kube-apiserver, kube-controller-manager, kubectl; cached)"
+bin=$("$testenv/build.sh")
+export SEALWRIGHT_TESTENV_BIN=$bin
+if [[ -x $repo/tests/upstream/build.sh ]] || [[ -f $repo/tests/upstream/build.sh ]]; then
+  step "upstream kubeseal and controller (cached)"
+  SEALWRIGHT_UPSTREAM_BIN=$(bash "$repo/tests/upstream/build.sh")
+  export SEALWRIGHT_UPSTREAM_BIN
+fi
+
+# Everything that needs crates.io happens here, outside the network namespace.
+step "cargo build --workspace --all-targets"
+cargo build --locked --workspace --all-targets
+if [[ -n $lint ]]; then
+  step "cargo fmt --check"
+  cargo fmt --all --check
+  step "cargo clippy"
+  cargo clippy --locked --workspace --all-targets -- -D warnings
+fi
+
+step "control plane"
+export SEALWRIGHT_CRDGEN=$repo/target/debug/crdgen
+env_file=$("$testenv/up.sh")
+state=$(dirname "$env_file")
+ns=$(cat "$state/netns")
+status=1
+finish() {
+  if ((status != 0)); then
+    echo "==> FAILED; log tails follow (all logs: $state/log)" >&2
+    for f in "$state"/log/*.log; do
+      [[ -f $f ]] || continue
+      echo "----- last 60 lines of $f -----" >&2
+      tail -n 60 "$f" >&2
+    done
+    "$testenv/down.sh" --keep "$env_file" || true
+  else
+    "$testenv/down.sh" "$env_file" || true
+  fi
+}
+trap finish EXIT
+
+step "cargo test (inside network namespace $ns)"
+((${#cargo_args[@]})) || cargo_args=(--workspace --no-fail-fast)
+ip netns exec "$ns" env SEALWRIGHT_TESTENV="$env_file" cargo test --locked --offline "${cargo_args[@]}"
+
+if [[ -n $upstream_suite ]]; then
+  step "upstream integration suite"
+  "$testenv/upstream-suite.sh" "$env_file"
+fi
+status=0
+step "all tests passed"
