@@ -41,9 +41,11 @@ if ((${#missing[@]})); then
 fi
 command -v go >/dev/null || { echo "Go (1.25 or newer) is required to build the control plane" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "cargo is required" >&2; exit 1; }
-for component in rustfmt clippy; do
-  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
-done
+if command -v rustup >/dev/null; then
+  for component in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+  done
+fi
 
 step "Go binaries (etcd, kube-apiserver, kube-controller-manager, kubectl; cached)"
 bin=$("$testenv/build.sh")

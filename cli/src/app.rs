@@ -40,7 +40,11 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     };
     let input_file = match &input_path {
         Some(p) => Some(std::fs::File::open(p).map_err(|e| {
-            if a.secret_file.is_some() { CliError::SecretFile } else { io_error("open", p, &e) }
+            if a.secret_file.is_some() {
+                CliError::SecretFile
+            } else {
+                io_error("open", p, &e)
+            }
         })?),
         None => {
             if !a.raw && !a.fetch_cert && std::io::stdin().is_terminal() {
@@ -59,16 +63,27 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
         Some(p) => Sink::File(p),
         None => Sink::Stdout,
     };
-    let format = if sink.forces_yaml() { "yaml".to_string() } else { a.format.clone() };
+    let format = if sink.forces_yaml() {
+        "yaml".to_string()
+    } else {
+        a.format.clone()
+    };
     let read_input = |file: Option<std::fs::File>| -> Result<Vec<u8>, CliError> {
         let mut buf = Vec::new();
         match file {
-            Some(mut f) => f.read_to_end(&mut buf).map_err(|e| CliError::Io(format!("read: {e}")))?,
-            None => std::io::stdin().read_to_end(&mut buf).map_err(|e| CliError::Io(format!("read /dev/stdin: {e}")))?,
+            Some(mut f) => f
+                .read_to_end(&mut buf)
+                .map_err(|e| CliError::Io(format!("read: {e}")))?,
+            None => std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| CliError::Io(format!("read /dev/stdin: {e}")))?,
         };
         Ok(buf)
     };
-    let controller = Controller { namespace: a.controller_namespace.clone(), name: a.controller_name.clone() };
+    let controller = Controller {
+        namespace: a.controller_namespace.clone(),
+        name: a.controller_name.clone(),
+    };
 
     if a.recovery_unseal {
         let input = read_input(input_file)?;
@@ -76,8 +91,11 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
         return sink.commit(text.as_bytes());
     }
     let offline_re_encrypt = re_encrypt && !a.recovery_private_key.is_empty() && !a.cert.is_empty();
-    if !a.recovery_private_key.is_empty() && !offline_re_encrypt && std::io::stderr().is_terminal() {
-        eprintln!("warning: ignoring --recovery-private-key because unseal command not chosen with --recovery-unseal");
+    if !a.recovery_private_key.is_empty() && !offline_re_encrypt && std::io::stderr().is_terminal()
+    {
+        eprintln!(
+            "warning: ignoring --recovery-private-key because unseal command not chosen with --recovery-unseal"
+        );
     }
 
     let source = || kubeconfig::load(a.kubeconfig.as_deref());

@@ -21,7 +21,8 @@ fn scheme(s: &str) -> Option<&str> {
     let candidate = &s[..colon];
     let mut chars = candidate.chars();
     let first = chars.next()?;
-    if first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+    if first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
         Some(candidate)
     } else {
         None
@@ -38,7 +39,11 @@ pub fn open_local(cert: &str) -> Result<Vec<u8>, CliError> {
     match lower_scheme.as_str() {
         "file" => open_file_url(cert),
         "http" | "https" => open_http(cert),
-        other => Err(CliError::CertHttp(format!("Get {}: unsupported protocol scheme {}", crate::error::go_quote(cert), crate::error::go_quote(other)))),
+        other => Err(CliError::CertHttp(format!(
+            "Get {}: unsupported protocol scheme {}",
+            crate::error::go_quote(cert),
+            crate::error::go_quote(other)
+        ))),
     }
 }
 
@@ -55,13 +60,20 @@ fn open_file_url(url: &str) -> Result<Vec<u8>, CliError> {
     let decoded = percent_decode(path);
     match std::fs::read(&decoded) {
         Ok(b) => Ok(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(CliError::CertHttpStatus { url: url.to_string(), status: "404 Not Found".into() })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CliError::CertHttpStatus {
+            url: url.to_string(),
+            status: "404 Not Found".into(),
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            Err(CliError::CertHttpStatus { url: url.to_string(), status: "403 Forbidden".into() })
+            Err(CliError::CertHttpStatus {
+                url: url.to_string(),
+                status: "403 Forbidden".into(),
+            })
         }
-        Err(e) => Err(CliError::CertHttpStatus { url: url.to_string(), status: format!("500 Internal Server Error ({})", go_errno_text(&e)) }),
+        Err(e) => Err(CliError::CertHttpStatus {
+            url: url.to_string(),
+            status: format!("500 Internal Server Error ({})", go_errno_text(&e)),
+        }),
     }
 }
 
@@ -70,12 +82,17 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        let escaped = if b[i] == b'%' && i + 2 < b.len() {
+            std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        } else {
+            None
+        };
+        if let Some(v) = escaped {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -84,15 +101,25 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn open_http(url: &str) -> Result<Vec<u8>, CliError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let mut resp = agent
         .get(url)
         .call()
         .map_err(|e| CliError::CertHttp(format!("Get {}: {e}", crate::error::go_quote(url))))?;
     let status = resp.status();
     if status != http::StatusCode::OK {
-        let text = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        return Err(CliError::CertHttpStatus { url: url.to_string(), status: text.trim_end().to_string() });
+        let text = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        return Err(CliError::CertHttpStatus {
+            url: url.to_string(),
+            status: text.trim_end().to_string(),
+        });
     }
     let mut body = Vec::new();
     resp.body_mut()
@@ -104,7 +131,10 @@ fn open_http(url: &str) -> Result<Vec<u8>, CliError> {
 
 /// The certificate from the cluster: the controller's `/v1/cert.pem` through the service proxy,
 /// or, when the proxy request fails, the controller's published ConfigMap.
-pub async fn open_cluster(client: &kube::Client, controller: &Controller) -> Result<Vec<u8>, CliError> {
+pub async fn open_cluster(
+    client: &kube::Client,
+    controller: &Controller,
+) -> Result<Vec<u8>, CliError> {
     let port = service_port(client, controller).await?;
     let req = controller.cert_request(&port)?;
     match client.request_text(req).await {
@@ -130,9 +160,15 @@ async fn configmap_cert(client: &kube::Client, controller: &Controller) -> Optio
 }
 
 /// `spec.ports[0].name` of the controller Service, with upstream's error text.
-pub async fn service_port(client: &kube::Client, controller: &Controller) -> Result<String, CliError> {
+pub async fn service_port(
+    client: &kube::Client,
+    controller: &Controller,
+) -> Result<String, CliError> {
     let req = controller.service_request()?;
-    let text = client.request_text(req).await.map_err(|e| CliError::ServiceGet(proxy::describe(&e)))?;
+    let text = client
+        .request_text(req)
+        .await
+        .map_err(|e| CliError::ServiceGet(proxy::describe(&e)))?;
     proxy::first_port_name(&text)
 }
 
@@ -151,13 +187,23 @@ mod tests {
 
     #[test]
     fn file_url_missing_is_404() {
-        let err = open_local("file:///nonexistent/dir/cert.pem").err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("cannot fetch \"file:///nonexistent/dir/cert.pem\": 404 Not Found"));
+        let err = open_local("file:///nonexistent/dir/cert.pem")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("cannot fetch \"file:///nonexistent/dir/cert.pem\": 404 Not Found")
+        );
     }
 
     #[test]
     fn missing_path_reads_like_go() {
-        let err = open_local("/nonexistent/cert.pem").err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("open /nonexistent/cert.pem: no such file or directory"));
+        let err = open_local("/nonexistent/cert.pem")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("open /nonexistent/cert.pem: no such file or directory")
+        );
     }
 }

@@ -28,7 +28,6 @@ fn parse_scope(s: &str) -> Result<Scope, String> {
     s.parse::<Scope>().map_err(|e| e.to_string())
 }
 
-
 #[derive(Debug, Parser)]
 #[command(
     name = "kubeseal",
@@ -81,19 +80,37 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SealArgs {
     /// Certificate / public key file/URL to use for encryption. Overrides --controller-*
-    #[arg(long, env = "SEALED_SECRETS_CERT", default_value = "", hide_default_value = true)]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_CERT",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub cert: String,
 
     /// Namespace of sealed-secrets controller.
-    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE", default_value = "kube-system")]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
+        default_value = "kube-system"
+    )]
     pub controller_namespace: String,
 
     /// Name of sealed-secrets controller.
-    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAME", default_value = "sealed-secrets-controller")]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_CONTROLLER_NAME",
+        default_value = "sealed-secrets-controller"
+    )]
     pub controller_name: String,
 
     /// Output format for sealed secret. Either json or yaml
-    #[arg(short = 'o', long, env = "SEALED_SECRETS_FORMAT", default_value = "json")]
+    #[arg(
+        short = 'o',
+        long,
+        env = "SEALED_SECRETS_FORMAT",
+        default_value = "json"
+    )]
     pub format: String,
 
     /// Sealed-secret (output) file
@@ -129,7 +146,12 @@ pub struct SealArgs {
     pub raw: bool,
 
     /// Name of the sealed secret (required with --raw and default (strict) scope)
-    #[arg(long, env = "SEALED_SECRETS_NAME", default_value = "", hide_default_value = true)]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_NAME",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub name: String,
 
     /// (only with --raw) Secret items can be sourced from files (kubectl syntax `[key=]path`).
@@ -270,14 +292,19 @@ impl Cli {
     /// Slice flags from the environment come first; command-line occurrences append (pflag).
     pub fn apply_slice_env(&mut self) {
         prepend_env(&mut self.seal.from_file, "SEALED_SECRETS_FROM_FILE");
-        prepend_env(&mut self.seal.recovery_private_key, "SEALED_SECRETS_RECOVERY_PRIVATE_KEY");
+        prepend_env(
+            &mut self.seal.recovery_private_key,
+            "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        );
         prepend_env(&mut self.kube.impersonate_groups, "SEALED_SECRETS_AS_GROUP");
     }
 }
 
 fn prepend_env(values: &mut Vec<String>, var: &str) {
-    if let Ok(v) = std::env::var(var) {
-        if !v.is_empty() {
+    if let Ok(v) = std::env::var(var)
+        && !v.is_empty()
+    {
+        {
             let mut merged: Vec<String> = v.split(',').map(str::to_string).collect();
             merged.append(values);
             *values = merged;
@@ -297,14 +324,26 @@ mod tests {
 
     #[test]
     fn pflag_style_bools() {
-        let cli = Cli::try_parse_from(["kubeseal", "--raw", "--allow-empty-data=false", "--validate=true"]);
+        let cli = Cli::try_parse_from([
+            "kubeseal",
+            "--raw",
+            "--allow-empty-data=false",
+            "--validate=true",
+        ]);
         let cli = cli.map_err(|e| e.to_string());
-        assert!(matches!(cli, Ok(ref c) if c.seal.raw && !c.seal.allow_empty_data && c.seal.validate));
+        assert!(
+            matches!(cli, Ok(ref c) if c.seal.raw && !c.seal.allow_empty_data && c.seal.validate)
+        );
     }
 
     #[test]
     fn slices_split_and_repeat() {
-        let cli = Cli::try_parse_from(["kubeseal", "--recovery-private-key", "a,b", "--recovery-private-key=c"]);
+        let cli = Cli::try_parse_from([
+            "kubeseal",
+            "--recovery-private-key",
+            "a,b",
+            "--recovery-private-key=c",
+        ]);
         let keys = cli.map(|c| c.seal.recovery_private_key).unwrap_or_default();
         assert_eq!(keys, vec!["a", "b", "c"]);
     }

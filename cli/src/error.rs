@@ -79,7 +79,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[allow(dead_code)] // used by tests and kept stable for callers that log errors
     pub fn name(&self) -> &'static str {
         match self {
             CliError::FromFileRequiresRaw => "from_file_requires_raw",
@@ -117,8 +117,12 @@ impl CliError {
     /// An extra `hint:` line printed under the error, when there is something useful to add.
     pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::Unseal { source: UnsealError::Items(items), label_from: Some(from) }
-                if items.iter().any(|i| i.message.contains("no key could decrypt secret")) =>
+            CliError::Unseal {
+                source: UnsealError::Items(items),
+                label_from: Some(from),
+            } if items
+                .iter()
+                .any(|i| i.message.contains("no key could decrypt secret")) =>
             {
                 Some(format!(
                     "hint: the items were tried with the label for {from}; a SealedSecret only opens under the scope, namespace and name it was sealed for"
@@ -169,5 +173,31 @@ pub fn go_errno_text(err: &std::io::Error) -> String {
                 None => String::new(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_stable_and_messages_upstream() {
+        assert_eq!(CliError::NoSecrets.name(), "no_secrets");
+        assert_eq!(
+            CliError::NamespaceMismatch {
+                secret: "a".into(),
+                flag: "b".into()
+            }
+            .to_string(),
+            "namespace mismatch: input secret is in namespace \"a\" but \"b\" was specified"
+        );
+        assert_eq!(
+            CliError::CertHttpStatus {
+                url: "u".into(),
+                status: "404 Not Found".into()
+            }
+            .name(),
+            "cert_http_status"
+        );
     }
 }

@@ -44,15 +44,17 @@ fn yaml_stream(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
     let mut current = String::new();
     let flush = |doc: &mut String, out: &mut Vec<Value>| -> Result<(), CliError> {
         if !doc.trim().is_empty() {
-            let v: Value = serde_yaml::from_str(doc)
-                .map_err(|e| CliError::Input(format!("invalid YAML input: {}", one_line(&e.to_string()))))?;
+            let v: Value = serde_yaml::from_str(doc).map_err(|e| {
+                CliError::Input(format!("invalid YAML input: {}", one_line(&e.to_string())))
+            })?;
             out.push(v);
         }
         doc.clear();
         Ok(())
     };
     for line in text.split_inclusive('\n') {
-        let is_separator = line.starts_with("---") && line[3..].trim_end_matches(['\n', '\r']).trim().is_empty();
+        let is_separator =
+            line.starts_with("---") && line[3..].trim_end_matches(['\n', '\r']).trim().is_empty();
         if is_separator {
             flush(&mut current, &mut out)?;
         } else {
@@ -76,12 +78,11 @@ fn fold_keys(v: &mut Value, canonical: &[&str]) {
             if canonical.contains(&key.as_str()) {
                 continue;
             }
-            if let Some(&c) = canonical.iter().find(|c| c.eq_ignore_ascii_case(&key)) {
-                if !map.contains_key(c) {
-                    if let Some(val) = map.remove(&key) {
-                        map.insert(c.to_string(), val);
-                    }
-                }
+            if let Some(&c) = canonical.iter().find(|c| c.eq_ignore_ascii_case(&key))
+                && !map.contains_key(c)
+                && let Some(val) = map.remove(&key)
+            {
+                map.insert(c.to_string(), val);
             }
         }
     }
@@ -125,7 +126,18 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
             describe(&doc)
         )));
     }
-    fold_keys(&mut doc, &["metadata", "data", "stringData", "type", "immutable", "kind", "apiVersion"]);
+    fold_keys(
+        &mut doc,
+        &[
+            "metadata",
+            "data",
+            "stringData",
+            "type",
+            "immutable",
+            "kind",
+            "apiVersion",
+        ],
+    );
     if let Some(meta) = doc.get_mut("metadata") {
         fold_keys(meta, META_FIELDS);
     }
@@ -136,37 +148,57 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
         // Go's base64 decoder skips line breaks inside `data` values.
         if let Some(Value::Object(data)) = map.get_mut("data") {
             for v in data.values_mut() {
-                if let Value::String(s) = v {
-                    if s.contains(['\n', '\r']) {
-                        *s = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
-                    }
+                if let Value::String(s) = v
+                    && s.contains(['\n', '\r'])
+                {
+                    *s = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
                 }
             }
         }
     }
-    serde_json::from_value::<Secret>(doc)
-        .map_err(|e| CliError::Input(format!("document {}: cannot read a Secret: {}", index + 1, one_line(&e.to_string()))))
+    serde_json::from_value::<Secret>(doc).map_err(|e| {
+        CliError::Input(format!(
+            "document {}: cannot read a Secret: {}",
+            index + 1,
+            one_line(&e.to_string())
+        ))
+    })
 }
 
 /// All Secrets in a stream, in order.
 pub fn read_secrets(bytes: &[u8]) -> Result<Vec<Secret>, CliError> {
-    documents(bytes)?.into_iter().enumerate().map(|(i, d)| secret_from(d, i)).collect()
+    documents(bytes)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| secret_from(d, i))
+        .collect()
 }
 
 /// Decodes a SealedSecret; `apiVersion` and `kind` must be present and right (the universal
 /// decoder's rule for `--merge-into` and `--recovery-unseal`).
 pub fn sealed_secret_strict(doc: Value) -> Result<SealedSecret, CliError> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind.is_empty() {
-        return Err(CliError::Input("Object 'Kind' is missing in the input".into()));
+        return Err(CliError::Input(
+            "Object 'Kind' is missing in the input".into(),
+        ));
     }
-    if kind != sealwright_crypto::model::KIND || api_version != sealwright_crypto::model::API_VERSION {
+    if kind != sealwright_crypto::model::KIND
+        || api_version != sealwright_crypto::model::API_VERSION
+    {
         return Err(CliError::Input(format!(
             "expected a {} {}, got {} {}",
             sealwright_crypto::model::API_VERSION,
             sealwright_crypto::model::KIND,
-            if api_version.is_empty() { "<no apiVersion>" } else { api_version },
+            if api_version.is_empty() {
+                "<no apiVersion>"
+            } else {
+                api_version
+            },
             kind
         )));
     }
@@ -177,8 +209,14 @@ pub fn sealed_secret_strict(doc: Value) -> Result<SealedSecret, CliError> {
 /// `--validate` and `--re-encrypt`).
 pub fn sealed_secret_lenient(mut doc: Value) -> Result<SealedSecret, CliError> {
     if let Value::Object(map) = &mut doc {
-        map.insert("kind".into(), Value::String(sealwright_crypto::model::KIND.into()));
-        map.insert("apiVersion".into(), Value::String(sealwright_crypto::model::API_VERSION.into()));
+        map.insert(
+            "kind".into(),
+            Value::String(sealwright_crypto::model::KIND.into()),
+        );
+        map.insert(
+            "apiVersion".into(),
+            Value::String(sealwright_crypto::model::API_VERSION.into()),
+        );
         // The encryptedData map is lenient upstream: non-string values are dropped.
         if let Some(Value::Object(spec)) = map.get_mut("spec") {
             match spec.get_mut("encryptedData") {
@@ -188,17 +226,26 @@ pub fn sealed_secret_lenient(mut doc: Value) -> Result<SealedSecret, CliError> {
             }
         }
     } else {
-        return Err(CliError::Input(format!("cannot read a SealedSecret from a {}", describe(&doc))));
+        return Err(CliError::Input(format!(
+            "cannot read a SealedSecret from a {}",
+            describe(&doc)
+        )));
     }
-    serde_json::from_value::<SealedSecret>(doc)
-        .map_err(|e| CliError::Input(format!("cannot read a SealedSecret: {}", one_line(&e.to_string()))))
+    serde_json::from_value::<SealedSecret>(doc).map_err(|e| {
+        CliError::Input(format!(
+            "cannot read a SealedSecret: {}",
+            one_line(&e.to_string())
+        ))
+    })
 }
 
 /// Exactly one SealedSecret (universal decoder: JSON or YAML, one object).
 pub fn one_sealed_secret(bytes: &[u8]) -> Result<SealedSecret, CliError> {
     let mut docs = documents(bytes)?;
     match docs.len() {
-        0 => Err(CliError::Input("Object 'Kind' is missing in the input".into())),
+        0 => Err(CliError::Input(
+            "Object 'Kind' is missing in the input".into(),
+        )),
         _ => sealed_secret_strict(docs.remove(0)),
     }
 }
@@ -211,22 +258,37 @@ mod tests {
     fn yaml_multi_doc_with_empty_sections() {
         let input = b"---\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\n\n---\nmetadata:\n  name: b\n";
         let secrets = read_secrets(input).map_err(|e| e.to_string());
-        let names: Vec<_> = secrets.unwrap_or_default().into_iter().map(|s| s.metadata.name.unwrap_or_default()).collect();
+        let names: Vec<_> = secrets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.metadata.name.unwrap_or_default())
+            .collect();
         assert_eq!(names, vec!["a", "b"]);
     }
 
     #[test]
     fn json_stream_and_case_folding() {
-        let input = br#"{"Metadata":{"Name":"a"},"stringData":{"k":"v"}} {"metadata":{"name":"b"}}"#;
-        let secrets = read_secrets(input).map_err(|e| e.to_string()).unwrap_or_default();
+        let input =
+            br#"{"Metadata":{"Name":"a"},"stringData":{"k":"v"}} {"metadata":{"name":"b"}}"#;
+        let secrets = read_secrets(input)
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
         assert_eq!(secrets.len(), 2);
         assert_eq!(secrets[0].metadata.name.as_deref(), Some("a"));
     }
 
     #[test]
     fn garbage_is_one_line_error() {
-        for input in [&b"\x00\xff\xfe garbage"[..], b"[1, 2", b"{\"data\": {\"k\": \"***\"}}", b"just a string"] {
-            let err = read_secrets(input).err().map(|e| e.to_string()).unwrap_or_default();
+        for input in [
+            &b"\x00\xff\xfe garbage"[..],
+            b"[1, 2",
+            b"{\"data\": {\"k\": \"***\"}}",
+            b"just a string",
+        ] {
+            let err = read_secrets(input)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(!err.is_empty() && !err.contains('\n'), "{err:?}");
         }
     }

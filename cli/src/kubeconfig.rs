@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use kube::config::{AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext};
+use kube::config::{
+    AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster,
+    NamedContext,
+};
 
 use crate::cli::KubeArgs;
 use crate::error::{CliError, go_errno_text};
@@ -13,7 +16,7 @@ const SA_NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/n
 /// Where the connection settings come from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    File(Kubeconfig),
+    File(Box<Kubeconfig>),
     InCluster,
     /// Nothing found; kubectl then talks to nothing (or to `--server` alone).
     Empty,
@@ -23,12 +26,18 @@ pub enum Source {
 pub fn load(explicit: Option<&Path>) -> Result<Source, CliError> {
     if let Some(path) = explicit {
         if let Err(e) = std::fs::metadata(path) {
-            return Err(CliError::Kube(format!("stat {}: {}", path.display(), go_errno_text(&e))));
+            return Err(CliError::Kube(format!(
+                "stat {}: {}",
+                path.display(),
+                go_errno_text(&e)
+            )));
         }
-        return read(path).map(Source::File);
+        return read(path).map(|k| Source::File(Box::new(k)));
     }
     if let Some(list) = std::env::var_os("KUBECONFIG") {
-        let paths: Vec<PathBuf> = std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect();
+        let paths: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
         if !paths.is_empty() {
             let mut merged: Option<Kubeconfig> = None;
             // kubectl skips files in the list that do not exist.
@@ -39,20 +48,24 @@ pub fn load(explicit: Option<&Path>) -> Result<Source, CliError> {
                     Some(m) => m.merge(next).map_err(|e| CliError::Kube(e.to_string()))?,
                 });
             }
-            return Ok(merged.map(Source::File).unwrap_or_else(fallback));
+            return Ok(merged
+                .map(|k| Source::File(Box::new(k)))
+                .unwrap_or_else(fallback));
         }
     }
     if let Some(home) = std::env::var_os("HOME") {
         let p = PathBuf::from(home).join(".kube").join("config");
         if p.exists() {
-            return read(&p).map(Source::File);
+            return read(&p).map(|k| Source::File(Box::new(k)));
         }
     }
     Ok(fallback())
 }
 
 fn fallback() -> Source {
-    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() && std::env::var_os("KUBERNETES_SERVICE_PORT").is_some() {
+    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+        && std::env::var_os("KUBERNETES_SERVICE_PORT").is_some()
+    {
         Source::InCluster
     } else {
         Source::Empty
@@ -60,7 +73,12 @@ fn fallback() -> Source {
 }
 
 fn read(path: &Path) -> Result<Kubeconfig, CliError> {
-    Kubeconfig::read_from(path).map_err(|e| CliError::Kube(format!("error loading config file {:?}: {e}", path.display().to_string())))
+    Kubeconfig::read_from(path).map_err(|e| {
+        CliError::Kube(format!(
+            "error loading config file {:?}: {e}",
+            path.display().to_string()
+        ))
+    })
 }
 
 /// `clientConfig.Namespace()`: the namespace and whether `-n` set it explicitly. Like
@@ -73,29 +91,39 @@ pub fn namespace(source: &Source, args: &KubeArgs) -> Result<(String, bool), Cli
         Source::File(kc) => {
             let name = context_name(kc, args);
             let ctx = match &name {
-                Some(n) => Some(
-                    kc.contexts
-                        .iter()
-                        .find(|c| &c.name == n)
-                        .ok_or_else(|| CliError::Kube(format!("context was not found for specified context: {n}")))?,
-                ),
+                Some(n) => Some(kc.contexts.iter().find(|c| &c.name == n).ok_or_else(|| {
+                    CliError::Kube(format!("context was not found for specified context: {n}"))
+                })?),
                 None => None,
             };
-            let cluster_name = args.cluster.clone().or_else(|| ctx.and_then(|c| c.context.as_ref()).map(|c| c.cluster.clone()));
+            let cluster_name = args.cluster.clone().or_else(|| {
+                ctx.and_then(|c| c.context.as_ref())
+                    .map(|c| c.cluster.clone())
+            });
             let has_server = args.server.is_some()
                 || cluster_name.as_ref().is_some_and(|cn| {
-                    kc.clusters.iter().any(|c| &c.name == cn && c.cluster.as_ref().is_some_and(|c| c.server.is_some()))
+                    kc.clusters.iter().any(|c| {
+                        &c.name == cn && c.cluster.as_ref().is_some_and(|c| c.server.is_some())
+                    })
                 });
             if !has_server {
                 return Err(no_configuration());
             }
-            ctx.and_then(|c| c.context.as_ref()).and_then(|c| c.namespace.clone()).filter(|n| !n.is_empty())
+            ctx.and_then(|c| c.context.as_ref())
+                .and_then(|c| c.namespace.clone())
+                .filter(|n| !n.is_empty())
         }
-        Source::InCluster => std::fs::read_to_string(SA_NAMESPACE_FILE).ok().map(|s| s.trim().to_string()),
+        Source::InCluster => std::fs::read_to_string(SA_NAMESPACE_FILE)
+            .ok()
+            .map(|s| s.trim().to_string()),
         Source::Empty if args.server.is_some() => None,
         Source::Empty => return Err(no_configuration()),
     };
-    Ok((ns.filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string()), false))
+    Ok((
+        ns.filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".to_string()),
+        false,
+    ))
 }
 
 fn no_configuration() -> CliError {
@@ -105,14 +133,20 @@ fn no_configuration() -> CliError {
 }
 
 fn context_name(kc: &Kubeconfig, args: &KubeArgs) -> Option<String> {
-    args.context.clone().filter(|c| !c.is_empty()).or_else(|| kc.current_context.clone())
+    args.context
+        .clone()
+        .filter(|c| !c.is_empty())
+        .or_else(|| kc.current_context.clone())
 }
 
 /// Applies the connection flags to a kubeconfig (kubectl's `ConfigOverrides`). When there is no
 /// kubeconfig but `--server` is given, a one-cluster kubeconfig is built from the flags.
-pub fn with_overrides(source: Source, args: &KubeArgs) -> Result<(Kubeconfig, KubeConfigOptions), CliError> {
+pub fn with_overrides(
+    source: Source,
+    args: &KubeArgs,
+) -> Result<(Kubeconfig, KubeConfigOptions), CliError> {
     let mut kc = match source {
-        Source::File(kc) => kc,
+        Source::File(kc) => *kc,
         Source::InCluster | Source::Empty => {
             if args.server.is_none() {
                 return Err(no_configuration());
@@ -122,7 +156,11 @@ pub fn with_overrides(source: Source, args: &KubeArgs) -> Result<(Kubeconfig, Ku
     };
     let ctx_name = context_name(&kc, args).unwrap_or_else(|| "sealwright-flags".to_string());
     if !kc.contexts.iter().any(|c| c.name == ctx_name) {
-        kc.contexts.push(NamedContext { name: ctx_name.clone(), context: Some(Context::default()), other: Default::default() });
+        kc.contexts.push(NamedContext {
+            name: ctx_name.clone(),
+            context: Some(Context::default()),
+            other: Default::default(),
+        });
     }
     let ctx = kc
         .contexts
@@ -144,7 +182,10 @@ pub fn with_overrides(source: Source, args: &KubeArgs) -> Result<(Kubeconfig, Ku
     if let Some(u) = &args.user {
         ctx.user = Some(u.clone());
     }
-    let user_name = ctx.user.clone().unwrap_or_else(|| "sealwright-flags".into());
+    let user_name = ctx
+        .user
+        .clone()
+        .unwrap_or_else(|| "sealwright-flags".into());
     ctx.user = Some(user_name.clone());
     if let Some(ns) = &args.namespace {
         ctx.namespace = Some(ns.clone());
@@ -152,7 +193,11 @@ pub fn with_overrides(source: Source, args: &KubeArgs) -> Result<(Kubeconfig, Ku
     let cluster_name = ctx.cluster.clone();
 
     if !kc.clusters.iter().any(|c| c.name == cluster_name) {
-        kc.clusters.push(NamedCluster { name: cluster_name.clone(), cluster: Some(Cluster::default()), other: Default::default() });
+        kc.clusters.push(NamedCluster {
+            name: cluster_name.clone(),
+            cluster: Some(Cluster::default()),
+            other: Default::default(),
+        });
     }
     if let Some(cluster) = kc.clusters.iter_mut().find(|c| c.name == cluster_name) {
         let cluster = cluster.cluster.get_or_insert_with(Cluster::default);
@@ -183,7 +228,11 @@ pub fn with_overrides(source: Source, args: &KubeArgs) -> Result<(Kubeconfig, Ku
     }
 
     if !kc.auth_infos.iter().any(|a| a.name == user_name) {
-        kc.auth_infos.push(NamedAuthInfo { name: user_name.clone(), auth_info: Some(AuthInfo::default()), other: Default::default() });
+        kc.auth_infos.push(NamedAuthInfo {
+            name: user_name.clone(),
+            auth_info: Some(AuthInfo::default()),
+            other: Default::default(),
+        });
     }
     if let Some(auth) = kc.auth_infos.iter_mut().find(|a| a.name == user_name) {
         let auth = auth.auth_info.get_or_insert_with(AuthInfo::default);
@@ -216,13 +265,21 @@ pub fn with_overrides(source: Source, args: &KubeArgs) -> Result<(Kubeconfig, Ku
         }
     }
     kc.current_context = Some(ctx_name.clone());
-    let options = KubeConfigOptions { context: Some(ctx_name), cluster: Some(cluster_name), user: Some(user_name) };
+    let options = KubeConfigOptions {
+        context: Some(ctx_name),
+        cluster: Some(cluster_name),
+        user: Some(user_name),
+    };
     Ok((kc, options))
 }
 
 /// Go `time.ParseDuration` subset kubectl accepts for `--request-timeout` (a bare number means seconds).
 pub fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, CliError> {
-    let bad = || CliError::Kube(format!("invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h): {s}"));
+    let bad = || {
+        CliError::Kube(format!(
+            "invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h): {s}"
+        ))
+    };
     if s.is_empty() || s == "0" {
         return Ok(None);
     }
@@ -232,10 +289,14 @@ pub fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, CliError> {
     let mut total = 0f64;
     let mut rest = s;
     while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or_else(bad)?;
+        let num_end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(bad)?;
         let value: f64 = rest[..num_end].parse().map_err(|_| bad())?;
         rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_end] {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
@@ -248,7 +309,11 @@ pub fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, CliError> {
         total += value * factor;
         rest = &rest[unit_end..];
     }
-    Ok(if total > 0.0 { Some(std::time::Duration::from_secs_f64(total)) } else { None })
+    Ok(if total > 0.0 {
+        Some(std::time::Duration::from_secs_f64(total))
+    } else {
+        None
+    })
 }
 
 /// A kube client for the effective configuration.
@@ -267,7 +332,9 @@ pub async fn client(source: Source, args: &KubeArgs) -> Result<kube::Client, Cli
         }
         other => {
             let (kc, options) = with_overrides(other, args)?;
-            kube::Config::from_custom_kubeconfig(kc, &options).await.map_err(|e| CliError::Kube(e.to_string()))?
+            kube::Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| CliError::Kube(e.to_string()))?
         }
     };
     if timeout.is_some() {
@@ -304,7 +371,7 @@ users:
 
     #[test]
     fn namespace_rules() {
-        let src = Source::File(kubeconfig());
+        let src = Source::File(Box::new(kubeconfig()));
         let mut args = KubeArgs::default();
         assert_eq!(namespace(&src, &args).ok(), Some(("team-a".into(), false)));
         args.context = Some("b".into());
@@ -324,16 +391,26 @@ users:
             insecure_skip_tls_verify: Some(true),
             ..KubeArgs::default()
         };
-        let (kc, opts) = with_overrides(Source::File(kubeconfig()), &args).map_err(|e| e.to_string()).unwrap_or_default();
+        let (kc, opts) = with_overrides(Source::File(Box::new(kubeconfig())), &args)
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
         assert_eq!(opts.context.as_deref(), Some("a"));
-        let cluster = kc.clusters.iter().find(|c| c.name == "c1").and_then(|c| c.cluster.clone()).unwrap_or_default();
+        let cluster = kc
+            .clusters
+            .iter()
+            .find(|c| c.name == "c1")
+            .and_then(|c| c.cluster.clone())
+            .unwrap_or_default();
         assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1:1234"));
         assert_eq!(cluster.insecure_skip_tls_verify, Some(true));
     }
 
     #[test]
     fn server_flag_alone_is_enough() {
-        let args = KubeArgs { server: Some("http://127.0.0.1:8080".into()), ..KubeArgs::default() };
+        let args = KubeArgs {
+            server: Some("http://127.0.0.1:8080".into()),
+            ..KubeArgs::default()
+        };
         assert!(with_overrides(Source::Empty, &args).is_ok());
         assert!(with_overrides(Source::Empty, &KubeArgs::default()).is_err());
     }
@@ -341,8 +418,14 @@ users:
     #[test]
     fn timeouts() {
         assert_eq!(parse_timeout("0").ok().flatten(), None);
-        assert_eq!(parse_timeout("5").ok().flatten(), Some(std::time::Duration::from_secs(5)));
-        assert_eq!(parse_timeout("1m30s").ok().flatten(), Some(std::time::Duration::from_secs(90)));
+        assert_eq!(
+            parse_timeout("5").ok().flatten(),
+            Some(std::time::Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_timeout("1m30s").ok().flatten(),
+            Some(std::time::Duration::from_secs(90))
+        );
         assert!(parse_timeout("abc").is_err());
     }
 }

@@ -19,7 +19,16 @@ pub struct Controller {
 impl Controller {
     /// `GET` of the controller's Service (to learn the port name).
     pub fn service_request(&self) -> Result<Request<Vec<u8>>, CliError> {
-        build(Method::GET, &format!("/api/v1/namespaces/{}/services/{}", seg(&self.namespace), seg(&self.name)), None, None)
+        build(
+            Method::GET,
+            &format!(
+                "/api/v1/namespaces/{}/services/{}",
+                seg(&self.namespace),
+                seg(&self.name)
+            ),
+            None,
+            None,
+        )
     }
 
     /// The proxy base path: `net.JoinSchemeNamePort("http", name, port)` gives `http:<name>:<port>`
@@ -35,34 +44,67 @@ impl Controller {
     }
 
     pub fn cert_request(&self, port_name: &str) -> Result<Request<Vec<u8>>, CliError> {
-        build(Method::GET, &self.proxy_path(port_name, "/v1/cert.pem"), Some("application/x-pem-file, */*"), None)
+        build(
+            Method::GET,
+            &self.proxy_path(port_name, "/v1/cert.pem"),
+            Some("application/x-pem-file, */*"),
+            None,
+        )
     }
 
-    pub fn verify_request(&self, port_name: &str, body: Vec<u8>) -> Result<Request<Vec<u8>>, CliError> {
-        build(Method::POST, &self.proxy_path(port_name, "/v1/verify"), None, Some(body))
+    pub fn verify_request(
+        &self,
+        port_name: &str,
+        body: Vec<u8>,
+    ) -> Result<Request<Vec<u8>>, CliError> {
+        build(
+            Method::POST,
+            &self.proxy_path(port_name, "/v1/verify"),
+            None,
+            Some(body),
+        )
     }
 
-    pub fn rotate_request(&self, port_name: &str, body: Vec<u8>) -> Result<Request<Vec<u8>>, CliError> {
-        build(Method::POST, &self.proxy_path(port_name, "/v1/rotate"), None, Some(body))
+    pub fn rotate_request(
+        &self,
+        port_name: &str,
+        body: Vec<u8>,
+    ) -> Result<Request<Vec<u8>>, CliError> {
+        build(
+            Method::POST,
+            &self.proxy_path(port_name, "/v1/rotate"),
+            None,
+            Some(body),
+        )
     }
 
     pub fn configmap_request(&self) -> Result<Request<Vec<u8>>, CliError> {
         build(
             Method::GET,
-            &format!("/api/v1/namespaces/{}/configmaps/{}", seg(&self.namespace), CERT_CONFIGMAP),
+            &format!(
+                "/api/v1/namespaces/{}/configmaps/{}",
+                seg(&self.namespace),
+                CERT_CONFIGMAP
+            ),
             None,
             None,
         )
     }
 }
 
-fn build(method: Method, path: &str, accept: Option<&str>, body: Option<Vec<u8>>) -> Result<Request<Vec<u8>>, CliError> {
+fn build(
+    method: Method,
+    path: &str,
+    accept: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> Result<Request<Vec<u8>>, CliError> {
     let mut b = Request::builder().method(method).uri(path);
     b = b.header(header::ACCEPT, accept.unwrap_or("application/json, */*"));
     if body.is_some() {
         b = b.header(header::CONTENT_TYPE, "application/json");
     }
-    b.body(body.unwrap_or_default()).map_err(|e| CliError::Kube(format!("cannot build request: {e}")))
+    b.body(body.unwrap_or_default())
+        .map_err(|e| CliError::Kube(format!("cannot build request: {e}")))
 }
 
 /// Percent-encodes what cannot appear in a path segment.
@@ -98,13 +140,19 @@ pub fn status_code(err: &kube::Error) -> Option<u16> {
 pub fn first_port_name(service_json: &str) -> Result<String, CliError> {
     let v: serde_json::Value = serde_json::from_str(service_json)
         .map_err(|e| CliError::ServiceGet(format!("cannot read the Service: {e}")))?;
-    Ok(v.pointer("/spec/ports/0/name").and_then(|n| n.as_str()).unwrap_or_default().to_string())
+    Ok(v.pointer("/spec/ports/0/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// `data["cert.pem"]` of the certificate ConfigMap.
 pub fn configmap_cert(configmap_json: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(configmap_json).ok()?;
-    v.get("data")?.get(CERT_CONFIGMAP_KEY)?.as_str().map(str::to_string)
+    v.get("data")?
+        .get(CERT_CONFIGMAP_KEY)?
+        .as_str()
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -112,7 +160,10 @@ mod tests {
     use super::*;
 
     fn ctl() -> Controller {
-        Controller { namespace: "kube-system".into(), name: "sealed-secrets-controller".into() }
+        Controller {
+            namespace: "kube-system".into(),
+            name: "sealed-secrets-controller".into(),
+        }
     }
 
     #[test]
@@ -121,10 +172,13 @@ mod tests {
         let r = r.as_ref().ok();
         assert_eq!(
             r.map(|r| r.uri().to_string()).as_deref(),
-            Some("/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem")
+            Some(
+                "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem"
+            )
         );
         assert_eq!(
-            r.and_then(|r| r.headers().get("accept")).and_then(|v| v.to_str().ok()),
+            r.and_then(|r| r.headers().get("accept"))
+                .and_then(|v| v.to_str().ok()),
             Some("application/x-pem-file, */*")
         );
     }
@@ -139,28 +193,59 @@ mod tests {
 
     #[test]
     fn verify_and_rotate_are_json_posts() {
-        for r in [ctl().verify_request("", b"{}".to_vec()), ctl().rotate_request("", b"{}".to_vec())] {
+        for r in [
+            ctl().verify_request("", b"{}".to_vec()),
+            ctl().rotate_request("", b"{}".to_vec()),
+        ] {
             let r = r.map_err(|e| e.to_string());
             assert!(matches!(&r, Ok(r) if r.method() == Method::POST
                 && r.headers().get("content-type").is_some_and(|v| v == "application/json")
                 && r.body() == b"{}"));
         }
-        let r = ctl().rotate_request("http", Vec::new()).map(|r| r.uri().path().to_string()).unwrap_or_default();
+        let r = ctl()
+            .rotate_request("http", Vec::new())
+            .map(|r| r.uri().path().to_string())
+            .unwrap_or_default();
         assert!(r.ends_with("/proxy/v1/rotate"));
     }
 
     #[test]
     fn service_and_configmap_paths() {
-        let s = ctl().service_request().map(|r| r.uri().to_string()).unwrap_or_default();
-        assert_eq!(s, "/api/v1/namespaces/kube-system/services/sealed-secrets-controller");
-        let c = ctl().configmap_request().map(|r| r.uri().to_string()).unwrap_or_default();
-        assert_eq!(c, "/api/v1/namespaces/kube-system/configmaps/sealed-secrets-cert");
+        let s = ctl()
+            .service_request()
+            .map(|r| r.uri().to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            s,
+            "/api/v1/namespaces/kube-system/services/sealed-secrets-controller"
+        );
+        let c = ctl()
+            .configmap_request()
+            .map(|r| r.uri().to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            c,
+            "/api/v1/namespaces/kube-system/configmaps/sealed-secrets-cert"
+        );
     }
 
     #[test]
     fn parses_port_and_configmap() {
-        assert_eq!(first_port_name(r#"{"spec":{"ports":[{"name":"http","port":8080}]}}"#).ok().as_deref(), Some("http"));
-        assert_eq!(first_port_name(r#"{"spec":{"ports":[{"port":8080}]}}"#).ok().as_deref(), Some(""));
-        assert_eq!(configmap_cert(r#"{"data":{"cert.pem":"PEM"}}"#).as_deref(), Some("PEM"));
+        assert_eq!(
+            first_port_name(r#"{"spec":{"ports":[{"name":"http","port":8080}]}}"#)
+                .ok()
+                .as_deref(),
+            Some("http")
+        );
+        assert_eq!(
+            first_port_name(r#"{"spec":{"ports":[{"port":8080}]}}"#)
+                .ok()
+                .as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            configmap_cert(r#"{"data":{"cert.pem":"PEM"}}"#).as_deref(),
+            Some("PEM")
+        );
     }
 }

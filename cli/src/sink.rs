@@ -26,7 +26,9 @@ impl Sink {
         match self {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
-                out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| CliError::Io(format!("write /dev/stdout: {e}")))
+                out.write_all(bytes)
+                    .and_then(|()| out.flush())
+                    .map_err(|e| CliError::Io(format!("write /dev/stdout: {e}")))
             }
             Sink::File(path) => write_atomically(path, bytes),
         }
@@ -39,11 +41,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         _ => PathBuf::from("."),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("kubeseal")))
+        .prefix(&format!(
+            ".{}",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("kubeseal")
+        ))
         .tempfile_in(&dir)
         .map_err(|e| io_error("open", path, &e))?;
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(|e| io_error("write", path, &e))?;
-    tmp.persist(path).map_err(|e| io_error("rename", path, &e.error))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| io_error("write", path, &e))?;
+    tmp.persist(path)
+        .map_err(|e| io_error("rename", path, &e.error))?;
     Ok(())
 }
 
@@ -67,6 +77,11 @@ mod tests {
         assert!(write_atomically(&p, b"one").is_ok());
         assert!(write_atomically(&p, b"two").is_ok());
         assert_eq!(std::fs::read(&p).ok().as_deref(), Some(&b"two"[..]));
-        assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path())
+                .map(|d| d.count())
+                .unwrap_or(0),
+            1
+        );
     }
 }

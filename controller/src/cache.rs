@@ -99,6 +99,20 @@ impl Cache {
             .collect()
     }
 
+    /// Keys of decoded objects whose `Synced` condition is False.
+    pub fn failing(&self) -> Vec<ObjKey> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, c)| match c {
+                Cached::Valid(ss) => crate::status::condition_gauge_value(ss.status.as_ref()) < 0,
+                Cached::Invalid { .. } => false,
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.inner.read().unwrap_or_else(|e| e.into_inner()).len()
     }

@@ -213,3 +213,27 @@ pub async fn worker(ctx: Context, queue: Queue, max_retries: u32) {
         queue.done(&key);
     }
 }
+
+/// Beyond upstream: when a key is added (restored from a backup, or a new key Secret applied),
+/// objects that failed get another pass instead of waiting for a spec change or a restart.
+pub async fn retry_failing_on_new_keys(ctx: Context, queue: Queue) {
+    let mut rx = ctx.keys.subscribe();
+    let mut known = rx.borrow_and_update().fingerprints.len();
+    while rx.changed().await.is_ok() {
+        let now = rx.borrow_and_update().fingerprints.len();
+        if now > known {
+            let failing = ctx.cache.failing();
+            if !failing.is_empty() {
+                tracing::info!(
+                    objects = failing.len(),
+                    "new key registered; retrying failed SealedSecrets"
+                );
+            }
+            for key in failing {
+                queue.forget(&key);
+                queue.add(key);
+            }
+        }
+        known = now;
+    }
+}

@@ -280,6 +280,13 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
             });
         }
     }
+    {
+        let (c, q) = (ctx.clone(), queue.clone());
+        tasks.spawn(async move {
+            controller::retry_failing_on_new_keys(c, q).await;
+            Ok(())
+        });
+    }
     for _ in 0..flags.workers {
         let (c, q, max) = (ctx.clone(), queue.clone(), flags.max_unseal_retries);
         tasks.spawn(async move {

@@ -15,13 +15,19 @@
 //!
 //! Functions: Go's built-ins plus sprig v3.3.0 `GenericFuncMap()` minus `env`, `expandenv`
 //! and `getHostByName` (those are parse errors, `function "env" not defined`, as upstream).
-//! Left out (they parse, then fail with `error calling <fn>: function not supported by
-//! sealwright templates`): the clock functions (`now`, `date`, `toDate`, ...), the random
-//! ones (`randAlphaNum`, `uuidv4`, `bcrypt`, `htpasswd`, `genPrivateKey`, `genCA`, ...,
-//! `encryptAES`), and `decryptAES`, `derivePassword`, `swapcase`, `snakecase`, `camelcase`,
-//! `kebabcase`, `wrap`, `wrapWith`, `addf`/`add1f`/`subf`/`mulf`/`divf`, `merge*`,
-//! `semver*`, `urlParse`, `urlJoin`. The full list is `sprig::UNSUPPORTED`; details and
-//! other known differences are in `crypto/TEMPLATES.md`.
+//! `bcrypt`/`htpasswd` are implemented (random salt, so not byte-comparable). Left out (they
+//! parse, then fail with `error calling <fn>: function not supported by sealwright
+//! templates`): the clock functions (`now`, `date`, `toDate`, ...), the other random ones
+//! (`randAlphaNum`, `uuidv4`, `genPrivateKey`, `genCA`, ..., `encryptAES`), and
+//! `decryptAES`, `derivePassword`, `snakecase`, `camelcase`, `kebabcase`, `wrap`,
+//! `wrapWith`, `addf`/`add1f`/`subf`/`mulf`/`divf`, `merge*`, `semver*`, `urlParse`,
+//! `urlJoin`. The full list is [`UNSUPPORTED_FUNCTIONS`].
+//!
+//! Deliberate differences: errors never print values (they may be plaintext), strings are
+//! UTF-8, regex errors use the `regex` crate's wording, and nesting, value depth and output
+//! size are bounded so a hostile template cannot overflow the stack. Details, and how the
+//! Go-generated expected outputs in `tests/data/templates.json` were made, are in
+//! `crypto/TEMPLATES.md`.
 
 use std::collections::BTreeMap;
 

@@ -153,3 +153,47 @@ fn hostile_nesting_fails_cleanly_on_a_small_stack() {
         .join()
         .expect("no overflow, no failed assertion");
 }
+
+#[test]
+fn resource_limits_are_errors() {
+    let v = values();
+    let err = |src: &str| render("k", src, &v).expect_err("limit").message;
+    assert!(
+        err("{{ $d := dict }}{{ $_ := set $d \"me\" $d }}{{ $d }}")
+            .ends_with("value nested deeper than 64 levels")
+    );
+    assert!(
+        err("{{ $l := list }}{{ range until 100 }}{{ $l = list $l }}{{ end }}")
+            .ends_with("value nested deeper than 64 levels")
+    );
+    assert!(
+        err("{{ repeat 100000000 \"xx\" }}")
+            .ends_with("error calling repeat: result larger than 16777216 bytes")
+    );
+    assert!(
+        err("{{ until 100000000 }}")
+            .ends_with("error calling until: result longer than 1048576 elements")
+    );
+    assert!(
+        err("{{ range until 20 }}{{ printf \"%1000000d\" 1 }}{{ end }}")
+            .ends_with("output larger than 16777216 bytes")
+    );
+    // Ranging over an integer counts lazily.
+    assert_eq!(
+        render("k", "{{ range 4000000000 }}{{ . }}{{ break }}{{ end }}", &v).as_deref(),
+        Ok("0")
+    );
+}
+
+#[test]
+fn large_templates_render_in_linear_time() {
+    let src = "line {{ .foo }} {{ index . \"password\" | len }}\n".repeat(50_000);
+    let start = std::time::Instant::now();
+    let out = render("k", &src, &values()).expect("renders");
+    assert_eq!(out.len(), "line bar 7\n".len() * 50_000);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}

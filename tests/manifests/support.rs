@@ -21,8 +21,11 @@ pub fn manifests_dir() -> PathBuf {
     repo_root().join("manifests")
 }
 
-fn run(cmd: &mut Command) -> String {
-    let shown = format!("{cmd:?}");
+const OFFLINE_HINT: &str =
+    " (it needs the Go module proxy unless tests/manifests/prepare.sh ran on the host first)";
+
+fn run(cmd: &mut Command, hint: &str) -> String {
+    let shown = format!("{cmd:?}{hint}");
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
@@ -41,7 +44,7 @@ pub fn tools_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let script = repo_root().join("tests/manifests/build-tools.sh");
-        PathBuf::from(run(Command::new("bash").arg(script)).trim())
+        PathBuf::from(run(Command::new("bash").arg(script), OFFLINE_HINT).trim())
     })
 }
 
@@ -50,7 +53,7 @@ pub fn schema_sources() -> &'static [(String, PathBuf)] {
     static SOURCES: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
     SOURCES.get_or_init(|| {
         let script = repo_root().join("tests/manifests/fetch-schemas.sh");
-        run(Command::new("bash").arg(script))
+        run(Command::new("bash").arg(script), OFFLINE_HINT)
             .lines()
             .filter_map(|l| l.split_once('\t'))
             .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
@@ -69,9 +72,12 @@ pub fn schema_source(name: &str) -> &'static Path {
 /// `kustomize build <dir>` (relative to `manifests/`), as YAML text.
 pub fn render_yaml(dir: &str) -> String {
     let kustomize = tools_dir().join("kustomize");
-    run(Command::new(kustomize)
-        .arg("build")
-        .arg(manifests_dir().join(dir)))
+    run(
+        Command::new(kustomize)
+            .arg("build")
+            .arg(manifests_dir().join(dir)),
+        "",
+    )
 }
 
 /// The rendered stack (`manifests/`) plus the example route (`manifests/examples/`).

@@ -156,7 +156,7 @@ crd_from_manifests() {
   for f in "$repo"/manifests/sealed-secrets/*.yaml; do
     [[ -f $f ]] || continue
     # One YAML document per `---`; keep the one that is a CustomResourceDefinition.
-    awk 'function flush(){ if (doc ~ /(^|\n)kind: CustomResourceDefinition/) printf "%s", doc; doc="" }
+    awk 'function flush(){ if (doc ~ /(^|\n)kind: CustomResourceDefinition/) printf "---\n%s", doc; doc="" }
          /^---/ { flush(); next } { doc = doc $0 "\n" } END { flush() }' "$f"
   done
 }

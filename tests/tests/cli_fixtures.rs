@@ -36,14 +36,31 @@ fn upstream_fixtures_open_with_our_unseal() {
     let mut opened = 0;
     for line in table.lines().filter(|l| !l.trim().is_empty()) {
         let (name, keys) = line.split_once('\t').expect("name<TAB>keys");
-        let keys: Vec<String> = keys.split(',').map(|k| dir.join(k).display().to_string()).collect();
+        let keys: Vec<String> = keys
+            .split(',')
+            .map(|k| dir.join(k).display().to_string())
+            .collect();
         let keys = keys.join(",");
-        let stream = std::fs::read_to_string(dir.join(format!("sealed/{name}.yaml"))).expect("sealed fixture");
+        let stream = std::fs::read_to_string(dir.join(format!("sealed/{name}.yaml")))
+            .expect("sealed fixture");
         for (i, doc) in documents(&stream).iter().enumerate() {
             for format in ["json", "yaml"] {
-                let out = run(&ours, &["--recovery-unseal", "--recovery-private-key", &keys, "-o", format], doc.as_bytes(), &[]);
+                let out = run(
+                    &ours,
+                    &[
+                        "--recovery-unseal",
+                        "--recovery-private-key",
+                        &keys,
+                        "-o",
+                        format,
+                    ],
+                    doc.as_bytes(),
+                    &[],
+                );
                 assert!(out.status.success(), "{name} #{i}: {}", text(&out.stderr));
-                let expected = std::fs::read_to_string(dir.join(format!("expected/{name}.{i}.{format}"))).expect("expected output");
+                let expected =
+                    std::fs::read_to_string(dir.join(format!("expected/{name}.{i}.{format}")))
+                        .expect("expected output");
                 assert_eq!(text(&out.stdout), expected, "{name} #{i} ({format})");
                 opened += 1;
             }
@@ -59,9 +76,27 @@ fn fixtures_fail_with_the_wrong_key() {
     let dir = fixtures();
     let sealed = std::fs::read(dir.join("sealed/strict-2048.yaml")).expect("fixture");
     let wrong = dir.join("keys/rsa-3072.key");
-    let out = run(&ours, &["--recovery-unseal", "--recovery-private-key", wrong.to_str().expect("path")], &sealed, &[]);
+    let out = run(
+        &ours,
+        &[
+            "--recovery-unseal",
+            "--recovery-private-key",
+            wrong.to_str().expect("path"),
+        ],
+        &sealed,
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.starts_with("error: no key could decrypt secret ("), "{stderr}");
-    assert!(stderr.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{stderr}");
+    assert!(
+        stderr.starts_with("error: no key could decrypt secret ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("hint: ")),
+        "{stderr}"
+    );
 }

@@ -119,9 +119,18 @@ fn output_matches_upstream_byte_for_byte() {
                     let u = run(&upstream, &args, input.as_bytes(), &[]);
                     let o = run(&ours, &args, input.as_bytes(), &[]);
                     let what = format!("{name} {args:?}");
-                    assert_eq!(o.status.code(), u.status.code(), "exit code for {what}: {}", text(&o.stderr));
+                    assert_eq!(
+                        o.status.code(),
+                        u.status.code(),
+                        "exit code for {what}: {}",
+                        text(&o.stderr)
+                    );
                     assert_eq!(text(&o.stderr), text(&u.stderr), "stderr for {what}");
-                    assert_eq!(mask(&text(&o.stdout)), mask(&text(&u.stdout)), "stdout for {what}");
+                    assert_eq!(
+                        mask(&text(&o.stdout)),
+                        mask(&text(&u.stdout)),
+                        "stdout for {what}"
+                    );
                     compared += 1;
                 }
             }
@@ -137,34 +146,71 @@ fn errors_match_upstream() {
     let c = cert(2048);
     let c = s(&c);
     let not_a_cert = scratch.write("not-a-cert.pem", b"hello\n");
-    let ok = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: x\nstringData:\n  k: v\n";
+    let ok =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: x\nstringData:\n  k: v\n";
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["--cert", c], "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n"),
-        (vec!["--cert", c], "apiVersion: v1\nkind: Secret\nstringData:\n  k: v\n"),
+        (
+            vec!["--cert", c],
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n",
+        ),
+        (
+            vec!["--cert", c],
+            "apiVersion: v1\nkind: Secret\nstringData:\n  k: v\n",
+        ),
         (vec!["--cert", c], ""),
         (vec!["--cert", c], "---\n---\n"),
         (vec!["--cert", c, "-n", "y"], ok),
         (vec!["--cert", c, "-o", "xml"], ok),
         (vec!["--cert", c, "--from-file", "x"], ok),
         (vec!["--cert", c, "--raw"], "v"),
-        (vec!["--cert", c, "--raw", "--name", "a", "--from-file", "a", "--from-file", "b"], "v"),
+        (
+            vec![
+                "--cert",
+                c,
+                "--raw",
+                "--name",
+                "a",
+                "--from-file",
+                "a",
+                "--from-file",
+                "b",
+            ],
+            "v",
+        ),
         (vec!["--cert", "/nonexistent/cert.pem"], ok),
         (vec!["--cert", s(&not_a_cert)], ok),
         (vec!["--cert", c, "-f", "/nonexistent/input.yaml"], ""),
         (vec!["--cert", "file:///nonexistent/cert.pem"], ok),
-        (vec!["--recovery-unseal", "--recovery-private-key", "/nonexistent/key.pem"], ok),
+        (
+            vec![
+                "--recovery-unseal",
+                "--recovery-private-key",
+                "/nonexistent/key.pem",
+            ],
+            ok,
+        ),
         (vec!["--cert", c, "--scope", "bogus"], ok),
         (vec!["--version"], ""),
     ];
     for (args, input) in cases {
         let u = run(&upstream, &args, input.as_bytes(), &[]);
         let o = run(&ours, &args, input.as_bytes(), &[]);
-        assert_eq!(o.status.code(), u.status.code(), "exit code for {args:?}: ours {} / upstream {}", text(&o.stderr), text(&u.stderr));
+        assert_eq!(
+            o.status.code(),
+            u.status.code(),
+            "exit code for {args:?}: ours {} / upstream {}",
+            text(&o.stderr),
+            text(&u.stderr)
+        );
         if u.status.code() == Some(1) {
             assert_eq!(text(&o.stderr), text(&u.stderr), "stderr for {args:?}");
         }
         if args == ["--version"] {
-            assert!(text(&o.stdout).starts_with("kubeseal version: v"), "{}", text(&o.stdout));
+            assert!(
+                text(&o.stdout).starts_with("kubeseal version: v"),
+                "{}",
+                text(&o.stdout)
+            );
         }
     }
 }
@@ -177,17 +223,49 @@ fn basic_secret(name: &str) -> String {
 
 /// Seals with `sealer`, opens with `opener --recovery-unseal`; both openers' outputs must agree.
 fn cross(sealer: &std::path::Path, opener: &std::path::Path, other: &std::path::Path) {
-    for (scope, bits) in [("strict", 2048), ("namespace-wide", 3072), ("cluster-wide", 4096)] {
+    for (scope, bits) in [
+        ("strict", 2048),
+        ("namespace-wide", 3072),
+        ("cluster-wide", 4096),
+    ] {
         let c = cert(bits);
         let k = key(bits);
         let input = basic_secret(&format!("s-{scope}"));
-        let sealed = run(sealer, &["--cert", s(&c), "--scope", scope, "-o", "yaml"], input.as_bytes(), &[]);
-        assert!(sealed.status.success(), "seal {scope}: {}", text(&sealed.stderr));
-        let opened = run(opener, &["--recovery-unseal", "--recovery-private-key", s(&k)], &sealed.stdout, &[]);
-        assert!(opened.status.success(), "unseal {scope}: {}", text(&opened.stderr));
-        let reference = run(other, &["--recovery-unseal", "--recovery-private-key", s(&k)], &sealed.stdout, &[]);
-        assert_eq!(text(&opened.stdout), text(&reference.stdout), "unsealed Secret for {scope}");
-        let json: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("unsealed JSON");
+        let sealed = run(
+            sealer,
+            &["--cert", s(&c), "--scope", scope, "-o", "yaml"],
+            input.as_bytes(),
+            &[],
+        );
+        assert!(
+            sealed.status.success(),
+            "seal {scope}: {}",
+            text(&sealed.stderr)
+        );
+        let opened = run(
+            opener,
+            &["--recovery-unseal", "--recovery-private-key", s(&k)],
+            &sealed.stdout,
+            &[],
+        );
+        assert!(
+            opened.status.success(),
+            "unseal {scope}: {}",
+            text(&opened.stderr)
+        );
+        let reference = run(
+            other,
+            &["--recovery-unseal", "--recovery-private-key", s(&k)],
+            &sealed.stdout,
+            &[],
+        );
+        assert_eq!(
+            text(&opened.stdout),
+            text(&reference.stdout),
+            "unsealed Secret for {scope}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&opened.stdout).expect("unsealed JSON");
         assert_eq!(json["data"]["bin"], "AAEC/w==");
         assert_eq!(json["data"]["text"], "aGVsbG8gd29ybGQ=");
         assert_eq!(json["metadata"]["labels"]["a"], "b");
@@ -195,23 +273,47 @@ fn cross(sealer: &std::path::Path, opener: &std::path::Path, other: &std::path::
         // --raw in the same scope, wrapped in a SealedSecret for --recovery-unseal.
         let raw = run(
             sealer,
-            &["--cert", s(&c), "--raw", "--scope", scope, "-n", "interop", "--name", "rawname"],
+            &[
+                "--cert",
+                s(&c),
+                "--raw",
+                "--scope",
+                scope,
+                "-n",
+                "interop",
+                "--name",
+                "rawname",
+            ],
             b"raw\nvalue",
             &[],
         );
         assert!(raw.status.success(), "raw {scope}: {}", text(&raw.stderr));
         let annotation = match scope {
-            "namespace-wide" => "  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
-            "cluster-wide" => "  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n",
+            "namespace-wide" => {
+                "  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n"
+            }
+            "cluster-wide" => {
+                "  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n"
+            }
             _ => "",
         };
         let wrapper = format!(
             "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: rawname\n  namespace: interop\n{annotation}spec:\n  encryptedData:\n    value: {}\n",
             text(&raw.stdout)
         );
-        let opened = run(opener, &["--recovery-unseal", "--recovery-private-key", s(&k)], wrapper.as_bytes(), &[]);
-        assert!(opened.status.success(), "unseal raw {scope}: {}", text(&opened.stderr));
-        let json: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("unsealed JSON");
+        let opened = run(
+            opener,
+            &["--recovery-unseal", "--recovery-private-key", s(&k)],
+            wrapper.as_bytes(),
+            &[],
+        );
+        assert!(
+            opened.status.success(),
+            "unseal raw {scope}: {}",
+            text(&opened.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&opened.stdout).expect("unsealed JSON");
         assert_eq!(json["data"]["value"], "cmF3CnZhbHVl", "raw {scope}");
     }
 }
@@ -232,7 +334,12 @@ fn upstream_seals_ours_unseals() {
 fn wrong_key_or_scope_fails_like_upstream() {
     let (ours, upstream) = (ours(), upstream());
     let input = basic_secret("moved");
-    let sealed = run(&upstream, &["--cert", s(&cert(2048)), "-o", "yaml"], input.as_bytes(), &[]);
+    let sealed = run(
+        &upstream,
+        &["--cert", s(&cert(2048)), "-o", "yaml"],
+        input.as_bytes(),
+        &[],
+    );
     assert!(sealed.status.success());
     // Moving a strict SealedSecret to another namespace breaks its label.
     let moved = text(&sealed.stdout).replace("namespace: interop", "namespace: elsewhere");
@@ -242,13 +349,21 @@ fn wrong_key_or_scope_fails_like_upstream() {
     let o = run(&ours, &args, moved.as_bytes(), &[]);
     assert_eq!(u.status.code(), Some(1));
     assert_eq!(o.status.code(), Some(1));
-    let first_line = text(&o.stderr).lines().next().unwrap_or_default().to_string();
-    assert!(first_line.starts_with("error: no key could decrypt secret ("), "{first_line}");
+    let first_line = text(&o.stderr)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        first_line.starts_with("error: no key could decrypt secret ("),
+        "{first_line}"
+    );
     assert!(text(&u.stderr).starts_with("error: no key could decrypt secret ("));
     assert!(text(&o.stderr).contains("hint: "), "{}", text(&o.stderr));
 }
 
 /// A small deterministic generator (xorshift), so failures reproduce.
+#[derive(Debug)]
 struct Rng(u64);
 
 impl Rng {
@@ -269,10 +384,65 @@ impl Rng {
 fn yaml_scalars_match_upstream_on_generated_strings() {
     let (ours, upstream) = (ours(), upstream());
     let pieces = [
-        "a", "word", " ", "  ", "-", "- ", ":", ": ", "#", " #", "?", "'", "\"", "\\", "\n", "\t", "\r", "{", "}", "[",
-        "]", ",", "&", "*", "!", "|", ">", "%", "@", "`", "0", "12", "0x1F", "1.5", "1e3", "true", "no", "~", "null", "é",
-        "☃", "😀", "\u{85}", "\u{a0}", "\u{2028}", "\u{feff}", "---", "...", "2024-01-02", "1:20", "lorem ipsum dolor sit",
-        "consectetur adipiscing elit sed do eiusmod tempor", "x", "<", "=", "/", "+", ".", "_",
+        "a",
+        "word",
+        " ",
+        "  ",
+        "-",
+        "- ",
+        ":",
+        ": ",
+        "#",
+        " #",
+        "?",
+        "'",
+        "\"",
+        "\\",
+        "\n",
+        "\t",
+        "\r",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        "&",
+        "*",
+        "!",
+        "|",
+        ">",
+        "%",
+        "@",
+        "`",
+        "0",
+        "12",
+        "0x1F",
+        "1.5",
+        "1e3",
+        "true",
+        "no",
+        "~",
+        "null",
+        "é",
+        "☃",
+        "😀",
+        "\u{85}",
+        "\u{a0}",
+        "\u{2028}",
+        "\u{feff}",
+        "---",
+        "...",
+        "2024-01-02",
+        "1:20",
+        "lorem ipsum dolor sit",
+        "consectetur adipiscing elit sed do eiusmod tempor",
+        "x",
+        "<",
+        "=",
+        "/",
+        "+",
+        ".",
+        "_",
     ];
     for seed in [7u64, 42, 1234, 99, 2024, 31337] {
         let mut rng = Rng(seed);
@@ -282,7 +452,10 @@ fn yaml_scalars_match_upstream_on_generated_strings() {
             let value: String = (0..n).map(|_| rng.pick(&pieces)).collect();
             annotations.insert(format!("v{i:03}"), serde_json::Value::String(value.clone()));
             if i % 5 == 0 && (seed != 42 || !value.contains('\u{85}')) {
-                annotations.insert(format!("{value}-k{i}"), serde_json::Value::String("x".into()));
+                annotations.insert(
+                    format!("{value}-k{i}"),
+                    serde_json::Value::String("x".into()),
+                );
             }
         }
         let secret = serde_json::json!({
@@ -297,7 +470,13 @@ fn yaml_scalars_match_upstream_on_generated_strings() {
             let u = run(&upstream, &args, &input, &[]);
             let o = run(&ours, &args, &input, &[]);
             // Some keys (with U+0085) make upstream's YAML encoder fail; ours must fail alike.
-            assert_eq!(o.status.code(), u.status.code(), "seed {seed} {format}: ours {} / upstream {}", text(&o.stderr), text(&u.stderr));
+            assert_eq!(
+                o.status.code(),
+                u.status.code(),
+                "seed {seed} {format}: ours {} / upstream {}",
+                text(&o.stderr),
+                text(&u.stderr)
+            );
             assert_eq!(text(&o.stderr), text(&u.stderr), "seed {seed} {format}");
             if !u.status.success() {
                 // Upstream has already written `---` by then; ours writes nothing on error.
@@ -306,10 +485,145 @@ fn yaml_scalars_match_upstream_on_generated_strings() {
             }
             let (u, o) = (mask(&text(&u.stdout)), mask(&text(&o.stdout)));
             if u != o {
-                let first = u.lines().zip(o.lines()).position(|(a, b)| a != b).unwrap_or(0);
-                let window = |t: &str| t.lines().skip(first.saturating_sub(2)).take(6).collect::<Vec<_>>().join("\n");
-                panic!("seed {seed} {format}: first difference at line {first}\nupstream:\n{}\nours:\n{}", window(&u), window(&o));
+                let first = u
+                    .lines()
+                    .zip(o.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                let window = |t: &str| {
+                    t.lines()
+                        .skip(first.saturating_sub(2))
+                        .take(6)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                panic!(
+                    "seed {seed} {format}: first difference at line {first}\nupstream:\n{}\nours:\n{}",
+                    window(&u),
+                    window(&o)
+                );
             }
         }
+    }
+}
+
+/// Offline `--re-encrypt` (private keys + `--cert`, a sealwright extension): an upstream-sealed
+/// object comes out sealed for the new certificate, and upstream opens it to the same Secret.
+#[test]
+fn offline_re_encrypt_is_opened_by_upstream() {
+    let (ours, upstream) = (ours(), upstream());
+    let scratch = Scratch::new("reencrypt");
+    for scope in ["strict", "namespace-wide", "cluster-wide"] {
+        let input = basic_secret(&format!("re-{scope}"));
+        let sealed = run(
+            &upstream,
+            &["--cert", s(&cert(2048)), "--scope", scope, "-o", "yaml"],
+            input.as_bytes(),
+            &[],
+        );
+        assert!(sealed.status.success());
+        let file = scratch.write(&format!("{scope}.yaml"), &sealed.stdout);
+        // `-f` without `-w` rewrites the input file in place (upstream #405); .yaml keeps YAML.
+        let (old_key, new_cert, new_key) = (key(2048), cert(4096), key(4096));
+        let out = run(
+            &ours,
+            &[
+                "--re-encrypt",
+                "--recovery-private-key",
+                s(&old_key),
+                "--cert",
+                s(&new_cert),
+                "-f",
+                s(&file),
+            ],
+            b"",
+            &[],
+        );
+        assert!(out.status.success(), "{scope}: {}", text(&out.stderr));
+        let resealed = std::fs::read(&file).expect("rewritten file");
+        assert!(resealed.starts_with(b"---\n"));
+        let before = run(
+            &upstream,
+            &["--recovery-unseal", "--recovery-private-key", s(&old_key)],
+            &sealed.stdout,
+            &[],
+        );
+        let after = run(
+            &upstream,
+            &["--recovery-unseal", "--recovery-private-key", s(&new_key)],
+            &resealed,
+            &[],
+        );
+        assert!(after.status.success(), "{scope}: {}", text(&after.stderr));
+        // As the controller's rotate since v0.36, the template metadata is reset to the
+        // top-level metadata (template labels are dropped); data and identity survive.
+        let parse = |o: &std::process::Output| {
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")
+        };
+        let (before, after) = (parse(&before), parse(&after));
+        for field in ["data", "type"] {
+            assert_eq!(after[field], before[field], "{scope} {field}");
+        }
+        assert_eq!(after["metadata"]["name"], before["metadata"]["name"]);
+        assert_eq!(
+            after["metadata"]["namespace"],
+            before["metadata"]["namespace"]
+        );
+        let old_only = run(
+            &upstream,
+            &["--recovery-unseal", "--recovery-private-key", s(&old_key)],
+            &resealed,
+            &[],
+        );
+        assert_eq!(
+            old_only.status.code(),
+            Some(1),
+            "{scope}: the old key must no longer open it"
+        );
+    }
+}
+
+/// `--merge-into` on an upstream-made file: our rewrite equals upstream's for the same update.
+#[test]
+fn merge_into_matches_upstream() {
+    let (ours, upstream) = (ours(), upstream());
+    let scratch = Scratch::new("merge");
+    // Upstream panics when the file lacks a map the update adds to, so the base has them all.
+    let base_secret =
+        basic_secret("merge").replace("  labels:\n", "  annotations:\n    old: note\n  labels:\n");
+    let base = run(
+        &upstream,
+        &["--cert", s(&cert(2048)), "-o", "yaml"],
+        base_secret.as_bytes(),
+        &[],
+    );
+    assert!(base.status.success());
+    let update = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ignored\n  labels:\n    added: label\n  annotations:\n    note: <new>\nstringData:\n  extra: value\n";
+    for format in ["json", "yaml"] {
+        let u_file = scratch.write(&format!("u-{format}.yaml"), &base.stdout);
+        let o_file = scratch.write(&format!("o-{format}.yaml"), &base.stdout);
+        let c = cert(2048);
+        let u = run(
+            &upstream,
+            &["--cert", s(&c), "-o", format, "--merge-into", s(&u_file)],
+            update.as_bytes(),
+            &[],
+        );
+        let o = run(
+            &ours,
+            &["--cert", s(&c), "-o", format, "--merge-into", s(&o_file)],
+            update.as_bytes(),
+            &[],
+        );
+        assert_eq!(
+            o.status.code(),
+            u.status.code(),
+            "ours {} / upstream {}",
+            text(&o.stderr),
+            text(&u.stderr)
+        );
+        let u_text = std::fs::read_to_string(&u_file).expect("upstream merged");
+        let o_text = std::fs::read_to_string(&o_file).expect("our merged");
+        assert_eq!(mask(&o_text), mask(&u_text), "{format}");
     }
 }

@@ -24,7 +24,10 @@ pub fn ours() -> PathBuf {
     }
     let exe = std::env::current_exe().expect("current test executable");
     // target/<profile>/deps/<test> → target/<profile>/kubeseal
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
     let bin = profile_dir.join("kubeseal");
     assert!(
         bin.exists(),
@@ -47,16 +50,32 @@ pub fn upstream() -> PathBuf {
             .stderr(Stdio::inherit())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(out.status.success(), "{} failed: {}", script.display(), out.status);
+        assert!(
+            out.status.success(),
+            "{} failed: {}",
+            script.display(),
+            out.status
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        PathBuf::from(stdout.lines().last().expect("build.sh prints the binary directory").trim())
+        PathBuf::from(
+            stdout
+                .lines()
+                .last()
+                .expect("build.sh prints the binary directory")
+                .trim(),
+        )
     });
     let bin = dir.join("kubeseal");
-    assert!(bin.exists(), "upstream kubeseal missing at {}", bin.display());
+    assert!(
+        bin.exists(),
+        "upstream kubeseal missing at {}",
+        bin.display()
+    );
     bin
 }
 
 /// A scratch directory removed on drop.
+#[derive(Debug)]
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
@@ -90,17 +109,23 @@ pub fn run(bin: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out
     let home = std::env::temp_dir().join("sealwright-cli-empty-home");
     std::fs::create_dir_all(&home).expect("empty home");
     let mut cmd = Command::new(bin);
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
         if k.starts_with("SEALED_SECRETS_") || k == "KUBECONFIG" || k.starts_with("KUBERNETES_") {
             cmd.env_remove(k);
         }
     }
-    cmd.env("HOME", &home).env("KUBECONFIG", home.join("no-such-kubeconfig"));
+    cmd.env("HOME", &home)
+        .env("KUBECONFIG", home.join("no-such-kubeconfig"));
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
     let mut pipe = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || {

@@ -22,8 +22,16 @@ async fn verify_is_rate_limited_like_upstream() {
     let codes: Vec<u16> = replies.iter().map(|r| r.code).collect();
     assert_eq!(codes, vec![200, 200, 200, 429], "{replies:#?}");
     for (i, r) in replies.iter().enumerate() {
-        assert_eq!(r.headers.get("x-ratelimit-limit").map(String::as_str), Some("3"), "{r:?}");
-        assert_eq!(r.headers.get("x-ratelimit-remaining").map(String::as_str), Some(["2", "1", "0", "0"][i]), "{r:?}");
+        assert_eq!(
+            r.headers.get("x-ratelimit-limit").map(String::as_str),
+            Some("3"),
+            "{r:?}"
+        );
+        assert_eq!(
+            r.headers.get("x-ratelimit-remaining").map(String::as_str),
+            Some(["2", "1", "0", "0"][i]),
+            "{r:?}"
+        );
         assert!(r.headers.contains_key("x-ratelimit-reset"), "{r:?}");
         assert_eq!(r.headers.contains_key("retry-after"), i == 3, "{r:?}");
     }
@@ -33,9 +41,23 @@ async fn verify_is_rate_limited_like_upstream() {
     let other = [("X-Forwarded-For", "192.0.2.8")];
     let mut wrong = seal(&pem, &ctx.namespace, "elsewhere", &[("k", "v")]);
     wrong.metadata.name = Some("v".into());
-    let r = request(controller.addr(), "POST", "/v1/verify", &other, &serde_json::to_vec(&wrong).expect("json")).await;
+    let r = request(
+        controller.addr(),
+        "POST",
+        "/v1/verify",
+        &other,
+        &serde_json::to_vec(&wrong).expect("json"),
+    )
+    .await;
     assert_eq!(r.code, 409, "{r:?}");
-    let r = request(controller.addr(), "POST", "/v1/verify", &other, b"{\"kind\":\"Secret\",\"apiVersion\":\"v1\"}").await;
+    let r = request(
+        controller.addr(),
+        "POST",
+        "/v1/verify",
+        &other,
+        b"{\"kind\":\"Secret\",\"apiVersion\":\"v1\"}",
+    )
+    .await;
     assert_eq!(r.code, 500, "{r:?}");
 }
 
@@ -56,7 +78,14 @@ async fn paths_and_metrics() {
 
     // Rotate re-seals with the current key: compact JSON without apiVersion/kind.
     let ss = seal(&pem, &ctx.namespace, "r", &[("k", "v")]);
-    let r = request(controller.addr(), "POST", "/v1/rotate", &[], &serde_json::to_vec(&ss).expect("json")).await;
+    let r = request(
+        controller.addr(),
+        "POST",
+        "/v1/rotate",
+        &[],
+        &serde_json::to_vec(&ss).expect("json"),
+    )
+    .await;
     assert_eq!(r.code, 200, "{r:?}");
     let json: serde_json::Value = serde_json::from_str(&r.body).expect("rotate JSON");
     let keys: Vec<&String> = json.as_object().expect("object").keys().collect();
@@ -75,7 +104,11 @@ async fn paths_and_metrics() {
         "# TYPE sealed_secrets_controller_http_request_duration_seconds histogram",
         "# TYPE process_resident_memory_bytes gauge",
     ] {
-        assert!(scrape.body.lines().any(|l| l == line), "missing {line:?}:\n{}", scrape.body);
+        assert!(
+            scrape.body.lines().any(|l| l == line),
+            "missing {line:?}:\n{}",
+            scrape.body
+        );
     }
     // Label sets with no sample yet are not listed (as with the Go client), so make an error.
     let mut wrong = seal(&pem, &ctx.namespace, "elsewhere", &[("k", "v")]);
@@ -83,14 +116,31 @@ async fn paths_and_metrics() {
     create_sealed(&ctx, &wrong).await;
     wait_synced(&ctx, &controller, "bad", "False", 1).await;
     let scrape = request(controller.metrics_addr(), "GET", "/metrics", &[], b"").await;
-    let errors = format!("sealed_secrets_controller_unseal_errors_total{{namespace=\"{}\",reason=\"unseal\"}}", ctx.namespace);
-    assert!(scrape.body.contains("# TYPE sealed_secrets_controller_unseal_errors_total counter"), "{}", scrape.body);
-    assert!(scrape.body.contains(&errors), "missing {errors:?}:\n{}", scrape.body);
+    let errors = format!(
+        "sealed_secrets_controller_unseal_errors_total{{namespace=\"{}\",reason=\"unseal\"}}",
+        ctx.namespace
+    );
+    assert!(
+        scrape
+            .body
+            .contains("# TYPE sealed_secrets_controller_unseal_errors_total counter"),
+        "{}",
+        scrape.body
+    );
+    assert!(
+        scrape.body.contains(&errors),
+        "missing {errors:?}:\n{}",
+        scrape.body
+    );
     let condition = format!(
         "sealed_secrets_controller_condition_info{{condition=\"Synced\",name=\"r\",namespace=\"{}\",ss_app_kubernetes_io_instance=\"\"}} 1",
         ctx.namespace
     );
-    assert!(scrape.body.lines().any(|l| l == condition), "missing {condition:?}:\n{}", scrape.body);
+    assert!(
+        scrape.body.lines().any(|l| l == condition),
+        "missing {condition:?}:\n{}",
+        scrape.body
+    );
     assert!(
         scrape.body.contains("sealed_secrets_controller_http_requests_total{code=\"200\",method=\"get\",path=\"/v1/cert.pem\"}"),
         "{}",

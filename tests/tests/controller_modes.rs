@@ -11,15 +11,29 @@ use kube::api::{Api, DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use sealwright_crypto::SealedSecret;
 use sealwright_tests::{TestContext, eventually};
 
-async fn create_secret(ctx: &TestContext, name: &str, annotations: &[(&str, &str)], data: &[(&str, &str)]) {
+async fn create_secret(
+    ctx: &TestContext,
+    name: &str,
+    annotations: &[(&str, &str)],
+    data: &[(&str, &str)],
+) {
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some(name.into()),
-            annotations: Some(annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            annotations: Some(
+                annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
             labels: Some([("owner".to_string(), "someone".to_string())].into()),
             ..Default::default()
         },
-        string_data: Some(data.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+        string_data: Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
         ..Default::default()
     };
     Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace)
@@ -29,7 +43,11 @@ async fn create_secret(ctx: &TestContext, name: &str, annotations: &[(&str, &str
 }
 
 fn template_annotations(ss: &mut SealedSecret, pairs: &[(&str, &str)]) {
-    let meta = ss.spec.template.metadata.get_or_insert_with(Default::default);
+    let meta = ss
+        .spec
+        .template
+        .metadata
+        .get_or_insert_with(Default::default);
     let ann: &mut BTreeMap<String, String> = meta.annotations.get_or_insert_with(BTreeMap::new);
     for (k, v) in pairs {
         ann.insert(k.to_string(), v.to_string());
@@ -43,19 +61,47 @@ async fn patch_managed_and_immutable() {
     let pem = cert(&controller).await;
 
     // Patch: keys, labels and annotations of the existing Secret are kept; no ownership taken.
-    create_secret(&ctx, "patched", &[("sealedsecrets.bitnami.com/patch", "true")], &[("foreign", "x")]).await;
+    create_secret(
+        &ctx,
+        "patched",
+        &[("sealedsecrets.bitnami.com/patch", "true")],
+        &[("foreign", "x")],
+    )
+    .await;
     create_sealed(&ctx, &seal(&pem, &ctx.namespace, "patched", &[("k", "v")])).await;
-    let s = wait_secret(&ctx, &controller, "patched", &[("foreign", "x"), ("k", "v")]).await;
-    assert_eq!(s.metadata.labels.as_ref().and_then(|l| l.get("owner")).map(String::as_str), Some("someone"));
+    let s = wait_secret(
+        &ctx,
+        &controller,
+        "patched",
+        &[("foreign", "x"), ("k", "v")],
+    )
+    .await;
+    assert_eq!(
+        s.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("owner"))
+            .map(String::as_str),
+        Some("someone")
+    );
     assert!(s.metadata.owner_references.unwrap_or_default().is_empty());
     wait_synced(&ctx, &controller, "patched", "True", 1).await;
 
     // Managed: the SealedSecret takes the Secret over and overwrites it.
-    create_secret(&ctx, "managed", &[("sealedsecrets.bitnami.com/managed", "true")], &[("old", "x")]).await;
+    create_secret(
+        &ctx,
+        "managed",
+        &[("sealedsecrets.bitnami.com/managed", "true")],
+        &[("old", "x")],
+    )
+    .await;
     create_sealed(&ctx, &seal(&pem, &ctx.namespace, "managed", &[("k", "v")])).await;
     let s = wait_secret(&ctx, &controller, "managed", &[("k", "v")]).await;
     assert_eq!(s.metadata.owner_references.unwrap_or_default().len(), 1);
-    assert!(s.metadata.annotations.unwrap_or_default().is_empty(), "annotations replaced by the template's");
+    assert!(
+        s.metadata.annotations.unwrap_or_default().is_empty(),
+        "annotations replaced by the template's"
+    );
 
     // Immutable: created immutable; a later data change fails with upstream's message.
     let mut ss = seal(&pem, &ctx.namespace, "frozen", &[("k", "v1")]);
@@ -85,7 +131,13 @@ async fn old_gc_behavior_deletes_unowned_secret() {
     let mut ss = seal(&pem, &ctx.namespace, "noowner", &[("k", "v")]);
     template_annotations(
         &mut ss,
-        &[("sealedsecrets.bitnami.com/skip-set-owner-references", "true"), ("sealedsecrets.bitnami.com/managed", "true")],
+        &[
+            (
+                "sealedsecrets.bitnami.com/skip-set-owner-references",
+                "true",
+            ),
+            ("sealedsecrets.bitnami.com/managed", "true"),
+        ],
     );
     create_sealed(&ctx, &ss).await;
     let s = wait_secret(&ctx, &controller, "noowner", &[("k", "v")]).await;
@@ -99,7 +151,13 @@ async fn old_gc_behavior_deletes_unowned_secret() {
     let secrets = Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace);
     eventually(WAIT, "Secret deleted by the controller", || {
         let secrets = secrets.clone();
-        async move { secrets.get_opt("noowner").await.ok().and_then(|s| s.is_none().then_some(())) }
+        async move {
+            secrets
+                .get_opt("noowner")
+                .await
+                .ok()
+                .and_then(|s| s.is_none().then_some(()))
+        }
     })
     .await
     .unwrap_or_else(|e| panic!("{e}\n{}", controller.log_tail(40)));

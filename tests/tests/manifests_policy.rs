@@ -510,3 +510,66 @@ fn sealed_secrets_controller_matches_upstream_layout() {
         assert_eq!(doc["metadata"]["labels"]["name"], name(doc), "{}", id(doc));
     }
 }
+
+/// The checks above are only as good as these functions: each flags what it should.
+#[test]
+fn policy_checks_flag_violations() {
+    let bad = json!({
+        "hostNetwork": true,
+        "volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}],
+        "containers": [{
+            "name": "c",
+            "image": "docker.io/library/nginx:latest",
+            "securityContext": {"privileged": true, "runAsUser": 0, "capabilities": {"add": ["SYS_ADMIN"]}}
+        }]
+    });
+    let container = policy::container_problems(&bad).join("\n");
+    for want in [
+        "not pinned",
+        "no cpu request",
+        "no memory request",
+        "no memory limit",
+        "no livenessProbe",
+        "no readinessProbe",
+        "writable",
+        "may run as root",
+    ] {
+        assert!(
+            container.contains(want),
+            "container checks missed {want:?}:\n{container}"
+        );
+    }
+    let restricted = policy::restricted_problems(&bad).join("\n");
+    for want in [
+        "hostNetwork",
+        "volume",
+        "privileged",
+        "allowPrivilegeEscalation",
+        "drop ALL",
+        "NET_BIND_SERVICE",
+        "runAsNonRoot",
+        "UID 0",
+        "seccompProfile",
+    ] {
+        assert!(
+            restricted.contains(want),
+            "restricted checks missed {want:?}:\n{restricted}"
+        );
+    }
+    for (image, pinned) in [
+        ("a/b:1.2", true),
+        ("a/b", false),
+        ("a/b:latest", false),
+        ("host:5000/a/b", false),
+        ("a/b@sha256:00", true),
+    ] {
+        assert_eq!(policy::image_pinned(image), pinned, "{image}");
+    }
+    let mut problems = Vec::new();
+    policy::chart_image_problems(
+        &json!({"x": {"image": {"repository": "r"}}}),
+        "",
+        &mut problems,
+    );
+    assert_eq!(problems.len(), 1);
+}

@@ -20,7 +20,11 @@ pub fn run(
     namespace: &mut dyn FnMut() -> (String, bool),
 ) -> Result<(), CliError> {
     // Opened read-write first, as upstream: a read-only file fails before anything else.
-    std::fs::OpenOptions::new().read(true).write(true).open(file).map_err(|e| io_error("open", file, &e))?;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file)
+        .map_err(|e| io_error("open", file, &e))?;
     let bytes = std::fs::read(file).map_err(|e| io_error("read", file, &e))?;
     let mut orig = input::one_sealed_secret(&bytes)?;
 
@@ -59,15 +63,25 @@ pub fn merge(orig: &mut SealedSecret, update: &SealedSecret) {
         orig.spec.encrypted_data.insert(k.clone(), v.clone());
     }
     let new_meta = update.spec.template.metadata.clone().unwrap_or_default();
-    let meta = orig.spec.template.metadata.get_or_insert_with(Default::default);
+    let meta = orig
+        .spec
+        .template
+        .metadata
+        .get_or_insert_with(Default::default);
     if let Some(a) = new_meta.annotations.filter(|a| !a.is_empty()) {
-        meta.annotations.get_or_insert_with(Default::default).extend(a);
+        meta.annotations
+            .get_or_insert_with(Default::default)
+            .extend(a);
     }
     if let Some(l) = new_meta.labels.filter(|l| !l.is_empty()) {
         meta.labels.get_or_insert_with(Default::default).extend(l);
     }
     if let Some(d) = update.spec.template.data.clone().filter(|d| !d.is_empty()) {
-        orig.spec.template.data.get_or_insert_with(Default::default).extend(d);
+        orig.spec
+            .template
+            .data
+            .get_or_insert_with(Default::default)
+            .extend(d);
     }
 }
 
@@ -81,14 +95,28 @@ mod tests {
         let mut orig = SealedSecret::new("s", Default::default());
         let mut update = SealedSecret::new("s", Default::default());
         update.spec.encrypted_data.insert("k".into(), "v".into());
-        let mut meta = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta::default();
-        meta.labels = Some(BTreeMap::from([("l".to_string(), "1".to_string())]));
-        meta.annotations = Some(BTreeMap::from([("a".to_string(), "2".to_string())]));
+        let meta = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            labels: Some(BTreeMap::from([("l".to_string(), "1".to_string())])),
+            annotations: Some(BTreeMap::from([("a".to_string(), "2".to_string())])),
+            ..Default::default()
+        };
         update.spec.template.metadata = Some(meta);
         merge(&mut orig, &update);
-        assert_eq!(orig.spec.encrypted_data.get("k").map(String::as_str), Some("v"));
+        assert_eq!(
+            orig.spec.encrypted_data.get("k").map(String::as_str),
+            Some("v")
+        );
         let m = orig.spec.template.metadata.unwrap_or_default();
-        assert_eq!(m.labels.unwrap_or_default().get("l").map(String::as_str), Some("1"));
-        assert_eq!(m.annotations.unwrap_or_default().get("a").map(String::as_str), Some("2"));
+        assert_eq!(
+            m.labels.unwrap_or_default().get("l").map(String::as_str),
+            Some("1")
+        );
+        assert_eq!(
+            m.annotations
+                .unwrap_or_default()
+                .get("a")
+                .map(String::as_str),
+            Some("2")
+        );
     }
 }

@@ -26,9 +26,19 @@ pub fn from_file_path(spec: &str) -> &str {
     }
 }
 
-pub fn seal(key: &RsaPublicKey, scope: Scope, namespace: &str, name: &str, data: &[u8]) -> Result<String, CliError> {
+pub fn seal(
+    key: &RsaPublicKey,
+    scope: Scope,
+    namespace: &str,
+    name: &str,
+    data: &[u8],
+) -> Result<String, CliError> {
     // Cluster-wide ignores the namespace; upstream never asked kubeconfig for one.
-    let ns = if scope == Scope::ClusterWide { "" } else { namespace };
+    let ns = if scope == Scope::ClusterWide {
+        ""
+    } else {
+        namespace
+    };
     let label = scope::label(ns, name, scope);
     hybrid::seal_base64(key, &label, data).map_err(|e| CliError::Seal(e.into()))
 }
@@ -39,8 +49,14 @@ mod tests {
 
     #[test]
     fn preconditions() {
-        assert!(matches!(check(Scope::Strict, "ns", ""), Err(CliError::RawNeedsName(_))));
-        assert!(matches!(check(Scope::NamespaceWide, "", "x"), Err(CliError::RawNeedsNamespace(_))));
+        assert!(matches!(
+            check(Scope::Strict, "ns", ""),
+            Err(CliError::RawNeedsName(_))
+        ));
+        assert!(matches!(
+            check(Scope::NamespaceWide, "", "x"),
+            Err(CliError::RawNeedsNamespace(_))
+        ));
         assert!(check(Scope::NamespaceWide, "ns", "").is_ok());
         assert!(check(Scope::ClusterWide, "", "").is_ok());
     }

@@ -26,7 +26,8 @@ pub async fn run_online(
     format: &str,
 ) -> Result<String, CliError> {
     let port = service_port(client, controller).await?;
-    let bodies = validate::bodies(input_bytes).map_err(|()| CliError::Input("cannot read the SealedSecrets in the input".into()))?;
+    let bodies = validate::bodies(input_bytes)
+        .map_err(|()| CliError::Input("cannot read the SealedSecrets in the input".into()))?;
     let mut out = String::new();
     for (_, body) in bodies {
         let req = controller.rotate_request(&port, body)?;
@@ -35,18 +36,27 @@ pub async fn run_online(
             Err(e) if proxy::status_code(&e) == Some(409) => return Err(CliError::RotateConflict),
             Err(e) => return Err(CliError::ReEncrypt(proxy::describe(&e))),
         };
-        let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| CliError::ReEncrypt(format!("cannot read the controller's answer: {e}")))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            CliError::ReEncrypt(format!("cannot read the controller's answer: {e}"))
+        })?;
         let mut ss = input::sealed_secret_lenient(doc)?;
         clear_server_fields(&mut ss);
-        out.push_str(&output::render(&objects::sealed_secret(&ss), Format::parse(format)?)?);
+        out.push_str(&output::render(
+            &objects::sealed_secret(&ss),
+            Format::parse(format)?,
+        )?);
     }
     Ok(out)
 }
 
 /// Offline: what the controller's rotate does, with local keys. The template metadata is
 /// aligned to the top-level metadata first so the scope cannot be changed on the way.
-pub fn run_offline(input_bytes: &[u8], keys: &KeySet, cert: &RsaPublicKey, format: &str) -> Result<String, CliError> {
+pub fn run_offline(
+    input_bytes: &[u8],
+    keys: &KeySet,
+    cert: &RsaPublicKey,
+    format: &str,
+) -> Result<String, CliError> {
     let docs = input::documents(input_bytes)?;
     let mut out = String::new();
     for doc in docs {
@@ -57,7 +67,10 @@ pub fn run_offline(input_bytes: &[u8], keys: &KeySet, cert: &RsaPublicKey, forma
         let secret = unseal::open(&ss, keys, true)?;
         let mut resealed = seal_secret(&secret, cert)?;
         clear_server_fields(&mut resealed);
-        out.push_str(&output::render(&objects::sealed_secret(&resealed), Format::parse(format)?)?);
+        out.push_str(&output::render(
+            &objects::sealed_secret(&resealed),
+            Format::parse(format)?,
+        )?);
     }
     Ok(out)
 }

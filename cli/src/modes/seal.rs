@@ -3,7 +3,7 @@
 use k8s_openapi::api::core::v1::Secret;
 use rsa::PublicKey as RsaPublicKey;
 use sealwright_crypto::seal::seal_secret;
-use sealwright_crypto::{SealedSecret, Scope};
+use sealwright_crypto::{Scope, SealedSecret};
 
 use crate::error::CliError;
 use crate::input;
@@ -49,7 +49,10 @@ pub fn prepare(
         let (ns, explicit) = namespace();
         let current = meta.namespace.clone().unwrap_or_default();
         if explicit && !current.is_empty() && current != ns {
-            return Err(CliError::NamespaceMismatch { secret: current, flag: ns });
+            return Err(CliError::NamespaceMismatch {
+                secret: current,
+                flag: ns,
+            });
         }
         if current.is_empty() {
             meta.namespace = Some(ns);
@@ -67,19 +70,34 @@ pub fn prepare(
 
 /// Seals in parallel (RSA-OAEP per item dominates the run time), keeping input order.
 pub fn seal_all(secrets: &[Secret], key: &RsaPublicKey) -> Vec<Result<SealedSecret, CliError>> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(secrets.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(secrets.len().max(1));
     if threads <= 1 || secrets.len() < 4 {
-        return secrets.iter().map(|s| seal_secret(s, key).map_err(CliError::from)).collect();
+        return secrets
+            .iter()
+            .map(|s| seal_secret(s, key).map_err(CliError::from))
+            .collect();
     }
     let chunk = secrets.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = secrets
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|s| seal_secret(s, key).map_err(CliError::from)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|s| seal_secret(s, key).map_err(CliError::from))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(CliError::Io("sealing thread panicked".into()))]))
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(CliError::Io("sealing thread panicked".into()))])
+            })
             .collect()
     })
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
-use sealwright_crypto::{KeySet, SealedSecret, Scope, keys};
+use sealwright_crypto::{KeySet, Scope, SealedSecret, keys};
 
 use crate::error::{CliError, io_error};
 use crate::input;
@@ -15,7 +15,8 @@ pub fn read_keys(files: &[String]) -> Result<KeySet, CliError> {
     let mut seen = std::collections::HashSet::new();
     for f in files {
         let path = Path::new(f);
-        let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| io_error("open", path, &e))?);
+        let bytes =
+            zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| io_error("open", path, &e))?);
         for key in keys::parse_private_keys(&bytes)? {
             if seen.insert(keys::fingerprint(&key.to_public_key())) {
                 set.push(key);
@@ -37,10 +38,17 @@ pub fn label_description(ss: &SealedSecret) -> String {
 }
 
 /// Unseals with the CLI's rules (v1 `spec.data` rejected, as upstream's kubeseal).
-pub fn open(ss: &SealedSecret, keys: &KeySet, accept_v1_data: bool) -> Result<k8s_openapi::api::core::v1::Secret, CliError> {
+pub fn open(
+    ss: &SealedSecret,
+    keys: &KeySet,
+    accept_v1_data: bool,
+) -> Result<k8s_openapi::api::core::v1::Secret, CliError> {
     unseal(ss, keys, UnsealOptions { accept_v1_data })
         .map(|u| u.secret)
-        .map_err(|source| CliError::Unseal { source, label_from: Some(label_description(ss)) })
+        .map_err(|source| CliError::Unseal {
+            source,
+            label_from: Some(label_description(ss)),
+        })
 }
 
 pub fn run(input_bytes: &[u8], key_files: &[String], format: &str) -> Result<String, CliError> {

@@ -31,7 +31,11 @@ pub fn bodies(input_bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ()> {
     Ok(out)
 }
 
-pub async fn run(client: &kube::Client, controller: &Controller, input_bytes: &[u8]) -> Result<(), CliError> {
+pub async fn run(
+    client: &kube::Client,
+    controller: &Controller,
+    input_bytes: &[u8],
+) -> Result<(), CliError> {
     let port = service_port(client, controller).await?;
     let bodies = bodies(input_bytes).map_err(|()| CliError::ValidateParse)?;
     for (name, body) in bodies {

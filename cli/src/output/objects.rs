@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    ManagedFieldsEntry, ObjectMeta, OwnerReference,
+};
 use sealwright_crypto::model::{API_VERSION, KIND};
 use sealwright_crypto::{SealedSecret, SecretTemplateSpec};
 use serde_json::{Map, Value};
@@ -17,7 +19,11 @@ fn put_str(m: &mut Map<String, Value>, key: &str, v: Option<&String>) {
 }
 
 fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(map.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 fn put_map(m: &mut Map<String, Value>, key: &str, v: Option<&BTreeMap<String, String>>) {
@@ -55,13 +61,22 @@ pub fn object_meta(meta: &ObjectMeta) -> Value {
     put_map(&mut m, "labels", meta.labels.as_ref());
     put_map(&mut m, "annotations", meta.annotations.as_ref());
     if let Some(refs) = meta.owner_references.as_ref().filter(|r| !r.is_empty()) {
-        m.insert("ownerReferences".into(), Value::Array(refs.iter().map(owner_reference).collect()));
+        m.insert(
+            "ownerReferences".into(),
+            Value::Array(refs.iter().map(owner_reference).collect()),
+        );
     }
     if let Some(f) = meta.finalizers.as_ref().filter(|f| !f.is_empty()) {
-        m.insert("finalizers".into(), Value::Array(f.iter().cloned().map(Value::String).collect()));
+        m.insert(
+            "finalizers".into(),
+            Value::Array(f.iter().cloned().map(Value::String).collect()),
+        );
     }
     if let Some(mf) = meta.managed_fields.as_ref().filter(|f| !f.is_empty()) {
-        m.insert("managedFields".into(), Value::Array(mf.iter().map(managed_fields_entry).collect()));
+        m.insert(
+            "managedFields".into(),
+            Value::Array(mf.iter().map(managed_fields_entry).collect()),
+        );
     }
     Value::Object(m)
 }
@@ -100,7 +115,13 @@ fn managed_fields_entry(e: &ManagedFieldsEntry) -> Value {
 fn template(t: &SecretTemplateSpec) -> Value {
     let mut m = Map::new();
     // A Go struct field is never dropped by `omitempty`: an absent template metadata prints `{}`.
-    m.insert("metadata".into(), t.metadata.as_ref().map(object_meta).unwrap_or_else(|| Value::Object(Map::new())));
+    m.insert(
+        "metadata".into(),
+        t.metadata
+            .as_ref()
+            .map(object_meta)
+            .unwrap_or_else(|| Value::Object(Map::new())),
+    );
     put_str(&mut m, "type", t.type_.as_ref());
     if let Some(i) = t.immutable {
         m.insert("immutable".into(), Value::Bool(i));
@@ -118,7 +139,10 @@ pub fn sealed_secret(s: &SealedSecret) -> Value {
     let mut spec = Map::new();
     spec.insert("template".into(), template(&s.spec.template));
     if let Some(d) = s.spec.data.as_ref().filter(|d| !d.0.is_empty()) {
-        spec.insert("data".into(), Value::String(base64::engine::general_purpose::STANDARD.encode(&d.0)));
+        spec.insert(
+            "data".into(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&d.0)),
+        );
     }
     spec.insert("encryptedData".into(), string_map(&s.spec.encrypted_data));
     m.insert("spec".into(), Value::Object(spec));
@@ -142,7 +166,11 @@ pub fn secret(s: &Secret) -> Value {
             Value::Object(
                 d.iter()
                     .map(|(k, v)| {
-                        let text = if v.0.is_empty() { Value::Null } else { Value::String(engine.encode(&v.0)) };
+                        let text = if v.0.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::String(engine.encode(&v.0))
+                        };
                         (k.clone(), text)
                     })
                     .collect(),

@@ -28,15 +28,27 @@ fn reparse(value: &Value, nels_before: &mut usize) -> Result<Value, String> {
         Value::String(s) => {
             let n = s.matches('\u{85}').count();
             *nels_before += n;
-            if n == 0 { value.clone() } else { Value::String(fold_nel(s)) }
+            if n == 0 {
+                value.clone()
+            } else {
+                Value::String(fold_nel(s))
+            }
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| reparse(v, nels_before)).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| reparse(v, nels_before))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
                 let n = k.matches('\u{85}').count();
                 if n > 0 {
-                    return Err(format!("yaml: line {}: did not find expected ',' or '}}'", (*nels_before + n).max(1)));
+                    return Err(format!(
+                        "yaml: line {}: did not find expected ',' or '}}'",
+                        (*nels_before + n).max(1)
+                    ));
                 }
                 out.insert(k.clone(), reparse(v, nels_before)?);
             }
@@ -90,7 +102,13 @@ fn emit(value: &Value) -> String {
         indention: true,
         flow_level: 0,
     };
-    e.node(value, Ctx { mapping: false, simple_key: false });
+    e.node(
+        value,
+        Ctx {
+            mapping: false,
+            simple_key: false,
+        },
+    );
     // Document end: finish the last line.
     e.write_indent();
     e.out
@@ -166,7 +184,13 @@ impl Emitter {
         self.indention = true;
     }
 
-    fn write_indicator(&mut self, indicator: &str, need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
+    fn write_indicator(
+        &mut self,
+        indicator: &str,
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
         if need_whitespace && !self.whitespace {
             self.put(' ');
         }
@@ -190,7 +214,13 @@ impl Emitter {
                 for item in items {
                     self.write_indent();
                     self.write_indicator("-", true, false, true);
-                    self.node(item, Ctx { mapping: false, simple_key: false });
+                    self.node(
+                        item,
+                        Ctx {
+                            mapping: false,
+                            simple_key: false,
+                        },
+                    );
                 }
                 self.pop_indent();
             }
@@ -203,15 +233,35 @@ impl Emitter {
                     self.write_indent();
                     let key_analysis = analyze(key);
                     if !key_analysis.multiline && key.len() <= 128 {
-                        self.scalar(key, requested_string_style(key), Ctx { mapping: true, simple_key: true });
+                        self.scalar(
+                            key,
+                            requested_string_style(key),
+                            Ctx {
+                                mapping: true,
+                                simple_key: true,
+                            },
+                        );
                         self.write_indicator(":", false, false, false);
                     } else {
                         self.write_indicator("?", true, false, true);
-                        self.scalar(key, requested_string_style(key), Ctx { mapping: true, simple_key: false });
+                        self.scalar(
+                            key,
+                            requested_string_style(key),
+                            Ctx {
+                                mapping: true,
+                                simple_key: false,
+                            },
+                        );
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     }
-                    self.node(item, Ctx { mapping: true, simple_key: false });
+                    self.node(
+                        item,
+                        Ctx {
+                            mapping: true,
+                            simple_key: false,
+                        },
+                    );
                 }
                 self.pop_indent();
             }
@@ -234,7 +284,9 @@ impl Emitter {
             style = Style::Double;
         }
         if style == Style::Plain {
-            if (self.flow_level > 0 && !a.flow_plain_allowed) || (self.flow_level == 0 && !a.block_plain_allowed) {
+            if (self.flow_level > 0 && !a.flow_plain_allowed)
+                || (self.flow_level == 0 && !a.block_plain_allowed)
+            {
                 style = Style::Single;
             }
             if value.is_empty() && (self.flow_level > 0 || ctx.simple_key) {
@@ -308,7 +360,12 @@ impl Emitter {
             let c = chars[i];
             if c == ' ' {
                 let next_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < chars.len() - 1 && !next_space
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i < chars.len() - 1
+                    && !next_space
                 {
                     self.write_indent();
                 } else {
@@ -391,7 +448,12 @@ impl Emitter {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < chars.len() - 1 {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i < chars.len() - 1
+                {
                     self.write_indent();
                     if chars.get(i + 1) == Some(&' ') {
                         self.put('\\');
@@ -516,24 +578,22 @@ fn analyze(value: &str) -> Analysis {
     let mut preceded_by_whitespace = true;
     let n = chars.len();
     for (i, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace = i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
+        let followed_by_whitespace =
+            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
                     flow_indicators = true;
                     block_indicators = true;
                 }
                 '?' | ':' => {
                     flow_indicators = true;
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
+                    block_indicators |= followed_by_whitespace;
                 }
-                '-' => {
-                    if followed_by_whitespace {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                '-' if followed_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -546,11 +606,9 @@ fn analyze(value: &str) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                '#' => {
-                    if preceded_by_whitespace {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                '#' if preceded_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -664,12 +722,16 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -723,7 +785,11 @@ mod tests {
             ("\u{1F600}", "k: \"\\U0001F600\"\n"),
         ];
         for (input, want) in cases {
-            assert_eq!(to_go_yaml(&json!({ "k": input })).unwrap_or_default(), want, "input {input:?}");
+            assert_eq!(
+                to_go_yaml(&json!({ "k": input })).unwrap_or_default(),
+                want,
+                "input {input:?}"
+            );
         }
     }
 
@@ -738,8 +804,14 @@ mod tests {
 
     #[test]
     fn nel_is_folded_in_values_and_fatal_in_keys() {
-        assert_eq!(to_go_yaml(&json!({ "k": "a\u{85}b" })).unwrap_or_default(), "k: a b\n");
-        assert_eq!(to_go_yaml(&json!({ "k": "\u{85}\u{85}" })).unwrap_or_default(), "k: |2+\n\n");
+        assert_eq!(
+            to_go_yaml(&json!({ "k": "a\u{85}b" })).unwrap_or_default(),
+            "k: a b\n"
+        );
+        assert_eq!(
+            to_go_yaml(&json!({ "k": "\u{85}\u{85}" })).unwrap_or_default(),
+            "k: |2+\n\n"
+        );
         assert!(to_go_yaml(&json!({ "a\u{85}": "x" })).is_err());
     }
 

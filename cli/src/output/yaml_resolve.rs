@@ -115,7 +115,11 @@ fn go_parse_int(s: &str, signed: bool) -> bool {
         return false;
     };
     if signed {
-        if neg { magnitude <= 1u128 << 63 } else { magnitude < 1u128 << 63 }
+        if neg {
+            magnitude <= 1u128 << 63
+        } else {
+            magnitude < 1u128 << 63
+        }
     } else {
         magnitude <= u128::from(u64::MAX)
     }
@@ -193,8 +197,8 @@ fn parses_as_go_float(s: &str) -> bool {
     if lower == "nan" {
         return s == body;
     }
-    if lower.starts_with("0x") {
-        return parses_hex_float(&lower[2..]);
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return parses_hex_float(hex);
     }
     if !underscores_ok(body) {
         return false;
@@ -214,7 +218,9 @@ fn parses_hex_float(rest: &str) -> bool {
     let mant_ok = !mant.is_empty()
         && mant.chars().filter(|&c| c == '.').count() <= 1
         && mant.chars().any(|c| c.is_ascii_hexdigit())
-        && mant.chars().all(|c| c.is_ascii_hexdigit() || c == '.' || c == '_');
+        && mant
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '.' || c == '_');
     let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
     mant_ok && !exp.is_empty() && exp.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
@@ -291,16 +297,23 @@ fn is_timestamp(s: &str) -> bool {
         }
         std::str::from_utf8(&b[start..*i]).ok()?.parse().ok()
     };
-    let year: u32 = match std::str::from_utf8(&b[..4]).ok().and_then(|y| y.parse().ok()) {
+    let year: u32 = match std::str::from_utf8(&b[..4])
+        .ok()
+        .and_then(|y| y.parse().ok())
+    {
         Some(y) => y,
         None => return false,
     };
-    let Some(month) = num(&mut i, 2) else { return false };
+    let Some(month) = num(&mut i, 2) else {
+        return false;
+    };
     if b.get(i) != Some(&b'-') {
         return false;
     }
     i += 1;
-    let Some(day) = num(&mut i, 2) else { return false };
+    let Some(day) = num(&mut i, 2) else {
+        return false;
+    };
     if !(1..=12).contains(&month) || day < 1 || day > days_in(month, year) {
         return false;
     }
@@ -313,17 +326,23 @@ fn is_timestamp(s: &str) -> bool {
         _ => return false,
     };
     i += 1;
-    let Some(h) = num(&mut i, 2) else { return false };
+    let Some(h) = num(&mut i, 2) else {
+        return false;
+    };
     if b.get(i) != Some(&b':') {
         return false;
     }
     i += 1;
-    let Some(m) = num(&mut i, 2) else { return false };
+    let Some(m) = num(&mut i, 2) else {
+        return false;
+    };
     if b.get(i) != Some(&b':') {
         return false;
     }
     i += 1;
-    let Some(sec) = num(&mut i, 2) else { return false };
+    let Some(sec) = num(&mut i, 2) else {
+        return false;
+    };
     if h >= 24 || m >= 60 || sec >= 60 {
         return false;
     }
@@ -344,7 +363,12 @@ fn is_timestamp(s: &str) -> bool {
         Some(b'Z') => i + 1 == b.len(),
         Some(b'+' | b'-') => {
             let z = &b[i + 1..];
-            z.len() == 5 && z[0].is_ascii_digit() && z[1].is_ascii_digit() && z[2] == b':' && z[3].is_ascii_digit() && z[4].is_ascii_digit()
+            z.len() == 5
+                && z[0].is_ascii_digit()
+                && z[1].is_ascii_digit()
+                && z[2] == b':'
+                && z[3].is_ascii_digit()
+                && z[4].is_ascii_digit()
         }
         _ => false,
     }
@@ -354,7 +378,9 @@ fn days_in(month: u32, year: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         _ => 28,
     }
 }
@@ -365,11 +391,43 @@ mod tests {
 
     #[test]
     fn needs_quotes() {
-        for s in ["", "true", "No", "~", "null", "12", "-3", "0x1F", "0o17", "017", "1_000", "1.5", ".5", "1e3", "+.inf",
-            "2001-12-14", "2001-12-14t21:59:43.10Z", "1:20", "0b101", "-0b11", "08"] {
+        for s in [
+            "",
+            "true",
+            "No",
+            "~",
+            "null",
+            "12",
+            "-3",
+            "0x1F",
+            "0o17",
+            "017",
+            "1_000",
+            "1.5",
+            ".5",
+            "1e3",
+            "+.inf",
+            "2001-12-14",
+            "2001-12-14t21:59:43.10Z",
+            "1:20",
+            "0b101",
+            "-0b11",
+            "08",
+        ] {
             assert!(!plain_resolves_to_string(s), "{s:?} should need quotes");
         }
-        for s in ["abc", "<<", "1e999", "-", "1.2.3", "2001-13-01", "v1", "0x", "yess", "1a"] {
+        for s in [
+            "abc",
+            "<<",
+            "1e999",
+            "-",
+            "1.2.3",
+            "2001-13-01",
+            "v1",
+            "0x",
+            "yess",
+            "1a",
+        ] {
             assert!(plain_resolves_to_string(s), "{s:?} should stay plain");
         }
     }

@@ -203,49 +203,66 @@ impl<'a> State<'a> {
         let r = self.walk_range_inner(dot, c);
         self.depth -= 1;
         self.vars.truncate(mark0);
-        match r {
-            Err(Flow::Break) => Ok(()),
-            other => other,
-        }
+        r
     }
 
     fn walk_range_inner(&mut self, dot: &Value, c: &'a Control) -> R<()> {
         let val = self.eval_pipeline(dot, &c.pipe)?;
         let mark = self.vars.len();
-        let pipe = &c.pipe;
-        let mut items: Vec<(Value, Value)> = Vec::new();
+        let boxed = matches!(val, Value::List(_, Elem::Any) | Value::Map(_));
+        let mut ran = false;
         match &val {
             Value::Int(n) | Value::Int64(n) => {
-                if pipe.decl.len() > 1 {
+                if c.pipe.decl.len() > 1 {
                     return self.errorf(format!(
                         "can't use {} to iterate over more than one variable",
                         gofmt::v(&super::builtins::redact(&val))
                     ));
                 }
-                let mk = |i: i64| {
-                    if matches!(val, Value::Int(_)) {
-                        Value::Int(i)
-                    } else {
-                        Value::Int64(i)
-                    }
-                };
+                // Counted lazily: `range 1000000000` costs time, not memory.
+                let int = matches!(val, Value::Int(_));
                 for i in 0..(*n).max(0) {
-                    items.push((Value::Nil, mk(i)));
+                    ran = true;
+                    let elem = if int { Value::Int(i) } else { Value::Int64(i) };
+                    if !self.iteration(c, mark, false, Value::Nil, elem)? {
+                        break;
+                    }
                 }
             }
             Value::List(l, _) => {
                 for (i, v) in l.iter().enumerate() {
-                    items.push((Value::Int(i as i64), v.clone()));
+                    ran = true;
+                    if !self.iteration(c, mark, boxed, Value::Int(i as i64), v.clone())? {
+                        break;
+                    }
                 }
             }
             Value::Map(m) => {
-                for (k, v) in m.borrow().iter() {
-                    items.push((Value::str(k.clone()), v.clone()));
+                // A snapshot: the body may `set` into the map it ranges over.
+                let entries: Vec<(String, Value)> = m
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                for (k, v) in entries {
+                    ran = true;
+                    if !self.iteration(c, mark, boxed, Value::Str(k), v)? {
+                        break;
+                    }
                 }
             }
             Value::StrMap(m) => {
                 for (k, v) in m.iter() {
-                    items.push((Value::str(k.clone()), Value::str(v.clone())));
+                    ran = true;
+                    if !self.iteration(
+                        c,
+                        mark,
+                        false,
+                        Value::str(k.clone()),
+                        Value::str(v.clone()),
+                    )? {
+                        break;
+                    }
                 }
             }
             Value::Nil => {}
@@ -256,42 +273,49 @@ impl<'a> State<'a> {
                 ));
             }
         }
-        if items.is_empty() {
-            if let Some(e) = &c.else_list {
-                return self.walk_list(dot, e);
-            }
-            return Ok(());
-        }
-        let boxed = matches!(val, Value::List(_, Elem::Any) | Value::Map(_));
-        for (index, elem) in items {
-            if !pipe.decl.is_empty() {
-                if pipe.is_assign {
-                    if pipe.decl.len() > 1 {
-                        self.set_var(&pipe.decl[0], index.clone())?;
-                    } else {
-                        self.set_var(&pipe.decl[0], elem.clone())?;
-                    }
-                } else {
-                    self.set_top_var(1, elem.clone());
-                }
-            }
-            if pipe.decl.len() > 1 {
-                if pipe.is_assign {
-                    self.set_var(&pipe.decl[1], elem.clone())?;
-                } else {
-                    self.set_top_var(2, index.clone());
-                }
-            }
-            let saved = std::mem::replace(&mut self.dot_boxed, boxed);
-            let r = self.walk_list(&elem, &c.list);
-            self.dot_boxed = saved;
-            self.vars.truncate(mark);
-            match r {
-                Ok(()) | Err(Flow::Continue) => {}
-                Err(e) => return Err(e),
-            }
+        if !ran && let Some(e) = &c.else_list {
+            return self.walk_list(dot, e);
         }
         Ok(())
+    }
+
+    /// One pass of a range body; `Ok(false)` after `{{break}}`.
+    fn iteration(
+        &mut self,
+        c: &'a Control,
+        mark: usize,
+        boxed: bool,
+        index: Value,
+        elem: Value,
+    ) -> R<bool> {
+        let pipe = &c.pipe;
+        if !pipe.decl.is_empty() {
+            if pipe.is_assign {
+                if pipe.decl.len() > 1 {
+                    self.set_var(&pipe.decl[0], index.clone())?;
+                } else {
+                    self.set_var(&pipe.decl[0], elem.clone())?;
+                }
+            } else {
+                self.set_top_var(1, elem.clone());
+            }
+        }
+        if pipe.decl.len() > 1 {
+            if pipe.is_assign {
+                self.set_var(&pipe.decl[1], elem.clone())?;
+            } else {
+                self.set_top_var(2, index);
+            }
+        }
+        let saved = std::mem::replace(&mut self.dot_boxed, boxed);
+        let r = self.walk_list(&elem, &c.list);
+        self.dot_boxed = saved;
+        self.vars.truncate(mark);
+        match r {
+            Ok(()) | Err(Flow::Continue) => Ok(true),
+            Err(Flow::Break) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn walk_template(

@@ -33,6 +33,13 @@ pub fn v(value: &Value) -> String {
     out
 }
 
+/// Go's fmt refuses widths and precisions beyond a million (`tooLarge`).
+const MAX_WIDTH: u64 = 1_000_000;
+
+/// Go stops reading a literal width once it passes a million, so ten million is the most
+/// it takes (beyond that Go swallows the rest of the format; we report BADWIDTH).
+const MAX_LITERAL_WIDTH: u64 = 10_000_009;
+
 /// Flags, width and precision of one verb.
 #[derive(Debug, Default, Clone)]
 struct Spec {
@@ -84,9 +91,10 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if chars.peek().is_some_and(|&(_, c)| c == '*') {
             chars.next();
             match args.get(argn) {
-                Some(Value::Int(n)) | Some(Value::Int64(n)) => {
+                Some(Value::Int(n)) | Some(Value::Int64(n)) if n.unsigned_abs() <= MAX_WIDTH => {
                     if *n < 0 {
                         spec.minus = true;
+                        spec.zero = false;
                     }
                     spec.width = Some(n.unsigned_abs() as usize);
                 }
@@ -96,6 +104,10 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             after_index = false;
         } else {
             spec.width = read_num(&mut chars);
+            if spec.width.is_some_and(|w| w as u64 > MAX_LITERAL_WIDTH) {
+                spec.width = None;
+                out.push_str("%!(BADWIDTH)");
+            }
             if after_index && spec.width.is_some() {
                 // "%[3]2d": an index may not precede a literal width.
                 bad_index = true;
@@ -113,7 +125,9 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if chars.peek().is_some_and(|&(_, c)| c == '*') {
                 chars.next();
                 match args.get(argn) {
-                    Some(Value::Int(n)) | Some(Value::Int64(n)) if *n >= 0 => {
+                    Some(Value::Int(n)) | Some(Value::Int64(n))
+                        if *n >= 0 && n.unsigned_abs() <= MAX_WIDTH =>
+                    {
                         spec.prec = Some(*n as usize)
                     }
                     _ => out.push_str("%!(BADPREC)"),
@@ -122,6 +136,10 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 after_index = false;
             } else {
                 spec.prec = Some(read_num(&mut chars).unwrap_or(0));
+                if spec.prec.is_some_and(|p| p as u64 > MAX_LITERAL_WIDTH) {
+                    spec.prec = None;
+                    out.push_str("%!(BADPREC)");
+                }
             }
         }
         if !after_index {
@@ -502,7 +520,9 @@ fn non_finite(f: f64) -> Option<String> {
 fn digits_exp(f: f64, sig: Option<usize>) -> (bool, String, i32) {
     let s = match sig {
         None => format!("{:e}", f.abs()),
-        Some(p) => format!("{:.*e}", p.max(1) - 1, f.abs()),
+        // An f64 has at most 767 significant decimal digits; Rust's formatter takes at most
+        // 65535, so longer requests are cut here (the digits past 767 are zeros anyway).
+        Some(p) => format!("{:.*e}", (p.max(1) - 1).min(MAX_DIGITS), f.abs()),
     };
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -558,10 +578,11 @@ pub fn format_e(f: f64, prec: usize) -> String {
     if let Some(s) = non_finite(f) {
         return s;
     }
-    let s = format!("{:.*e}", prec, f);
+    let s = format!("{:.*e}", prec.min(MAX_DIGITS), f);
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    format!("{mant}{}", exp_suffix(exp))
+    let zeros = "0".repeat(prec.saturating_sub(MAX_DIGITS));
+    format!("{mant}{zeros}{}", exp_suffix(exp))
 }
 
 /// `%f` with a precision.
@@ -569,8 +590,13 @@ pub fn format_f(f: f64, prec: usize) -> String {
     if let Some(s) = non_finite(f) {
         return s;
     }
-    format!("{:.*}", prec, f)
+    // Past 1100 places every f64 has only zeros left (its binary expansion ends by 1074).
+    let s = format!("{:.*}", prec.min(1100), f);
+    format!("{s}{}", "0".repeat(prec.saturating_sub(1100)))
 }
+
+/// More significant digits than any f64 has.
+const MAX_DIGITS: usize = 800;
 
 /// Approximates Go's `unicode.IsPrint`: graphic characters plus ASCII space.
 pub fn is_print(c: char) -> bool {

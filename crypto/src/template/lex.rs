@@ -122,6 +122,9 @@ struct Lexer<'a> {
     pos: usize,
     paren_depth: i32,
     items: Vec<Item>,
+    /// Line number at `line_pos`, so counting newlines stays linear in the input.
+    line_pos: usize,
+    line_no: usize,
 }
 
 /// Tokenizes the whole input; the list ends with `Eof` or `Error`.
@@ -132,6 +135,8 @@ pub fn lex(input: &str) -> Vec<Item> {
         pos: 0,
         paren_depth: 0,
         items: Vec::new(),
+        line_pos: 0,
+        line_no: 1,
     };
     let mut inside = false;
     loop {
@@ -155,8 +160,17 @@ enum State {
 }
 
 impl<'a> Lexer<'a> {
-    fn line_at(&self, pos: usize) -> usize {
-        1 + self.input[..pos].bytes().filter(|&b| b == b'\n').count()
+    fn line_at(&mut self, pos: usize) -> usize {
+        if pos < self.line_pos {
+            self.line_pos = 0;
+            self.line_no = 1;
+        }
+        self.line_no += self.input[self.line_pos..pos]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count();
+        self.line_pos = pos;
+        self.line_no
     }
 
     fn emit(&mut self, kind: Kind) {

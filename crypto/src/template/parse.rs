@@ -607,7 +607,7 @@ pub fn unquote(s: &str) -> Result<String, String> {
         return Err(bad());
     }
     let q = s.as_bytes()[0];
-    if q != s.as_bytes()[s.len() - 1] {
+    if !matches!(q, b'"' | b'\'' | b'`') || q != s.as_bytes()[s.len() - 1] {
         return Err(bad());
     }
     let body = &s[1..s.len() - 1];

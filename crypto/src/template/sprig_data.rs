@@ -132,14 +132,14 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(Value::Float(r / pow))
         }),
         "seq" => Func::var(&[], Int, |v| {
-            Ok(Value::Str(seq(&v.iter().map(to_i64).collect::<Vec<_>>())))
+            seq(&v.iter().map(to_i64).collect::<Vec<_>>()).map(Value::Str)
         }),
         "until" => Func::new(&[Int], |v| {
             let c = n(&v, 0);
-            Ok(int_list(until_step(0, c, if c < 0 { -1 } else { 1 })))
+            Ok(int_list(until_step(0, c, if c < 0 { -1 } else { 1 })?))
         }),
         "untilStep" => Func::new(&[Int, Int, Int], |v| {
-            Ok(int_list(until_step(n(&v, 0), n(&v, 1), n(&v, 2))))
+            Ok(int_list(until_step(n(&v, 0), n(&v, 1), n(&v, 2))?))
         }),
         // Strings ↔ lists.
         "split" => Func::new(&[Str, Str], |v| {
@@ -470,41 +470,41 @@ fn int_list(v: Vec<i64>) -> Value {
     Value::List(Rc::new(v.into_iter().map(Value::Int).collect()), Elem::Int)
 }
 
-fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
+/// Lists made by `until`, `untilStep` and `seq` hold at most this many numbers.
+const MAX_RANGE: usize = 1 << 20;
+
+/// sprig `untilStep`, refusing results longer than [`MAX_RANGE`].
+fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
     let mut v = Vec::new();
-    if stop < start {
-        if step >= 0 {
-            return v;
-        }
-        let mut i = start;
-        while i > stop {
-            v.push(i);
-            i += step;
-        }
-        return v;
-    }
-    if step <= 0 {
-        return v;
+    let up = stop >= start;
+    if (up && step <= 0) || (!up && step >= 0) {
+        return Ok(v);
     }
     let mut i = start;
-    while i < stop {
+    while (up && i < stop) || (!up && i > stop) {
+        if v.len() == MAX_RANGE {
+            return Err(format!("result longer than {MAX_RANGE} elements"));
+        }
         v.push(i);
-        i += step;
+        match i.checked_add(step) {
+            Some(n) => i = n,
+            None => break,
+        }
     }
-    v
+    Ok(v)
 }
 
-fn seq(p: &[i64]) -> String {
+fn seq(p: &[i64]) -> Result<String, String> {
     let list = match p.len() {
         1 => {
             let (start, end) = (1, p[0]);
             let inc = if end < start { -1 } else { 1 };
-            until_step(start, end + inc, inc)
+            until_step(start, end.saturating_add(inc), inc)?
         }
         2 => {
             let (start, end) = (p[0], p[1]);
             let step = if end < start { -1 } else { 1 };
-            until_step(start, end + step, step)
+            until_step(start, end.saturating_add(step), step)?
         }
         3 => {
             let (start, step, end) = (p[0], p[1], p[2]);
@@ -512,17 +512,18 @@ fn seq(p: &[i64]) -> String {
             if end < start {
                 inc = -1;
                 if step > 0 {
-                    return String::new();
+                    return Ok(String::new());
                 }
             }
-            until_step(start, end + inc, step)
+            until_step(start, end.saturating_add(inc), step)?
         }
-        _ => return String::new(),
+        _ => return Ok(String::new()),
     };
-    list.iter()
+    Ok(list
+        .iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" "))
 }
 
 /// Go's `strings.SplitN` (n < 0: all).

@@ -87,9 +87,9 @@ pub fn lookup(name: &str) -> Option<Func> {
             let parts: Vec<String> = v.iter().filter(|x| !x.is_nil()).map(gofmt::v).collect();
             st(parts.join(" "))
         }),
-        "indent" => Func::new(&[Int, Str], |v| st(indent(n(&v, 0), &s(&v, 1)))),
+        "indent" => Func::new(&[Int, Str], |v| indent(n(&v, 0), &s(&v, 1)).map(Value::Str)),
         "nindent" => Func::new(&[Int, Str], |v| {
-            st(format!("\n{}", indent(n(&v, 0), &s(&v, 1))))
+            indent(n(&v, 0), &s(&v, 1)).map(|x| Value::Str(format!("\n{x}")))
         }),
         "replace" => Func::new(&[Str, Str, Str], |v| {
             st(s(&v, 2).replace(s(&v, 0).as_str(), &s(&v, 1)))
@@ -335,9 +335,16 @@ fn initials(x: &str) -> String {
     out
 }
 
-fn indent(spaces: i64, v: &str) -> String {
+fn indent(spaces: i64, v: &str) -> Result<String, String> {
+    if spaces < 0 {
+        return Err("strings: negative Repeat count".into());
+    }
+    let lines = v.matches('\n').count() as u128 + 1;
+    if spaces.max(0) as u128 * lines + v.len() as u128 > 16 << 20 {
+        return Err("result larger than 16777216 bytes".into());
+    }
     let pad = " ".repeat(spaces.max(0) as usize);
-    format!("{pad}{}", v.replace('\n', &format!("\n{pad}")))
+    Ok(format!("{pad}{}", v.replace('\n', &format!("\n{pad}"))))
 }
 
 /// Byte-based slicing like Go; a cut inside a UTF-8 sequence yields U+FFFD.
@@ -413,7 +420,8 @@ fn abbreviate_full(x: &str, offset: i64, max_width: i64) -> Option<String> {
         return Some(x.to_string());
     }
     let b = x.as_bytes();
-    let mut offset = offset.min(len);
+    // A negative offset behaves like 0 (Go reaches the same prefix branch).
+    let mut offset = offset.clamp(0, len);
     if len - offset < max_width - 3 {
         offset = len - (max_width - 3);
     }

@@ -12,7 +12,9 @@ use k8s_openapi::api::core::v1::{Event, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ListParams, PostParams};
 use sealwright_crypto::SealedSecret;
-use sealwright_tests::{ControllerBinary, ControllerOptions, RunningController, TestContext, eventually};
+use sealwright_tests::{
+    ControllerBinary, ControllerOptions, RunningController, TestContext, eventually,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -31,7 +33,9 @@ pub async fn start_ours(ctx: &TestContext, extra: &[&str]) -> RunningController 
 
 /// The controller's current certificate, straight from `/v1/cert.pem`.
 pub async fn cert(controller: &RunningController) -> String {
-    let (code, body) = sealwright_tests::wire::get(controller.addr(), "/v1/cert.pem").await.expect("GET cert.pem");
+    let (code, body) = sealwright_tests::wire::get(controller.addr(), "/v1/cert.pem")
+        .await
+        .expect("GET cert.pem");
     assert_eq!(code, 200, "{body}");
     body
 }
@@ -40,8 +44,16 @@ pub async fn cert(controller: &RunningController) -> String {
 pub fn seal(cert_pem: &str, namespace: &str, name: &str, data: &[(&str, &str)]) -> SealedSecret {
     let info = sealwright_crypto::cert::parse_pem(cert_pem.as_bytes()).expect("parse cert");
     let secret = Secret {
-        metadata: ObjectMeta { name: Some(name.into()), namespace: Some(namespace.into()), ..Default::default() },
-        data: Some(data.iter().map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec()))).collect()),
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        },
+        data: Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+                .collect(),
+        ),
         ..Default::default()
     };
     sealwright_crypto::seal::seal_secret(&secret, &info.public_key).expect("seal")
@@ -65,50 +77,90 @@ pub fn secret_data(secret: &Secret) -> BTreeMap<String, String> {
 }
 
 /// Waits for the Secret `name` to hold exactly `data`.
-pub async fn wait_secret(ctx: &TestContext, controller: &RunningController, name: &str, data: &[(&str, &str)]) -> Secret {
+pub async fn wait_secret(
+    ctx: &TestContext,
+    controller: &RunningController,
+    name: &str,
+    data: &[(&str, &str)],
+) -> Secret {
     let api = Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace);
-    let want: BTreeMap<String, String> = data.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    eventually(WAIT, &format!("Secret {name} with the unsealed data"), || {
-        let api = api.clone();
-        let want = want.clone();
-        async move {
-            let s = api.get_opt(name).await.ok().flatten()?;
-            (secret_data(&s) == want).then_some(s)
-        }
-    })
+    let want: BTreeMap<String, String> = data
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    eventually(
+        WAIT,
+        &format!("Secret {name} with the unsealed data"),
+        || {
+            let api = api.clone();
+            let want = want.clone();
+            async move {
+                let s = api.get_opt(name).await.ok().flatten()?;
+                (secret_data(&s) == want).then_some(s)
+            }
+        },
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)))
 }
 
 /// Waits until the SealedSecret's `Synced` condition has `status` (and returns the object).
-pub async fn wait_synced(ctx: &TestContext, controller: &RunningController, name: &str, status: &str, generation: i64) -> SealedSecret {
+pub async fn wait_synced(
+    ctx: &TestContext,
+    controller: &RunningController,
+    name: &str,
+    status: &str,
+    generation: i64,
+) -> SealedSecret {
     let api = Api::<SealedSecret>::namespaced(ctx.admin.clone(), &ctx.namespace);
-    eventually(WAIT, &format!("SealedSecret {name} Synced={status} at generation {generation}"), || {
-        let api = api.clone();
-        async move {
-            let ss = api.get_opt(name).await.ok().flatten()?;
-            let st = ss.status.as_ref()?;
-            let cond = st.conditions.as_ref()?.iter().find(|c| c.type_ == "Synced")?;
-            (cond.status == status && st.observed_generation == Some(generation)).then_some(ss.clone())
-        }
-    })
+    eventually(
+        WAIT,
+        &format!("SealedSecret {name} Synced={status} at generation {generation}"),
+        || {
+            let api = api.clone();
+            async move {
+                let ss = api.get_opt(name).await.ok().flatten()?;
+                let st = ss.status.as_ref()?;
+                let cond = st
+                    .conditions
+                    .as_ref()?
+                    .iter()
+                    .find(|c| c.type_ == "Synced")?;
+                (cond.status == status && st.observed_generation == Some(generation))
+                    .then_some(ss.clone())
+            }
+        },
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)))
 }
 
 pub fn synced_message(ss: &SealedSecret) -> Option<String> {
-    ss.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Synced")?.message.clone()
+    ss.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Synced")?
+        .message
+        .clone()
 }
 
 /// Waits for an event with `reason` on the SealedSecret `name`; returns it.
-pub async fn wait_event(ctx: &TestContext, controller: &RunningController, name: &str, reason: &str) -> Event {
+pub async fn wait_event(
+    ctx: &TestContext,
+    controller: &RunningController,
+    name: &str,
+    reason: &str,
+) -> Event {
     let api = Api::<Event>::namespaced(ctx.admin.clone(), &ctx.namespace);
     eventually(WAIT, &format!("event {reason} on {name}"), || {
         let api = api.clone();
         async move {
             let list = api.list(&ListParams::default()).await.ok()?;
             list.items.into_iter().find(|e| {
-                e.reason.as_deref() == Some(reason) && e.involved_object.name.as_deref() == Some(name)
+                e.reason.as_deref() == Some(reason)
+                    && e.involved_object.name.as_deref() == Some(name)
             })
         }
     })
@@ -125,9 +177,18 @@ pub struct Reply {
 }
 
 /// One HTTP/1.0 request with extra headers and a body.
-pub async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -135,14 +196,25 @@ pub async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&st
     stream.write_all(head.as_bytes()).await.expect("write head");
     stream.write_all(body).await.expect("write body");
     let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await.expect("read timeout").expect("read");
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("read timeout")
+        .expect("read");
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let code = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).expect("status line");
+    let code = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Reply { code, headers, body: body.to_string() }
+    Reply {
+        code,
+        headers,
+        body: body.to_string(),
+    }
 }
