@@ -244,6 +244,24 @@ async fn rotate(State(state): State<Arc<ApiState>>, method: Method, body: Bytes)
     observe(&state, "/v1/rotate", &method, start, response)
 }
 
+/// Bounds each request (body read plus handling) by `limit`, standing in for Go's
+/// `ReadTimeout` + `WriteTimeout`; an expired request gets a 503 and the connection is dropped.
+pub fn with_deadline(router: Router, limit: std::time::Duration) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(limit, next.run(req)).await {
+                Ok(response) => response,
+                Err(_) => {
+                    let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    r.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    r
+                }
+            }
+        },
+    ))
+}
+
 /// The metrics server: `/metrics` only.
 pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
     Router::new()

@@ -1,5 +1,7 @@
 //! Tracing setup: text or JSON, level from `--log-level`, INFO to stdout and WARN+ to stderr.
 
+use std::io::IsTerminal;
+
 use tracing::Level;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 
@@ -18,9 +20,12 @@ pub fn parse_level(s: &str) -> Option<Level> {
 pub fn init(level: &str, format: &str, info_to_stdout: bool) {
     let level = parse_level(level).unwrap_or(Level::INFO);
     let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
+    // Colours only when a person watches both streams; log collectors get plain text.
+    let ansi = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_max_level(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(ansi);
     let json = format.eq_ignore_ascii_case("json");
     // Errors here mean a subscriber is already installed (tests); nothing to do then.
     if info_to_stdout {

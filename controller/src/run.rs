@@ -302,10 +302,15 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         epoch: Instant::now(),
         accept_v1_data: flags.accept_deprecated_v1_data,
     });
-    tasks.spawn(serve(flags.listen_addr.clone(), api::router(state)));
+    // Go's ReadTimeout + WriteTimeout, as one bound per request.
+    let deadline = flags.read_timeout.saturating_add(flags.write_timeout);
+    tasks.spawn(serve(
+        flags.listen_addr.clone(),
+        api::with_deadline(api::router(state), deadline),
+    ));
     tasks.spawn(serve(
         flags.listen_metrics_addr.clone(),
-        api::metrics_router(metrics.clone()),
+        api::with_deadline(api::metrics_router(metrics.clone()), deadline),
     ));
 
     let result = tokio::select! {

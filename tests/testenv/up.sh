@@ -38,6 +38,7 @@ else
 fi
 W=$(cd "$W" && pwd)
 mkdir -p "$W/log" "$W/pki" "$W/etcd" "$W/ip-locks"
+chmod 700 "$W/pki" "$W/etcd"
 : >"$W/pids"
 echo "$ns" >"$W/netns"
 
