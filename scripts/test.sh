@@ -56,6 +56,9 @@ if [[ -x $repo/tests/upstream/build.sh ]] || [[ -f $repo/tests/upstream/build.sh
   export SEALWRIGHT_UPSTREAM_BIN
 fi
 
+step "manifest tools and schema sources (cached)"
+"$repo/tests/manifests/prepare.sh"
+
 # Everything that needs crates.io happens here, outside the network namespace.
 step "cargo build --workspace --all-targets"
 cargo build --locked --workspace --all-targets

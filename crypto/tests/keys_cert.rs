@@ -395,3 +395,36 @@ fn parse_pem_rules() {
         CertError::NotRsa("*ecdsa.PublicKey".into())
     );
 }
+
+/// Every certificate field except serial and signature equals, byte for byte, what Go 1.26's
+/// `x509.CreateCertificate` makes from upstream's template (fixture made with the Appendix A key,
+/// notBefore 2026-01-02T03:04:05Z, ttl 87600h, empty CN).
+#[test]
+fn certificate_matches_go_byte_for_byte() {
+    let go = cert::parse_pem(&data("go-selfsigned-appendix-a.pem")).expect("go cert");
+    let go = Certificate::from_der(&go.der).expect("der");
+    let ours = cert::self_signed(
+        &appendix_key(),
+        "",
+        datetime!(2026-01-02 03:04:05 UTC),
+        time::Duration::hours(87600),
+    )
+    .expect("cert");
+    let ours =
+        Certificate::from_der(&cert::parse_pem(ours.as_bytes()).expect("parse").der).expect("der");
+    let (g, o) = (go.tbs_certificate(), ours.tbs_certificate());
+    let der = |v: &dyn Fn(&x509_cert::TbsCertificate) -> Vec<u8>| (v(g), v(o));
+    let pairs = [
+        der(&|t| t.version().to_der().expect("der")),
+        der(&|t| t.signature().to_der().expect("der")),
+        der(&|t| t.issuer().to_der().expect("der")),
+        der(&|t| t.validity().to_der().expect("der")),
+        der(&|t| t.subject().to_der().expect("der")),
+        der(&|t| t.subject_public_key_info().to_der().expect("der")),
+        der(&|t| t.extensions().cloned().to_der().expect("der")),
+    ];
+    for (i, (go_der, our_der)) in pairs.iter().enumerate() {
+        assert_eq!(go_der, our_der, "field {i}");
+    }
+    assert_eq!(go.signature_algorithm(), ours.signature_algorithm());
+}
