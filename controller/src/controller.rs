@@ -80,7 +80,7 @@ pub async fn watch_sealed_secrets(
     let mut stream = watcher::watcher(api, watcher_config(&label_selector))
         .default_backoff()
         .boxed();
-    let mut seen: Option<Vec<ObjKey>> = None;
+    let mut seen: Option<std::collections::HashSet<ObjKey>> = None;
     loop {
         let event = match stream.try_next().await {
             Ok(Some(ev)) => ev,
@@ -91,12 +91,12 @@ pub async fn watch_sealed_secrets(
             }
         };
         match event {
-            Event::Init => seen = Some(Vec::new()),
+            Event::Init => seen = Some(std::collections::HashSet::new()),
             Event::InitApply(obj) | Event::Apply(obj) => {
                 let cached = to_cached(obj);
                 let key = ObjKey::of(cached.metadata());
                 if let Some(seen) = seen.as_mut() {
-                    seen.push(key.clone());
+                    seen.insert(key.clone());
                 }
                 let previous = ctx.cache.insert(key.clone(), cached.clone());
                 if previous.is_none_or(|p| p.spec_changed(&cached)) {
@@ -158,7 +158,24 @@ pub async fn watch_secret_deletions(
                 continue;
             }
         };
-        let Event::Delete(meta) = event else { continue };
+        let meta = match event {
+            Event::Init => {
+                ctx.secrets.list_started();
+                continue;
+            }
+            Event::InitApply(m) | Event::Apply(m) => {
+                ctx.secrets.upsert(&m.metadata);
+                continue;
+            }
+            Event::InitDone => {
+                ctx.secrets.list_done(|k| scope.covers(&k.namespace));
+                continue;
+            }
+            Event::Delete(m) => {
+                ctx.secrets.remove(&m.metadata);
+                m
+            }
+        };
         let key = ObjKey::of(&meta.metadata);
         // Upstream asks the API server, not the cache.
         let ss_api: Api<SealedSecret> = Api::namespaced(ctx.client.clone(), &key.namespace);
@@ -196,7 +213,16 @@ pub async fn watch_key_secrets(client: Client, keys: Arc<KeyStore>) {
 }
 
 /// One worker: takes keys off the queue until it shuts down.
-pub async fn worker(ctx: Context, queue: Queue, max_retries: u32) {
+pub async fn worker(
+    ctx: Context,
+    queue: Queue,
+    max_retries: u32,
+    mut leading: tokio::sync::watch::Receiver<bool>,
+) {
+    // With leader election only the leader works the queue; followers just keep it filled.
+    if leading.wait_for(|l| *l).await.is_err() {
+        return;
+    }
     while let Some(key) = queue.get().await {
         match reconcile::reconcile(&ctx, &key).await {
             Ok(()) => queue.forget(&key),

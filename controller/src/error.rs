@@ -39,6 +39,8 @@ pub enum Error {
     },
     #[error("key generation task failed: {0}")]
     Join(String),
+    #[error("lost the leader Lease")]
+    LostLease,
 }
 
 impl Error {
@@ -55,6 +57,7 @@ impl Error {
             Self::Serve { .. } => "serve",
             Self::Namespace { .. } => "namespace",
             Self::Join(_) => "join",
+            Self::LostLease => "lost_lease",
         }
     }
 }

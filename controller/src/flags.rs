@@ -121,11 +121,12 @@ pub struct Flags {
     /// Max unseal retries.
     #[arg(long, default_value_t = 5)]
     pub max_unseal_retries: u32,
-    /// Accepted for compatibility (client-side rate limiting of API calls).
-    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
+    /// Client-side rate limit of Kubernetes API calls, per second (negative: none). Upstream's 5
+    /// (burst 10) is what makes catching up after an outage slow; ours defaults to 50.
+    #[arg(long, default_value_t = 50.0, allow_negative_numbers = true)]
     pub kubeclient_qps: f32,
-    /// Accepted for compatibility (client-side rate limiting of API calls).
-    #[arg(long, default_value_t = 10)]
+    /// Burst of Kubernetes API calls allowed above `--kubeclient-qps`.
+    #[arg(long, default_value_t = 100)]
     pub kubeclient_burst: u32,
     /// HTTP listen address.
     #[arg(long, default_value = ":8080")]
@@ -145,11 +146,22 @@ pub struct Flags {
     /// Kubeconfig file, to run outside a cluster (default: in-cluster, then the usual kubeconfig).
     #[arg(long)]
     pub kubeconfig: Option<std::path::PathBuf>,
-    /// Take part in leader election before reconciling (reserved; only one replica is supported today).
+    /// Take part in leader election (Lease `sealed-secrets-controller` in the controller
+    /// namespace): only the leader reconciles and renews keys; every replica serves the HTTP API.
     #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, action = ArgAction::Set)]
     pub leader_elect: bool,
-    /// Number of reconcile workers per watched namespace set.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    /// How long a Lease not renewed stays with its holder before another replica may take it.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub leader_election_lease_duration: Duration,
+    /// How long the leader keeps trying to renew before it gives up leading.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_election_renew_deadline: Duration,
+    /// How often to try to take or renew the Lease.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub leader_election_retry_period: Duration,
+    /// Number of reconcile workers (beyond upstream, which has one). Different SealedSecrets are
+    /// reconciled at once, never the same one twice at once; RSA work runs on blocking threads.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: u32,
     /// Positional arguments are ignored, as upstream.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
@@ -308,14 +320,14 @@ mod tests {
         assert_eq!(f.log_level, "INFO");
         assert_eq!(f.log_format, "text");
         assert_eq!(f.max_unseal_retries, 5);
-        assert_eq!(f.kubeclient_qps, 5.0);
-        assert_eq!(f.kubeclient_burst, 10);
+        assert_eq!(f.kubeclient_qps, 50.0);
+        assert_eq!(f.kubeclient_burst, 100);
         assert_eq!(f.listen_addr, ":8080");
         assert_eq!(f.listen_metrics_addr, ":8081");
         assert_eq!(f.read_timeout, Duration::from_secs(120));
         assert_eq!(f.write_timeout, Duration::from_secs(120));
         assert!(!f.version);
-        assert_eq!(f.workers, 1);
+        assert_eq!(f.workers, 4);
     }
 
     #[test]

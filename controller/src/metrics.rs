@@ -78,6 +78,8 @@ pub struct Metrics {
     registry: Registry,
     pub unseal_requests: Counter,
     pub unseal_errors: Family<ErrorLabels, Counter>,
+    /// Beyond upstream: unseal passes that did RSA work (a pass skipped by the digest does none).
+    pub unseal_decryptions: Counter,
     pub condition_info: Family<ConditionLabels, Gauge>,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
@@ -88,6 +90,7 @@ impl Metrics {
         let mut registry = Registry::default();
         let unseal_requests = Counter::default();
         let unseal_errors = Family::<ErrorLabels, Counter>::default();
+        let unseal_decryptions = Counter::default();
         let condition_info = Family::<ConditionLabels, Gauge>::default();
         let http_requests = Family::<HttpLabels, Counter>::default();
         let http_duration =
@@ -115,6 +118,11 @@ impl Metrics {
             unseal_errors.clone(),
         );
         registry.register(
+            "sealwright_unseal_decryptions",
+            "Total number of unseal passes that decrypted (beyond upstream)",
+            unseal_decryptions.clone(),
+        );
+        registry.register(
             "sealed_secrets_controller_condition_info",
             "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
             condition_info.clone(),
@@ -133,6 +141,7 @@ impl Metrics {
             registry,
             unseal_requests,
             unseal_errors,
+            unseal_decryptions,
             condition_info,
             http_requests,
             http_duration,

@@ -14,6 +14,7 @@ use sealwright_crypto::unseal::{self, UnsealError, UnsealOptions};
 
 use crate::cache::{Cache, Cached, ObjKey};
 use crate::desired;
+use crate::digest;
 use crate::error::{api_message, is_not_found};
 use crate::events::{self, EventType, Recorder};
 use crate::keystore::KeyStore;
@@ -37,6 +38,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     pub cache: Cache,
+    /// Fed by the Secret watch; empty with `--skip-recreate` (then every pass GETs).
+    pub secrets: crate::secret_index::SecretIndex,
     pub options: Options,
 }
 
@@ -133,7 +136,7 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
     tracing::info!(key = %key, "Updating");
     let meta = cached.metadata().clone();
     let (result, fingerprints) = match &cached {
-        Cached::Valid(ss) => unseal_and_write(ctx, ss).await,
+        Cached::Valid(ss) => unseal_and_write(ctx, ss.clone()).await,
         Cached::Invalid { error, .. } => {
             let message = format!("cannot decode SealedSecret: {error}");
             tracing::warn!(key = %key, error = %error, "malformed SealedSecret");
@@ -254,19 +257,112 @@ async fn update_failed(
     ReconcileError::Api(message)
 }
 
+/// Conflicts (409: the Secret changed between our GET and PUT) retried this often, each time on
+/// a fresh GET, before the pass fails and goes back to the queue's backoff.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Writes the unsealed data over `existing` when it differs; on a conflict, re-reads the Secret
+/// (still ours?) and tries again.
+async fn write_update(
+    api: &Api<Secret>,
+    name: &str,
+    uid: &str,
+    mut existing: Secret,
+    unsealed: &Secret,
+) -> Result<(), kube::Error> {
+    let mut attempt = 0;
+    loop {
+        let wanted = desired::desired_secret(&existing, unsealed);
+        if desired::semantically_equal(&wanted, &existing) {
+            return Ok(());
+        }
+        match api.replace(name, &PostParams::default(), &wanted).await {
+            Ok(_) => return Ok(()),
+            Err(e) if crate::error::api_code(&e) == Some(409) && attempt < CONFLICT_RETRIES => {
+                attempt += 1;
+                tracing::debug!(secret = %name, attempt, "conflict updating Secret; retrying");
+                existing = api.get(name).await?;
+                if !desired::may_update(&existing.metadata, uid) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// RSA work off the async runtime, so concurrent workers spread it over the cores.
+async fn decrypt(
+    ctx: &Context,
+    ss: Arc<SealedSecret>,
+    snapshot: Arc<crate::keyring::Snapshot>,
+) -> Result<unseal::Unsealed, UnsealError> {
+    ctx.metrics.unseal_decryptions.inc();
+    let options = UnsealOptions {
+        accept_v1_data: ctx.options.accept_v1_data,
+    };
+    let task = tokio::task::spawn_blocking(move || unseal::unseal(&ss, &snapshot.keys, options));
+    match task.await {
+        Ok(r) => r,
+        // Only a panic in the crypto code gets here; treat the object as not unsealable.
+        Err(e) => Err(UnsealError::V1(format!("unseal task failed: {e}"))),
+    }
+}
+
 /// Steps 5–10 of upstream's `unseal`. Also returns the fingerprints of the keys that opened it.
+/// Beyond upstream: an owned Secret carrying the digest of this very spec and of still-registered
+/// keys is left alone without decrypting anything (see `digest`).
 async fn unseal_and_write(
     ctx: &Context,
-    ss: &SealedSecret,
+    ss: Arc<SealedSecret>,
 ) -> (Result<(), ReconcileError>, Option<Vec<String>>) {
     let namespace = ss.metadata.namespace.clone().unwrap_or_default();
     let name = ss.metadata.name.clone().unwrap_or_default();
     let oref = object_ref(&ss.metadata);
+    let uid = ss.meta().uid.clone().unwrap_or_default();
     let snapshot = ctx.keys.snapshot();
-    let options = UnsealOptions {
-        accept_v1_data: ctx.options.accept_v1_data,
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+
+    // The watch's view first: an unchanged object needs no request at all.
+    let key = ObjKey::of(&ss.metadata);
+    if let Some(entry) = ctx.secrets.get(&key) {
+        let meta = entry.to_meta();
+        if (desired::is_controlled_by(&meta, &uid) || desired::is_managed(&meta))
+            && let Some(fps) = digest::unchanged(
+                &meta,
+                &ss,
+                &snapshot.fingerprints,
+                ctx.options.accept_v1_data,
+            )
+        {
+            tracing::debug!(key = %key, "Secret up to date (digest matches); not unsealing");
+            return (Ok(()), Some(fps));
+        }
+    }
+    let found = match api.get_opt(&name).await {
+        Ok(found) => found,
+        Err(e) => {
+            return (
+                Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
+                None,
+            );
+        }
     };
-    let unsealed = match unseal::unseal(ss, &snapshot.keys, options) {
+    if let Some(existing) = &found
+        && (desired::is_controlled_by(&existing.metadata, &uid)
+            || desired::is_managed(&existing.metadata))
+        && let Some(fps) = digest::unchanged(
+            &existing.metadata,
+            &ss,
+            &snapshot.fingerprints,
+            ctx.options.accept_v1_data,
+        )
+    {
+        tracing::debug!(key = %format!("{namespace}/{name}"), "Secret up to date (digest matches); not unsealing");
+        return (Ok(()), Some(fps));
+    }
+
+    let mut unsealed = match decrypt(ctx, ss.clone(), snapshot.clone()).await {
         Ok(u) => u,
         Err(e) => {
             ctx.recorder
@@ -286,29 +382,28 @@ async fn unseal_and_write(
         .iter()
         .filter_map(|i| snapshot.fingerprints.get(*i).cloned())
         .collect();
+    let digest_value = digest::annotation_value(&ss, &fingerprints, ctx.options.accept_v1_data);
+    if let Some(value) = &digest_value {
+        unsealed
+            .secret
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(digest::DIGEST_ANNOTATION.to_string(), value.clone());
+    }
     let fps = Some(fingerprints);
-    let uid = ss.meta().uid.clone().unwrap_or_default();
-    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
 
-    let existing = match api.get(&name).await {
-        Ok(s) => s,
-        Err(e) if is_not_found(&e) => {
-            match api.create(&PostParams::default(), &unsealed.secret).await {
-                Ok(s) => s,
-                Err(e) => {
-                    return (
-                        Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
-                        fps,
-                    );
-                }
+    let existing = match found {
+        Some(s) => s,
+        None => match api.create(&PostParams::default(), &unsealed.secret).await {
+            Ok(s) => s,
+            Err(e) => {
+                return (
+                    Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
+                    fps,
+                );
             }
-        }
-        Err(e) => {
-            return (
-                Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
-                fps,
-            );
-        }
+        },
     };
 
     if !desired::may_update(&existing.metadata, &uid) {
@@ -327,10 +422,7 @@ async fn unseal_and_write(
         return (Err(err), fps);
     }
 
-    let wanted = desired::desired_secret(&existing, &unsealed.secret);
-    if !desired::semantically_equal(&wanted, &existing)
-        && let Err(e) = api.replace(&name, &PostParams::default(), &wanted).await
-    {
+    if let Err(e) = write_update(&api, &name, &uid, existing, &unsealed.secret).await {
         let message = api_message(&e);
         if is_immutable_error(&message) {
             let message = immutable_message(&namespace, &name);

@@ -1,7 +1,7 @@
 //! Startup (spec §5.1) and the long-running tasks.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::Api;
@@ -10,6 +10,7 @@ use kube::{Client, Config};
 use sealwright_crypto::keys;
 use time::OffsetDateTime;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::api::{self, ApiState};
@@ -22,8 +23,9 @@ use crate::keystore::{KeyParams, KeyStore};
 use crate::metrics::Metrics;
 use crate::ratelimit::Gcra;
 use crate::reconcile::{Context, Options};
+use crate::throttle::ThrottleLayer;
 use crate::workqueue::WorkQueue;
-use crate::{namespace, renewal};
+use crate::{leader, namespace, renewal};
 
 async fn client(flags: &Flags) -> Result<Client, Error> {
     let config = match &flags.kubeconfig {
@@ -37,7 +39,13 @@ async fn client(flags: &Flags) -> Result<Client, Error> {
             .await
             .map_err(|e| Error::Config(e.to_string()))?,
     };
-    Client::try_from(config).map_err(Error::Kube)
+    let builder = kube::client::ClientBuilder::try_from(config).map_err(Error::Kube)?;
+    Ok(builder
+        .with_layer(&ThrottleLayer::new(
+            flags.kubeclient_qps,
+            flags.kubeclient_burst,
+        ))
+        .build())
 }
 
 fn key_params(flags: &Flags) -> Result<KeyParams, Error> {
@@ -208,9 +216,6 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
     }
     let cutoff = renewal::parse_cutoff(&flags.key_cutoff_time)?;
     let params = key_params(&flags)?;
-    if flags.leader_elect {
-        tracing::warn!("--leader-elect is not supported yet; run a single replica");
-    }
 
     let client = client(&flags).await?;
     let my_ns = namespace::current();
@@ -218,23 +223,44 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
 
     let keys = KeyStore::new(client.clone(), my_ns.clone(), order, params);
     keys.load().await?;
-    if renewal::needs_key_at_start(keys.most_recent_ordering(), cutoff) {
+    // Without election this replica leads from the start; with it, only once it holds the Lease.
+    let (leading_tx, leading) = watch::channel(!flags.leader_elect);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    if !flags.leader_elect && renewal::needs_key_at_start(keys.most_recent_ordering(), cutoff) {
         keys.generate().await?;
     }
+    let mut leader = flags.leader_elect.then(|| {
+        let settings = leader::Settings {
+            namespace: my_ns.clone(),
+            identity: leader::identity(&|k| std::env::var(k).ok()),
+            lease_duration: flags.leader_election_lease_duration,
+            renew_deadline: flags.leader_election_renew_deadline,
+            retry_period: flags.leader_election_retry_period,
+        };
+        tracing::info!(identity = %settings.identity, lease = leader::LEASE_NAME, "leader election on");
+        let (client, keys, stop) = (client.clone(), keys.clone(), stop_rx.clone());
+        tokio::spawn(lead(client, settings, keys, cutoff, leading_tx, stop))
+    });
 
     let mut tasks: JoinSet<Result<(), Error>> = JoinSet::new();
     {
         let keys = keys.clone();
         let period = flags.key_renew_period;
+        let mut leading = leading.clone();
         tasks.spawn(async move {
-            renew_keys(keys, period).await;
+            if leading.wait_for(|l| *l).await.is_ok() {
+                renew_keys(keys, period).await;
+            }
             Ok(())
         });
     }
     {
         let keys = keys.clone();
+        let mut leading = leading.clone();
         tasks.spawn(async move {
-            publish_cert(keys).await;
+            if leading.wait_for(|l| *l).await.is_ok() {
+                publish_cert(keys).await;
+            }
             Ok(())
         });
     }
@@ -254,6 +280,7 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         metrics: metrics.clone(),
         recorder: Recorder::new(client.clone()),
         cache: Cache::default(),
+        secrets: Default::default(),
         options: Options {
             update_status: flags.update_status,
             old_gc_behavior: flags.old_gc_behavior,
@@ -287,12 +314,10 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
             Ok(())
         });
     }
+    let mut workers = JoinSet::new();
     for _ in 0..flags.workers {
         let (c, q, max) = (ctx.clone(), queue.clone(), flags.max_unseal_retries);
-        tasks.spawn(async move {
-            controller::worker(c, q, max).await;
-            Ok(())
-        });
+        workers.spawn(controller::worker(c, q, max, leading.clone()));
     }
 
     let state = Arc::new(ApiState {
@@ -313,10 +338,23 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         api::with_deadline(api::metrics_router(metrics.clone()), deadline),
     ));
 
+    let lost_lease = async {
+        match leader.as_mut() {
+            Some(handle) => match handle.await {
+                Ok(r) => r,
+                Err(e) => Err(Error::Join(e.to_string())),
+            },
+            None => std::future::pending().await,
+        }
+    };
     let result = tokio::select! {
         _ = shutdown_signal() => {
             tracing::info!("shutting down");
             Ok(())
+        }
+        r = lost_lease => {
+            leader = None;
+            r
         }
         Some(done) = tasks.join_next() => match done {
             Ok(Err(e)) => Err(e),
@@ -324,7 +362,64 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
             Err(e) => Err(Error::Join(e.to_string())),
         },
     };
+    // Stop taking work, let in-flight passes finish their writes (bounded), then hand the Lease
+    // over so the next replica does not wait out its duration.
     queue.shut_down();
+    if !*leading.borrow() {
+        // A follower's workers never started.
+        workers.abort_all();
+    }
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while workers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(grace = ?SHUTDOWN_GRACE, "in-flight work did not finish in time");
+        workers.abort_all();
+    }
+    let _ = stop_tx.send(true);
+    if let Some(handle) = leader
+        && tokio::time::timeout(Duration::from_secs(5), handle)
+            .await
+            .is_err()
+    {
+        tracing::warn!("releasing the leader Lease timed out");
+    }
     tasks.abort_all();
     result
+}
+
+/// How long shutdown waits for in-flight reconciles.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The leader side of `--leader-elect`: take the Lease, create the first key if there is none,
+/// let the leader-only work start, hold the Lease until told to stop (then release it).
+/// Returns an error when leadership is lost: the process then exits so that it restarts as a
+/// follower with a clean state, as client-go based controllers do.
+async fn lead(
+    client: Client,
+    settings: leader::Settings,
+    keys: Arc<KeyStore>,
+    cutoff: Option<OffsetDateTime>,
+    leading: watch::Sender<bool>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), Error> {
+    let mut elector = leader::Elector::new(client, settings);
+    tokio::select! {
+        _ = elector.acquire() => {}
+        _ = stop.wait_for(|s| *s) => return Ok(()),
+    }
+    if renewal::needs_key_at_start(keys.most_recent_ordering(), cutoff)
+        && let Err(e) = keys.generate().await
+    {
+        elector.release().await;
+        return Err(e);
+    }
+    let _ = leading.send(true);
+    if elector.hold(stop).await {
+        elector.release().await;
+        Ok(())
+    } else {
+        Err(Error::LostLease)
+    }
 }

@@ -90,7 +90,7 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
         self.lock().failures.remove(key);
     }
 
-    /// The next key, or `None` once shut down.
+    /// The next key, or `None` once shut down (queued keys are then left alone).
     pub async fn get(&self) -> Option<K> {
         loop {
             let notified = self.notify.notified();
@@ -98,6 +98,10 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
             notified.as_mut().enable();
             {
                 let mut s = self.lock();
+                // Shut down means stop taking work, even with keys left (graceful shutdown).
+                if s.shut_down {
+                    return None;
+                }
                 if let Some(key) = s.queue.pop_front() {
                     s.dirty.remove(&key);
                     s.processing.insert(key.clone());

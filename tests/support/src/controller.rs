@@ -283,6 +283,11 @@ impl RunningController {
         tail_file(&self.log, lines)
     }
 
+    /// The exit status once the process has exited (`None` while it runs).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Still running? (`false` after it exited.)
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -1,0 +1,151 @@
+//! Beyond upstream: what the Secret watch (metadata only) saw of each Secret, reduced to the
+//! few fields that decide whether a pass may skip unsealing: the controlling owner's UID, the
+//! `managed` annotation and the recorded digest. With it, a restart over unchanged objects
+//! needs no per-object GET at all. A missing entry just means "ask the API server".
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::cache::ObjKey;
+use crate::{desired, digest};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    controller_uid: Option<String>,
+    managed: bool,
+    digest: Option<String>,
+}
+
+impl Entry {
+    pub fn of(meta: &ObjectMeta) -> Self {
+        Self {
+            controller_uid: meta.owner_references.as_ref().and_then(|refs| {
+                refs.iter()
+                    .find(|r| r.controller == Some(true))
+                    .map(|r| r.uid.clone())
+            }),
+            managed: desired::is_managed(meta),
+            digest: digest::recorded(meta).map(str::to_string),
+        }
+    }
+
+    /// The metadata the skip check reads, rebuilt from the entry.
+    pub fn to_meta(&self) -> ObjectMeta {
+        let mut meta = ObjectMeta::default();
+        if let Some(uid) = &self.controller_uid {
+            meta.owner_references = Some(vec![
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+                    uid: uid.clone(),
+                    controller: Some(true),
+                    ..Default::default()
+                },
+            ]);
+        }
+        let mut annotations = std::collections::BTreeMap::new();
+        if self.managed {
+            annotations.insert(
+                sealwright_crypto::model::MANAGED_ANNOTATION.to_string(),
+                "true".to_string(),
+            );
+        }
+        if let Some(d) = &self.digest {
+            annotations.insert(digest::DIGEST_ANNOTATION.to_string(), d.clone());
+        }
+        meta.annotations = Some(annotations);
+        meta
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SecretIndex {
+    inner: Arc<RwLock<HashMap<ObjKey, Entry>>>,
+    /// Keys seen since the current (re-)list started; `None` outside a list.
+    listing: Arc<RwLock<Option<HashSet<ObjKey>>>>,
+}
+
+impl SecretIndex {
+    pub fn get(&self, key: &ObjKey) -> Option<Entry> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    pub fn upsert(&self, meta: &ObjectMeta) {
+        let key = ObjKey::of(meta);
+        if let Some(seen) = self
+            .listing
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            seen.insert(key.clone());
+        }
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Entry::of(meta));
+    }
+
+    pub fn remove(&self, meta: &ObjectMeta) {
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ObjKey::of(meta));
+    }
+
+    /// A (re-)list starts: remember what it delivers.
+    pub fn list_started(&self) {
+        *self.listing.write().unwrap_or_else(|e| e.into_inner()) = Some(HashSet::new());
+    }
+
+    /// The list is complete: drop Secrets deleted while the watch was down, in `covers`.
+    pub fn list_done(&self, covers: impl Fn(&ObjKey) -> bool) {
+        let seen = self
+            .listing
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(seen) = seen {
+            self.inner
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|k, _| !covers(k) || seen.contains(k));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(name: &str, digest_value: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some("ns".into()),
+            annotations: digest_value
+                .map(|d| [(digest::DIGEST_ANNOTATION.to_string(), d.to_string())].into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn relist_drops_vanished_secrets() {
+        let idx = SecretIndex::default();
+        idx.upsert(&meta("a", Some("d1")));
+        idx.upsert(&meta("b", None));
+        idx.list_started();
+        idx.upsert(&meta("a", Some("d2")));
+        idx.list_done(|_| true);
+        let key = |n: &str| ObjKey {
+            namespace: "ns".into(),
+            name: n.into(),
+        };
+        assert!(idx.get(&key("b")).is_none());
+        let a = idx.get(&key("a")).unwrap();
+        assert_eq!(digest::recorded(&a.to_meta()), Some("d2"));
+    }
+}

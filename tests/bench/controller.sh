@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Our controller against upstream's (tests/upstream/build.sh), one after the other on the same
+# local control plane, in one run; prints a table of ours/upstream ratios:
+#   a) N SealedSecrets x ITEMS items (4096-bit key) applied at once: seconds until every Secret
+#      exists (goal <= 1/3);
+#   b) restart over those N unchanged objects: CPU seconds (utime+stime from /proc) until caught
+#      up (goal <= 1/10);
+#   c) peak RSS (VmHWM) with NOISE unrelated NOISE_KIB-KiB Secrets in a watched namespace
+#      (goal <= 1/4);
+#   d) seconds from start to serving /v1/cert.pem (both include the same deployment steps).
+# Objects are sealed offline before any clock starts.
+#
+# Usage: tests/bench/controller.sh            (full sizes: N=1000 ITEMS=3 NOISE=10000 NOISE_KIB=64)
+#        N=100 NOISE=1000 tests/bench/controller.sh   (a quick run)
+# Uses the control plane named by $SEALWRIGHT_TESTENV when set, else starts one and stops it.
+# Needs root (network namespace), Go and cargo, like scripts/test.sh.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export N=${N:-1000} ITEMS=${ITEMS:-3} NOISE=${NOISE:-10000} NOISE_KIB=${NOISE_KIB:-64}
+
+(cd "$repo" && cargo build --release -p sealwright-controller --bin sealed-secrets-controller >&2)
+(cd "$repo" && cargo test --no-run -p sealwright-tests --test controller_ha_bench >&2)
+upstream_dir=$("$repo/tests/upstream/build.sh")
+
+envfile=${SEALWRIGHT_TESTENV:-}
+started=
+if [[ -z $envfile ]]; then
+  envfile=$("$repo/tests/testenv/up.sh" | tail -n1)
+  started=1
+fi
+cleanup() { if [[ -n $started ]]; then "$repo/tests/testenv/down.sh" "$envfile" >&2 || true; fi; }
+trap cleanup EXIT
+netns=$(sed -n 's/^SEALWRIGHT_TESTENV_NETNS=//p' "$envfile" | tr -d '"')
+
+echo "bench: N=$N ITEMS=$ITEMS NOISE=$NOISE NOISE_KIB=$NOISE_KIB on $envfile" >&2
+cd "$repo"
+ip netns exec "$netns" env \
+  SEALWRIGHT_TESTENV="$envfile" \
+  SEALWRIGHT_CONTROLLER_BIN="$repo/target/release/sealed-secrets-controller" \
+  SEALWRIGHT_UPSTREAM_BIN="$upstream_dir" \
+  cargo test --offline -q -p sealwright-tests --test controller_ha_bench -- --ignored --nocapture
