@@ -337,6 +337,9 @@ pub async fn client(source: Source, args: &KubeArgs) -> Result<kube::Client, Cli
                 .map_err(|e| CliError::Kube(e.to_string()))?
         }
     };
+    // client-go does not retry a failed proxy call; neither do we (a controller without
+    // endpoints answers 503 at once and the ConfigMap fallback should follow straight away).
+    config.default_retry = false;
     if timeout.is_some() {
         config.read_timeout = timeout;
         config.write_timeout = timeout;

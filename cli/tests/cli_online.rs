@@ -9,11 +9,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: x\nstringData:\n  k: v\n";
-const SERVICE: &str = r#"{"kind":"Service","apiVersion":"v1","spec":{"ports":[{"name":"http","port":8080}]}}"#;
+const SECRET: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: x\nstringData:\n  k: v\n";
+const SERVICE: &str =
+    r#"{"kind":"Service","apiVersion":"v1","spec":{"ports":[{"name":"http","port":8080}]}}"#;
 
 fn cert_pem() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/data/cert.pem")).expect("cert")
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/data/cert.pem"))
+        .expect("cert")
 }
 
 type Handler = dyn Fn(&str, &str, &str) -> (u16, String) + Send + Sync;
@@ -52,7 +55,9 @@ fn serve(handler: Box<Handler>) -> (String, Arc<Mutex<Vec<String>>>) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            log2.lock().expect("log").push(format!("{method} {path} {accept}"));
+            log2.lock()
+                .expect("log")
+                .push(format!("{method} {path} {accept}"));
             let (status, text) = handler(&method, &path, &String::from_utf8_lossy(&body));
             let reply = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
@@ -65,7 +70,9 @@ fn serve(handler: Box<Handler>) -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 fn status_json(code: u16, message: &str) -> String {
-    format!(r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","message":"{message}","code":{code}}}"#)
+    format!(
+        r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","message":"{message}","code":{code}}}"#
+    )
 }
 
 fn kubeseal(server: &str, args: &[&str], stdin: &[u8]) -> Output {
@@ -82,12 +89,18 @@ fn kubeseal(server: &str, args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn kubeseal");
-    child.stdin.take().expect("stdin").write_all(stdin).expect("stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("stdin");
     child.wait_with_output().expect("wait")
 }
 
 const SVC_PATH: &str = "/api/v1/namespaces/kube-system/services/sealed-secrets-controller";
-const PROXY: &str = "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy";
+const PROXY: &str =
+    "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy";
 
 #[test]
 fn fetch_cert_through_the_service_proxy() {
@@ -99,11 +112,18 @@ fn fetch_cert_through_the_service_proxy() {
         _ => (404, status_json(404, "not found")),
     }));
     let out = kubeseal(&url, &["--fetch-cert"], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), pem);
     let log = log.lock().expect("log").clone();
     assert!(log[0].starts_with(&format!("GET {SVC_PATH} ")), "{log:?}");
-    assert_eq!(log[1], format!("GET {PROXY}/v1/cert.pem application/x-pem-file, */*"));
+    assert_eq!(
+        log[1],
+        format!("GET {PROXY}/v1/cert.pem application/x-pem-file, */*")
+    );
 }
 
 #[test]
@@ -111,13 +131,24 @@ fn proxy_failure_falls_back_to_the_published_configmap() {
     let pem = cert_pem();
     let (url, log) = serve(Box::new(move |_, path, _| match path {
         SVC_PATH => (200, SERVICE.into()),
-        "/api/v1/namespaces/kube-system/configmaps/sealed-secrets-cert" => {
-            (200, serde_json::json!({"kind": "ConfigMap", "data": {"cert.pem": pem}}).to_string())
-        }
-        _ => (503, status_json(503, "no endpoints available for service \\\"sealed-secrets-controller\\\"")),
+        "/api/v1/namespaces/kube-system/configmaps/sealed-secrets-cert" => (
+            200,
+            serde_json::json!({"kind": "ConfigMap", "data": {"cert.pem": pem}}).to_string(),
+        ),
+        _ => (
+            503,
+            status_json(
+                503,
+                "no endpoints available for service \\\"sealed-secrets-controller\\\"",
+            ),
+        ),
     }));
     let out = kubeseal(&url, &["-o", "yaml"], SECRET.as_bytes());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("kind: SealedSecret"));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -130,7 +161,13 @@ fn proxy_failure_falls_back_to_the_published_configmap() {
 fn proxy_failure_without_configmap_is_upstreams_error() {
     let (url, _) = serve(Box::new(|_, path, _| match path {
         SVC_PATH => (200, SERVICE.into()),
-        _ => (503, status_json(503, "no endpoints available for service \\\"sealed-secrets-controller\\\"")),
+        _ => (
+            503,
+            status_json(
+                503,
+                "no endpoints available for service \\\"sealed-secrets-controller\\\"",
+            ),
+        ),
     }));
     let out = kubeseal(&url, &[], SECRET.as_bytes());
     assert_eq!(out.status.code(), Some(1));
@@ -142,7 +179,12 @@ fn proxy_failure_without_configmap_is_upstreams_error() {
 
 #[test]
 fn missing_service_is_upstreams_error() {
-    let (url, _) = serve(Box::new(|_, _, _| (404, status_json(404, "services \\\"sealed-secrets-controller\\\" not found"))));
+    let (url, _) = serve(Box::new(|_, _, _| {
+        (
+            404,
+            status_json(404, "services \\\"sealed-secrets-controller\\\" not found"),
+        )
+    }));
     let out = kubeseal(&url, &[], SECRET.as_bytes());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -156,20 +198,34 @@ fn validate_posts_each_object_and_maps_409() {
     let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s1\n  namespace: x\nspec:\n  encryptedData:\n    k: AgA=\n";
     let (url, log) = serve(Box::new(|method, path, body| match (method, path) {
         ("GET", SVC_PATH) => (200, SERVICE.into()),
-        ("POST", p) if p == format!("{PROXY}/v1/verify") && body.contains("\"name\":\"s1\"") => (409, "conflict".into()),
+        ("POST", p) if p == format!("{PROXY}/v1/verify") && body.contains("\"name\":\"s1\"") => {
+            (409, "conflict".into())
+        }
         _ => (500, status_json(500, "unexpected")),
     }));
     let out = kubeseal(&url, &["--validate"], sealed.as_bytes());
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "error: unable to decrypt sealed secret: s1\n");
-    assert!(log.lock().expect("log").iter().any(|l| l.starts_with(&format!("POST {PROXY}/v1/verify"))));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unable to decrypt sealed secret: s1\n"
+    );
+    assert!(
+        log.lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.starts_with(&format!("POST {PROXY}/v1/verify")))
+    );
 
     let (url, _) = serve(Box::new(|method, path, _| match (method, path) {
         ("GET", SVC_PATH) => (200, SERVICE.into()),
         _ => (200, String::new()),
     }));
     let out = kubeseal(&url, &["--validate"], sealed.as_bytes());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -183,7 +239,11 @@ fn re_encrypt_prints_the_controllers_answer_without_server_fields() {
         _ => (500, status_json(500, "unexpected")),
     }));
     let out = kubeseal(&url, &["--re-encrypt", "-o", "yaml"], sealed.as_bytes());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s1\n  namespace: x\nspec:\n  encryptedData:\n    k: NEW\n  template:\n    metadata:\n      name: s1\n      namespace: x\n"

@@ -156,20 +156,50 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
     if let Err(e) = &result {
         tracing::warn!(key = %key, error = %e, kind = e.name(), "unseal pass failed");
     }
-    write_status(ctx, key, &meta, &result, fingerprints).await;
+    let cached_status = match &cached {
+        Cached::Valid(ss) => ss.status.clone(),
+        Cached::Invalid { .. } => None,
+    };
+    write_status(ctx, key, &meta, cached_status, &result, fingerprints).await;
     result
+}
+
+fn outcome_of(
+    result: &Result<(), ReconcileError>,
+    fingerprints: Option<Vec<String>>,
+) -> status::Outcome {
+    match result {
+        Ok(()) => Ok(fingerprints),
+        Err(e) => Err((e.to_string(), fingerprints)),
+    }
 }
 
 async fn write_status(
     ctx: &Context,
     key: &ObjKey,
     meta: &ObjectMeta,
+    cached_status: Option<SealedSecretStatus>,
     result: &Result<(), ReconcileError>,
     fingerprints: Option<Vec<String>>,
 ) {
     if !ctx.options.update_status {
         tracing::debug!(key = %key, "not updating status (--update-status=false)");
         return;
+    }
+    // The watched copy already says what a GET would: skip the GET when nothing would change.
+    if let Some(previous) = &cached_status {
+        let change = status::next_status(
+            Some(previous),
+            meta.generation,
+            outcome_of(result, fingerprints.clone()),
+            Time(Timestamp::now()),
+        );
+        if !change.write {
+            let gauge = status::condition_gauge_value(Some(&change.status));
+            ctx.metrics
+                .set_condition(&key.namespace, &key.name, &instance_label(meta), gauge);
+            return;
+        }
     }
     // One retry on a conflict (someone wrote the object between our GET and PUT).
     for attempt in 0..2 {
@@ -213,14 +243,10 @@ async fn put_status(
         .data
         .get("status")
         .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let outcome = match result {
-        Ok(()) => Ok(fingerprints),
-        Err(e) => Err((e.to_string(), fingerprints)),
-    };
     let change = status::next_status(
         previous.as_ref(),
         meta.generation,
-        outcome,
+        outcome_of(result, fingerprints),
         Time(Timestamp::now()),
     );
     let gauge = status::condition_gauge_value(Some(&change.status));
@@ -255,6 +281,17 @@ async fn update_failed(
         .await;
     ctx.metrics.unseal_error(ErrorReason::Update, namespace);
     ReconcileError::Api(message)
+}
+
+/// The fingerprints in the order an unseal reports them (the snapshot's), so that status does not
+/// change between a pass that decrypted and one that skipped.
+fn in_key_order(snapshot: &crate::keyring::Snapshot, fps: &[String]) -> Vec<String> {
+    snapshot
+        .fingerprints
+        .iter()
+        .filter(|f| fps.contains(f))
+        .cloned()
+        .collect()
 }
 
 /// Conflicts (409: the Secret changed between our GET and PUT) retried this often, each time on
@@ -336,7 +373,7 @@ async fn unseal_and_write(
             )
         {
             tracing::debug!(key = %key, "Secret up to date (digest matches); not unsealing");
-            return (Ok(()), Some(fps));
+            return (Ok(()), Some(in_key_order(&snapshot, &fps)));
         }
     }
     let found = match api.get_opt(&name).await {
@@ -359,7 +396,7 @@ async fn unseal_and_write(
         )
     {
         tracing::debug!(key = %format!("{namespace}/{name}"), "Secret up to date (digest matches); not unsealing");
-        return (Ok(()), Some(fps));
+        return (Ok(()), Some(in_key_order(&snapshot, &fps)));
     }
 
     let mut unsealed = match decrypt(ctx, ss.clone(), snapshot.clone()).await {
