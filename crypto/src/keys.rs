@@ -199,7 +199,11 @@ fn parse_secrets(bytes: &[u8]) -> Result<Vec<Secret>, KeyError> {
     let Some(first) = docs.first() else {
         return Ok(Vec::new());
     };
-    if first.get("kind").and_then(|k| k.as_str()) == Some("List") {
+    // A `List`/`SecretList`, or a list marshalled from a typed client, which carries no kind.
+    let kind = first.get("kind").and_then(|k| k.as_str());
+    let is_list = matches!(kind, Some("List" | "SecretList"))
+        || (kind.is_none() && first.get("items").is_some_and(|i| i.is_array()));
+    if is_list {
         let items = first
             .get("items")
             .and_then(|i| i.as_array())

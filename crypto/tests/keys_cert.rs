@@ -206,6 +206,20 @@ fn recovery_files() {
         keys::parse_private_keys(list.to_string().as_bytes()).expect("json list"),
         vec![kseal.clone(), key.clone()]
     );
+    // A SecretList marshalled from a typed client has no kind or apiVersion, on the list or its
+    // items (upstream's integration suite writes its key backup this way).
+    let mut bare_items = vec![kseal_json.clone(), appendix_secret.clone()];
+    for item in &mut bare_items {
+        if let Some(obj) = item.as_object_mut() {
+            obj.remove("kind");
+            obj.remove("apiVersion");
+        }
+    }
+    let typed_list = serde_json::json!({"metadata": {"resourceVersion": "7"}, "items": bare_items});
+    assert_eq!(
+        keys::parse_private_keys(typed_list.to_string().as_bytes()).expect("kindless list"),
+        vec![kseal.clone(), key.clone()]
+    );
     let yaml_list = serde_yaml::to_string(&list).expect("yaml");
     assert_eq!(
         keys::parse_private_keys(yaml_list.as_bytes()).expect("yaml list"),
