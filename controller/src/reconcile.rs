@@ -19,7 +19,7 @@ use crate::error::{api_message, is_not_found};
 use crate::events::{self, EventType, Recorder};
 use crate::keystore::KeyStore;
 use crate::metrics::{ErrorReason, Metrics};
-use crate::status;
+use crate::status::{self, Recorded};
 
 /// The `app.kubernetes.io/instance` label copied into `condition_info`.
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
@@ -135,7 +135,7 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
     };
     tracing::info!(key = %key, "Updating");
     let meta = cached.metadata().clone();
-    let (result, fingerprints) = match &cached {
+    let (result, recorded) = match &cached {
         Cached::Valid(ss) => unseal_and_write(ctx, ss.clone()).await,
         Cached::Invalid { error, .. } => {
             let message = format!("cannot decode SealedSecret: {error}");
@@ -150,7 +150,7 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
                 .await;
             ctx.metrics
                 .unseal_error(ErrorReason::Unseal, &key.namespace);
-            (Err(ReconcileError::Malformed(message)), None)
+            (Err(ReconcileError::Malformed(message)), Recorded::default())
         }
     };
     if let Err(e) = &result {
@@ -160,17 +160,15 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
         Cached::Valid(ss) => ss.status.clone(),
         Cached::Invalid { .. } => None,
     };
-    write_status(ctx, key, &meta, cached_status, &result, fingerprints).await;
+    write_status(ctx, key, &meta, cached_status, &result, recorded).await;
     result
 }
 
-fn outcome_of(
-    result: &Result<(), ReconcileError>,
-    fingerprints: Option<Vec<String>>,
-) -> status::Outcome {
+/// A failed pass vouches for no Secret: its digest fields are cleared so the next pass unseals.
+fn outcome_of(result: &Result<(), ReconcileError>, recorded: Recorded) -> status::Outcome {
     match result {
-        Ok(()) => Ok(fingerprints),
-        Err(e) => Err((e.to_string(), fingerprints)),
+        Ok(()) => Ok(recorded),
+        Err(e) => Err((e.to_string(), Recorded::fingerprints(recorded.fingerprints))),
     }
 }
 
@@ -180,7 +178,7 @@ async fn write_status(
     meta: &ObjectMeta,
     cached_status: Option<SealedSecretStatus>,
     result: &Result<(), ReconcileError>,
-    fingerprints: Option<Vec<String>>,
+    recorded: Recorded,
 ) {
     if !ctx.options.update_status {
         tracing::debug!(key = %key, "not updating status (--update-status=false)");
@@ -191,7 +189,7 @@ async fn write_status(
         let change = status::next_status(
             Some(previous),
             meta.generation,
-            outcome_of(result, fingerprints.clone()),
+            outcome_of(result, recorded.clone()),
             Time(Timestamp::now()),
         );
         if !change.write {
@@ -203,7 +201,7 @@ async fn write_status(
     }
     // One retry on a conflict (someone wrote the object between our GET and PUT).
     for attempt in 0..2 {
-        match put_status(ctx, key, meta, result, fingerprints.clone()).await {
+        match put_status(ctx, key, meta, result, recorded.clone()).await {
             Ok(gauge) => {
                 ctx.metrics
                     .set_condition(&key.namespace, &key.name, &instance_label(meta), gauge);
@@ -229,7 +227,7 @@ async fn put_status(
     key: &ObjKey,
     meta: &ObjectMeta,
     result: &Result<(), ReconcileError>,
-    fingerprints: Option<Vec<String>>,
+    recorded: Recorded,
 ) -> Result<i64, kube::Error> {
     let resource = ApiResource::erase::<SealedSecret>(&());
     let api: Api<DynamicObject> =
@@ -246,7 +244,7 @@ async fn put_status(
     let change = status::next_status(
         previous.as_ref(),
         meta.generation,
-        outcome_of(result, fingerprints),
+        outcome_of(result, recorded),
         Time(Timestamp::now()),
     );
     let gauge = status::condition_gauge_value(Some(&change.status));
@@ -299,22 +297,22 @@ fn in_key_order(snapshot: &crate::keyring::Snapshot, fps: &[String]) -> Vec<Stri
 const CONFLICT_RETRIES: usize = 3;
 
 /// Writes the unsealed data over `existing` when it differs; on a conflict, re-reads the Secret
-/// (still ours?) and tries again.
+/// (still ours?) and tries again. Returns the resourceVersion of the Secret as left.
 async fn write_update(
     api: &Api<Secret>,
     name: &str,
     uid: &str,
     mut existing: Secret,
     unsealed: &Secret,
-) -> Result<(), kube::Error> {
+) -> Result<Option<String>, kube::Error> {
     let mut attempt = 0;
     loop {
         let wanted = desired::desired_secret(&existing, unsealed);
         if desired::semantically_equal(&wanted, &existing) {
-            return Ok(());
+            return Ok(existing.metadata.resource_version);
         }
         match api.replace(name, &PostParams::default(), &wanted).await {
-            Ok(_) => return Ok(()),
+            Ok(written) => return Ok(written.metadata.resource_version),
             Err(e) if crate::error::api_code(&e) == Some(409) && attempt < CONFLICT_RETRIES => {
                 attempt += 1;
                 tracing::debug!(secret = %name, attempt, "conflict updating Secret; retrying");
@@ -346,13 +344,32 @@ async fn decrypt(
     }
 }
 
-/// Steps 5–10 of upstream's `unseal`. Also returns the fingerprints of the keys that opened it.
-/// Beyond upstream: an owned Secret carrying the digest of this very spec and of still-registered
-/// keys is left alone without decrypting anything (see `digest`).
+/// What a pass that left the Secret at `resource_version` records in status.
+fn vouched(
+    fps: Vec<String>,
+    spec_digest: Option<String>,
+    resource_version: Option<String>,
+) -> Recorded {
+    // Without a version there is nothing to compare on the next pass.
+    let (spec_digest, secret_resource_version) = match resource_version {
+        Some(rv) => (spec_digest, Some(rv)),
+        None => (None, None),
+    };
+    Recorded {
+        fingerprints: Some(fps),
+        spec_digest,
+        secret_resource_version,
+    }
+}
+
+/// Steps 5–10 of upstream's `unseal`. Also returns what to record in status: the fingerprints of
+/// the keys that opened it and, beyond upstream, the restart digest. An owned Secret at the very
+/// version the status vouches for, whose digest matches this spec and still-registered keys, is
+/// left alone without decrypting anything (see `digest`).
 async fn unseal_and_write(
     ctx: &Context,
     ss: Arc<SealedSecret>,
-) -> (Result<(), ReconcileError>, Option<Vec<String>>) {
+) -> (Result<(), ReconcileError>, Recorded) {
     let namespace = ss.metadata.namespace.clone().unwrap_or_default();
     let name = ss.metadata.name.clone().unwrap_or_default();
     let oref = object_ref(&ss.metadata);
@@ -362,18 +379,18 @@ async fn unseal_and_write(
 
     // The watch's view first: an unchanged object needs no request at all.
     let key = ObjKey::of(&ss.metadata);
+    let recorded_digest = ss.status.as_ref().and_then(|s| s.spec_digest.clone());
     if let Some(entry) = ctx.secrets.get(&key) {
         let meta = entry.to_meta();
-        if (desired::is_controlled_by(&meta, &uid) || desired::is_managed(&meta))
-            && let Some(fps) = digest::unchanged(
-                &meta,
-                &ss,
-                &snapshot.fingerprints,
-                ctx.options.accept_v1_data,
-            )
-        {
+        if let Some(fps) = digest::up_to_date(
+            &ss,
+            &meta,
+            &snapshot.fingerprints,
+            ctx.options.accept_v1_data,
+        ) {
             tracing::debug!(key = %key, "Secret up to date (digest matches); not unsealing");
-            return (Ok(()), Some(in_key_order(&snapshot, &fps)));
+            let fps = in_key_order(&snapshot, &fps);
+            return (Ok(()), vouched(fps, recorded_digest, meta.resource_version));
         }
     }
     let found = match api.get_opt(&name).await {
@@ -381,25 +398,25 @@ async fn unseal_and_write(
         Err(e) => {
             return (
                 Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
-                None,
+                Recorded::default(),
             );
         }
     };
     if let Some(existing) = &found
-        && (desired::is_controlled_by(&existing.metadata, &uid)
-            || desired::is_managed(&existing.metadata))
-        && let Some(fps) = digest::unchanged(
-            &existing.metadata,
+        && let Some(fps) = digest::up_to_date(
             &ss,
+            &existing.metadata,
             &snapshot.fingerprints,
             ctx.options.accept_v1_data,
         )
     {
-        tracing::debug!(key = %format!("{namespace}/{name}"), "Secret up to date (digest matches); not unsealing");
-        return (Ok(()), Some(in_key_order(&snapshot, &fps)));
+        tracing::debug!(key = %key, "Secret up to date (digest matches); not unsealing");
+        let fps = in_key_order(&snapshot, &fps);
+        let rv = existing.metadata.resource_version.clone();
+        return (Ok(()), vouched(fps, recorded_digest, rv));
     }
 
-    let mut unsealed = match decrypt(ctx, ss.clone(), snapshot.clone()).await {
+    let unsealed = match decrypt(ctx, ss.clone(), snapshot.clone()).await {
         Ok(u) => u,
         Err(e) => {
             ctx.recorder
@@ -411,7 +428,7 @@ async fn unseal_and_write(
                 )
                 .await;
             ctx.metrics.unseal_error(ErrorReason::Unseal, &namespace);
-            return (Err(e.into()), None);
+            return (Err(e.into()), Recorded::default());
         }
     };
     let fingerprints: Vec<String> = unsealed
@@ -419,16 +436,8 @@ async fn unseal_and_write(
         .iter()
         .filter_map(|i| snapshot.fingerprints.get(*i).cloned())
         .collect();
-    let digest_value = digest::annotation_value(&ss, &fingerprints, ctx.options.accept_v1_data);
-    if let Some(value) = &digest_value {
-        unsealed
-            .secret
-            .metadata
-            .annotations
-            .get_or_insert_with(Default::default)
-            .insert(digest::DIGEST_ANNOTATION.to_string(), value.clone());
-    }
-    let fps = Some(fingerprints);
+    let digest_value = digest::value(&ss, &fingerprints, ctx.options.accept_v1_data);
+    let fps = Recorded::fingerprints(Some(fingerprints.clone()));
 
     let existing = match found {
         Some(s) => s,
@@ -459,26 +468,29 @@ async fn unseal_and_write(
         return (Err(err), fps);
     }
 
-    if let Err(e) = write_update(&api, &name, &uid, existing, &unsealed.secret).await {
-        let message = api_message(&e);
-        if is_immutable_error(&message) {
-            let message = immutable_message(&namespace, &name);
-            ctx.recorder
-                .record(
-                    &oref,
-                    EventType::Warning,
-                    events::REASON_UPDATE_FAILED,
-                    &message,
-                )
-                .await;
-            ctx.metrics.unseal_error(ErrorReason::Update, &namespace);
-            return (Err(ReconcileError::Immutable(message)), fps);
+    let written = match write_update(&api, &name, &uid, existing, &unsealed.secret).await {
+        Ok(rv) => rv,
+        Err(e) => {
+            let message = api_message(&e);
+            if is_immutable_error(&message) {
+                let message = immutable_message(&namespace, &name);
+                ctx.recorder
+                    .record(
+                        &oref,
+                        EventType::Warning,
+                        events::REASON_UPDATE_FAILED,
+                        &message,
+                    )
+                    .await;
+                ctx.metrics.unseal_error(ErrorReason::Update, &namespace);
+                return (Err(ReconcileError::Immutable(message)), fps);
+            }
+            return (
+                Err(update_failed(ctx, &oref, &namespace, message).await),
+                fps,
+            );
         }
-        return (
-            Err(update_failed(ctx, &oref, &namespace, message).await),
-            fps,
-        );
-    }
+    };
 
     ctx.recorder
         .record(
@@ -488,7 +500,7 @@ async fn unseal_and_write(
             events::MESSAGE_UNSEALED,
         )
         .await;
-    (Ok(()), fps)
+    (Ok(()), vouched(fingerprints, digest_value, written))
 }
 
 #[cfg(test)]

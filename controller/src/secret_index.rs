@@ -1,7 +1,7 @@
 //! Beyond upstream: what the Secret watch (metadata only) saw of each Secret, reduced to the
 //! few fields that decide whether a pass may skip unsealing: the controlling owner's UID, the
-//! `managed` annotation and the recorded digest. With it, a restart over unchanged objects
-//! needs no per-object GET at all. A missing entry just means "ask the API server".
+//! `managed` annotation and the resourceVersion (compared with the one the SealedSecret's status
+//! vouches for). With it, a restart over unchanged objects needs no per-object GET at all. A missing entry just means "ask the API server".
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -9,13 +9,13 @@ use std::sync::{Arc, RwLock};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::cache::ObjKey;
-use crate::{desired, digest};
+use crate::desired;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     controller_uid: Option<String>,
     managed: bool,
-    digest: Option<String>,
+    resource_version: Option<String>,
 }
 
 impl Entry {
@@ -27,13 +27,16 @@ impl Entry {
                     .map(|r| r.uid.clone())
             }),
             managed: desired::is_managed(meta),
-            digest: digest::recorded(meta).map(str::to_string),
+            resource_version: meta.resource_version.clone(),
         }
     }
 
     /// The metadata the skip check reads, rebuilt from the entry.
     pub fn to_meta(&self) -> ObjectMeta {
-        let mut meta = ObjectMeta::default();
+        let mut meta = ObjectMeta {
+            resource_version: self.resource_version.clone(),
+            ..Default::default()
+        };
         if let Some(uid) = &self.controller_uid {
             meta.owner_references = Some(vec![
                 k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
@@ -49,9 +52,6 @@ impl Entry {
                 sealwright_crypto::model::MANAGED_ANNOTATION.to_string(),
                 "true".to_string(),
             );
-        }
-        if let Some(d) = &self.digest {
-            annotations.insert(digest::DIGEST_ANNOTATION.to_string(), d.clone());
         }
         meta.annotations = Some(annotations);
         meta
@@ -122,12 +122,11 @@ impl SecretIndex {
 mod tests {
     use super::*;
 
-    fn meta(name: &str, digest_value: Option<&str>) -> ObjectMeta {
+    fn meta(name: &str, resource_version: Option<&str>) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.into()),
             namespace: Some("ns".into()),
-            annotations: digest_value
-                .map(|d| [(digest::DIGEST_ANNOTATION.to_string(), d.to_string())].into()),
+            resource_version: resource_version.map(str::to_string),
             ..Default::default()
         }
     }
@@ -146,6 +145,6 @@ mod tests {
         };
         assert!(idx.get(&key("b")).is_none());
         let a = idx.get(&key("a")).unwrap();
-        assert_eq!(digest::recorded(&a.to_meta()), Some("d2"));
+        assert_eq!(a.to_meta().resource_version.as_deref(), Some("d2"));
     }
 }

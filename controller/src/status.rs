@@ -1,6 +1,6 @@
 //! The `Synced` condition (spec §5.4), as a pure transition. Unlike upstream, a changed message is
 //! always persisted (upstream #853): the status is written when status value, message,
-//! observedGeneration or the recorded key fingerprints change.
+//! observedGeneration or what we record beyond upstream (key fingerprints, restart digest) change.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use sealwright_crypto::model::{SYNCED, SealedSecretCondition, SealedSecretStatus};
@@ -12,11 +12,28 @@ pub struct StatusChange {
     pub write: bool,
 }
 
-/// Fingerprints of the keys that opened the object; `None` when none did.
-pub type Fingerprints = Option<Vec<String>>;
+/// What a pass records beyond upstream's condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Fingerprints of the keys that opened the object; `None` when none did.
+    pub fingerprints: Option<Vec<String>>,
+    /// The restart digest (see `digest`); `None` unless the Secret is known up to date.
+    pub spec_digest: Option<String>,
+    /// The Secret's resourceVersion the digest vouches for.
+    pub secret_resource_version: Option<String>,
+}
 
-/// The outcome to record: `Ok(fingerprints)` or `Err((message, fingerprints))`.
-pub type Outcome = Result<Fingerprints, (String, Fingerprints)>;
+impl Recorded {
+    pub fn fingerprints(fps: Option<Vec<String>>) -> Self {
+        Self {
+            fingerprints: fps,
+            ..Default::default()
+        }
+    }
+}
+
+/// The outcome to record: `Ok(recorded)` or `Err((message, recorded))`.
+pub type Outcome = Result<Recorded, (String, Recorded)>;
 
 pub fn next_status(
     previous: Option<&SealedSecretStatus>,
@@ -25,9 +42,9 @@ pub fn next_status(
     now: Time,
 ) -> StatusChange {
     let mut status = previous.cloned().unwrap_or_default();
-    let (value, message, fingerprints) = match outcome {
-        Ok(fps) => ("True", None, fps),
-        Err((msg, fps)) => ("False", Some(msg), fps),
+    let (value, message, recorded) = match outcome {
+        Ok(r) => ("True", None, r),
+        Err((msg, r)) => ("False", Some(msg), r),
     };
     let conditions = status.conditions.get_or_insert_with(Vec::new);
     let index = match conditions.iter().position(|c| c.type_ == SYNCED) {
@@ -52,8 +69,15 @@ pub fn next_status(
         cond.last_transition_time = Some(now);
         write = true;
     }
-    if status.key_fingerprints != fingerprints {
-        status.key_fingerprints = fingerprints;
+    if status.key_fingerprints != recorded.fingerprints {
+        status.key_fingerprints = recorded.fingerprints;
+        write = true;
+    }
+    if status.spec_digest != recorded.spec_digest
+        || status.secret_resource_version != recorded.secret_resource_version
+    {
+        status.spec_digest = recorded.spec_digest;
+        status.secret_resource_version = recorded.secret_resource_version;
         write = true;
     }
     if status.observed_generation != generation {
@@ -86,7 +110,12 @@ mod tests {
 
     #[test]
     fn first_success_sets_transition_equal_to_update() {
-        let c = next_status(None, Some(1), Ok(Some(vec!["SHA256:a".into()])), t(100));
+        let c = next_status(
+            None,
+            Some(1),
+            Ok(Recorded::fingerprints(Some(vec!["SHA256:a".into()]))),
+            t(100),
+        );
         assert!(c.write);
         let cond = &c.status.conditions.as_ref().unwrap()[0];
         assert_eq!(cond.type_, "Synced");
@@ -103,8 +132,8 @@ mod tests {
 
     #[test]
     fn nothing_new_means_no_write() {
-        let first = next_status(None, Some(1), Ok(None), t(100)).status;
-        let again = next_status(Some(&first), Some(1), Ok(None), t(200));
+        let first = next_status(None, Some(1), Ok(Recorded::default()), t(100)).status;
+        let again = next_status(Some(&first), Some(1), Ok(Recorded::default()), t(200));
         assert!(!again.write);
         let cond = &again.status.conditions.as_ref().unwrap()[0];
         assert_eq!(cond.last_transition_time, Some(t(100)));
@@ -113,11 +142,14 @@ mod tests {
 
     #[test]
     fn failure_then_new_message_is_persisted() {
-        let ok = next_status(None, Some(1), Ok(None), t(100)).status;
+        let ok = next_status(None, Some(1), Ok(Recorded::default()), t(100)).status;
         let bad = next_status(
             Some(&ok),
             Some(1),
-            Err(("no key could decrypt secret (a)".into(), None)),
+            Err((
+                "no key could decrypt secret (a)".into(),
+                Recorded::default(),
+            )),
             t(200),
         );
         assert!(bad.write);
@@ -129,7 +161,10 @@ mod tests {
         let other = next_status(
             Some(&bad.status),
             Some(1),
-            Err(("no key could decrypt secret (b)".into(), None)),
+            Err((
+                "no key could decrypt secret (b)".into(),
+                Recorded::default(),
+            )),
             t(300),
         );
         assert!(other.write);
@@ -143,8 +178,8 @@ mod tests {
 
     #[test]
     fn generation_change_is_written() {
-        let ok = next_status(None, Some(1), Ok(None), t(100)).status;
-        let c = next_status(Some(&ok), Some(2), Ok(None), t(200));
+        let ok = next_status(None, Some(1), Ok(Recorded::default()), t(100)).status;
+        let c = next_status(Some(&ok), Some(2), Ok(Recorded::default()), t(200));
         assert!(c.write);
         assert_eq!(c.status.observed_generation, Some(2));
     }
@@ -159,8 +194,30 @@ mod tests {
             }]),
             ..Default::default()
         };
-        let c = next_status(Some(&prev), Some(1), Ok(None), t(1));
+        let c = next_status(Some(&prev), Some(1), Ok(Recorded::default()), t(1));
         assert_eq!(c.status.conditions.as_ref().unwrap().len(), 2);
         assert_eq!(condition_gauge_value(None), 0);
+    }
+
+    #[test]
+    fn digest_change_is_written_and_failure_clears_it() {
+        let ok = next_status(None, Some(1), Ok(Recorded::default()), t(100)).status;
+        let rec = Recorded {
+            fingerprints: Some(vec!["SHA256:a".into()]),
+            spec_digest: Some("sha256:00;keys=SHA256:a".into()),
+            secret_resource_version: Some("7".into()),
+        };
+        let c = next_status(Some(&ok), Some(1), Ok(rec.clone()), t(200));
+        assert!(c.write);
+        assert_eq!(c.status.secret_resource_version.as_deref(), Some("7"));
+        assert!(!next_status(Some(&c.status), Some(1), Ok(rec), t(300)).write);
+        let bad = next_status(
+            Some(&c.status),
+            Some(1),
+            Err(("x".into(), Recorded::default())),
+            t(400),
+        );
+        assert_eq!(bad.status.spec_digest, None);
+        assert_eq!(bad.status.secret_resource_version, None);
     }
 }

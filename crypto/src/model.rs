@@ -91,6 +91,22 @@ pub struct SealedSecretStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub key_fingerprints: Option<Vec<String>>,
+    /// Beyond upstream: digest of the spec and of the keys that opened it (`sha256:<hex>;keys=...`),
+    /// so a controller restart can tell an up-to-date Secret without decrypting.
+    #[serde(
+        rename = "specDigest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub spec_digest: Option<String>,
+    /// Beyond upstream: the Secret's resourceVersion as the controller last wrote or verified it;
+    /// any other value means the Secret changed since and must be rewritten.
+    #[serde(
+        rename = "secretResourceVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secret_resource_version: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
