@@ -78,9 +78,14 @@ impl ReconcileError {
     }
 
     /// Upstream drops immutable-field errors without retrying; a malformed object cannot get better
-    /// by retrying either (its next change re-queues it).
+    /// by retrying either (its next change re-queues it). Nor can a name taken by a Secret we do not
+    /// manage: retrying would only create the Secret once its owner deletes it, which upstream's
+    /// re-creation rules say must not happen.
     pub fn retry(&self) -> bool {
-        !matches!(self, Self::Immutable(_) | Self::Malformed(_))
+        !matches!(
+            self,
+            Self::Immutable(_) | Self::Malformed(_) | Self::Unmanaged(_)
+        )
     }
 }
 
