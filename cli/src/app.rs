@@ -17,7 +17,7 @@ use crate::sink::Sink;
 pub fn run(mut cli: Cli) -> Result<(), CliError> {
     cli.apply_slice_env();
     if let Some(cmd) = &cli.command {
-        return subcommand(cmd);
+        return subcommand(cmd, &cli);
     }
     if cli.help {
         let mut cmd = Cli::command();
@@ -209,7 +209,7 @@ fn block_on<T>(f: impl std::future::Future<Output = Result<T, CliError>>) -> Res
     rt.block_on(f)
 }
 
-fn subcommand(cmd: &Command) -> Result<(), CliError> {
+fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match cmd {
         Command::Completion { shell } => {
@@ -220,5 +220,7 @@ fn subcommand(cmd: &Command) -> Result<(), CliError> {
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut out)
             .map_err(|e| CliError::Completion(format!("cannot write the manual page: {e}"))),
+        Command::Keys(keys) => crate::keys::run(keys, cli),
+        Command::Reencrypt(args) => crate::tree::run(args, cli),
     }
 }

@@ -73,6 +73,10 @@ pub enum CliError {
     Kube(String),
     #[error("{0}")]
     Completion(String),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeysError),
+    #[error(transparent)]
+    Tree(#[from] crate::tree::TreeError),
     /// The YAML encoder refused the object (upstream's text).
     #[error("{0}")]
     Render(String),
@@ -111,6 +115,8 @@ impl CliError {
             CliError::Kube(_) => "kube",
             CliError::Completion(_) => "completion",
             CliError::Render(_) => "render",
+            CliError::Keys(e) => e.name(),
+            CliError::Tree(e) => e.name(),
         }
     }
 

@@ -6,11 +6,13 @@ mod certsource;
 mod cli;
 mod error;
 mod input;
+mod keys;
 mod kubeconfig;
 mod modes;
 mod output;
 mod proxy;
 mod sink;
+mod tree;
 
 use clap::Parser;
 
