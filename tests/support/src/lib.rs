@@ -7,10 +7,12 @@
 //! ([`controller`]) that the API server's service proxy reaches ([`proxy`]).
 //! A missing or unreachable control plane is a test failure, never a skip.
 
+pub mod components;
 pub mod context;
 pub mod controller;
 pub mod env;
 pub mod error;
+pub mod fresh_plane;
 pub mod namespace;
 pub mod pool;
 pub mod proxy;
@@ -22,5 +24,6 @@ pub use context::{TestContext, eventually};
 pub use controller::{ControllerBinary, ControllerOptions, RunningController};
 pub use env::Testenv;
 pub use error::TestenvError;
+pub use fresh_plane::FreshControlPlane;
 pub use namespace::create_namespace;
 pub use pool::PodIp;
