@@ -19,9 +19,9 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     if let Some(cmd) = &cli.command {
         return subcommand(cmd, &cli);
     }
-    if cli.help {
-        let mut cmd = Cli::command();
-        println!("{}", cmd.render_help());
+    // Upstream looks at --version before --help.
+    if cli.help && !cli.version {
+        crate::help::print_help();
         return Ok(());
     }
     if cli.version {

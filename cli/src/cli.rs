@@ -105,6 +105,7 @@ pub struct SealArgs {
 
     /// Name of sealed-secrets controller.
     #[arg(
+        global = true,
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAME",
         default_value = "sealed-secrets-controller"

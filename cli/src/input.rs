@@ -8,13 +8,25 @@ use serde_json::Value;
 
 use crate::error::CliError;
 
-/// The documents of a stream, as JSON values; empty documents (`null`, `{}`) are dropped.
+mod gotypes;
+mod target;
+mod yaml11;
+mod yaml_tree;
+
+use target::Target;
+
+/// The documents of a SealedSecret stream, as JSON values; empty documents (`null`, `{}`) are
+/// dropped. YAML is read with the SealedSecret's field types (see [`target`]).
 pub fn documents(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
+    documents_as(bytes, target::SEALED_SECRET)
+}
+
+fn documents_as(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let docs = match start.map(|i| bytes[i]) {
         None => Vec::new(),
         Some(b'{') => json_stream(bytes)?,
-        Some(_) => yaml_stream(bytes)?,
+        Some(_) => yaml_stream(bytes, target)?,
     };
     Ok(docs.into_iter().filter(|d| !is_empty_document(d)).collect())
 }
@@ -36,17 +48,22 @@ fn json_stream(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
 }
 
 /// Splits on lines that start with `---` (as the Kubernetes YAML reader does) and parses each
-/// part on its own, so one document's syntax cannot leak into the next.
-fn yaml_stream(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
+/// part on its own, so one document's syntax cannot leak into the next. Each part is read as
+/// go-yaml v2 reads it (YAML 1.1 scalars) and converted for the Go type `target`.
+fn yaml_stream(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| CliError::Input("invalid YAML input: the stream is not valid UTF-8".into()))?;
     let mut out = Vec::new();
     let mut current = String::new();
     let flush = |doc: &mut String, out: &mut Vec<Value>| -> Result<(), CliError> {
         if !doc.trim().is_empty() {
-            let v: Value = serde_yaml::from_str(doc).map_err(|e| {
-                CliError::Input(format!("invalid YAML input: {}", one_line(&e.to_string())))
-            })?;
+            let n = out.len() + 1;
+            let node = yaml_tree::parse_document(doc)
+                .map_err(|e| CliError::Input(format!("invalid YAML input: {}", one_line(&e))))?;
+            // Upstream silently skips a document whose keys JSON cannot hold (null, above
+            // int64); dropping a Secret without a word is worse than stopping, so we stop.
+            let v = target::to_json(&node, target)
+                .map_err(|e| CliError::Input(format!("document {n}: {e}")))?;
             out.push(v);
         }
         doc.clear();
@@ -126,6 +143,10 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
             describe(&doc)
         )));
     }
+    // Go's wording names the field and type; serde's would not.
+    if let Some(msg) = gotypes::secret_type_error(&doc) {
+        return Err(CliError::Input(format!("document {}: {msg}", index + 1)));
+    }
     fold_keys(
         &mut doc,
         &[
@@ -147,11 +168,20 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
         map.remove("apiVersion");
         // Go's base64 decoder skips line breaks inside `data` values.
         if let Some(Value::Object(data)) = map.get_mut("data") {
-            for v in data.values_mut() {
-                if let Value::String(s) = v
-                    && s.contains(['\n', '\r'])
-                {
-                    *s = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+            for (key, v) in data.iter_mut() {
+                if let Value::String(s) = v {
+                    if s.contains(['\n', '\r']) {
+                        *s = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+                    }
+                    if let Some(at) = bad_base64_at(s) {
+                        return Err(CliError::Input(format!(
+                            "document {}: data.{key}: illegal base64 data at input byte {at}",
+                            index + 1
+                        )));
+                    }
+                    if let Some(c) = canonical_base64(s) {
+                        *s = c;
+                    }
                 }
             }
         }
@@ -165,9 +195,53 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
     })
 }
 
+/// Where Go's standard base64 decoder gives up on `s` (its `CorruptInputError` offset; line
+/// breaks are already gone). Go, unlike the strict decoders, ignores non-zero trailing bits.
+fn bad_base64_at(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let valid = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+    let mut si = 0;
+    while si < b.len() {
+        for j in 0..4 {
+            let Some(&c) = b.get(si) else {
+                return (j != 0).then(|| si - j);
+            };
+            si += 1;
+            if valid(c) {
+                continue;
+            }
+            if c != b'=' || j < 2 {
+                return Some(si - 1);
+            }
+            if j == 2 {
+                match b.get(si) {
+                    None => return Some(b.len()),
+                    Some(b'=') => si += 1,
+                    Some(_) => return Some(si - 1),
+                }
+            }
+            return (si < b.len()).then_some(si);
+        }
+    }
+    None
+}
+
+/// Re-encodes a Go-valid base64 value canonically (zero trailing bits), which the strict
+/// decoder behind the Secret type accepts.
+fn canonical_base64(s: &str) -> Option<String> {
+    use base64::Engine;
+    use base64::engine::{GeneralPurpose, GeneralPurposeConfig, general_purpose::STANDARD};
+    let lenient = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    let bytes = lenient.decode(s).ok()?;
+    Some(STANDARD.encode(bytes))
+}
+
 /// All Secrets in a stream, in order.
 pub fn read_secrets(bytes: &[u8]) -> Result<Vec<Secret>, CliError> {
-    documents(bytes)?
+    documents_as(bytes, target::SECRET)?
         .into_iter()
         .enumerate()
         .map(|(i, d)| secret_from(d, i))

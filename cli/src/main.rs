@@ -5,6 +5,7 @@ mod app;
 mod certsource;
 mod cli;
 mod error;
+mod help;
 mod input;
 mod keys;
 mod kubeconfig;
@@ -17,7 +18,7 @@ mod tree;
 use clap::Parser;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::try_parse().unwrap_or_else(|e| help::exit_on_flag_error(e));
     if let Err(e) = app::run(cli) {
         eprintln!("error: {e}");
         if let Some(hint) = e.hint() {

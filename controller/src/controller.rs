@@ -172,7 +172,7 @@ pub async fn watch_secret_deletions(
                 continue;
             }
             Event::Delete(m) => {
-                ctx.secrets.remove(&m.metadata);
+                forget_deleted_secret(&ctx, &m.metadata);
                 m
             }
         };
@@ -192,6 +192,27 @@ pub async fn watch_secret_deletions(
             tracing::info!(key = %key, "Secret deleted; re-creating it");
             queue.add(key);
         }
+    }
+}
+
+/// Drops a deleted Secret from the index; when its SealedSecret is cached and neither controls
+/// it nor finds it `managed`, remembers that, so a pass racing this deletion does not re-create
+/// it (upstream's delete handler does not re-create such a Secret).
+fn forget_deleted_secret(
+    ctx: &Context,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) {
+    let key = ObjKey::of(meta);
+    let sealed = ctx.cache.get(&key).map(|c| c.metadata().clone());
+    match sealed {
+        Some(ss) if !desired::should_recreate(meta, ss.uid.as_deref().unwrap_or_default()) => {
+            let deletion = crate::secret_index::UnownedDeletion {
+                sealed_uid: ss.uid.unwrap_or_default(),
+                generation: ss.generation,
+            };
+            ctx.secrets.remove_unowned(meta, deletion);
+        }
+        _ => ctx.secrets.remove(meta),
     }
 }
 

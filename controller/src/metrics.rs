@@ -1,5 +1,8 @@
-//! Prometheus metrics with upstream's names, types and labels (spec §5.7), served in the classic
-//! text format so scrapers see the same descriptors as with upstream.
+//! Prometheus metrics with upstream's names, types, labels and HELP texts (spec §5.7), served in
+//! the classic text format as the Go client writes it, so dashboards and alerts see the same
+//! descriptors as with upstream.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -80,9 +83,13 @@ pub struct Metrics {
     pub unseal_errors: Family<ErrorLabels, Counter>,
     /// Beyond upstream: unseal passes that did RSA work (a pass skipped by the digest does none).
     pub unseal_decryptions: Counter,
+    /// Beyond upstream: Secret updates refused with 409 Conflict and retried on a fresh read.
+    pub secret_update_conflicts: Counter,
     pub condition_info: Family<ConditionLabels, Gauge>,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
+    scrapes: AtomicU64,
+    scrapes_in_flight: AtomicI64,
 }
 
 impl Metrics {
@@ -91,6 +98,7 @@ impl Metrics {
         let unseal_requests = Counter::default();
         let unseal_errors = Family::<ErrorLabels, Counter>::default();
         let unseal_decryptions = Counter::default();
+        let secret_update_conflicts = Counter::default();
         let condition_info = Family::<ConditionLabels, Gauge>::default();
         let http_requests = Family::<HttpLabels, Counter>::default();
         let http_duration =
@@ -104,17 +112,17 @@ impl Metrics {
         });
         registry.register(
             "sealed_secrets_controller_build_info",
-            "Build information",
+            upstream_help("sealed_secrets_controller_build_info"),
             build_info,
         );
         registry.register(
             "sealed_secrets_controller_unseal_requests",
-            "Total number of sealed secret unseal requests",
+            upstream_help("sealed_secrets_controller_unseal_requests_total"),
             unseal_requests.clone(),
         );
         registry.register(
             "sealed_secrets_controller_unseal_errors",
-            "Total number of sealed secret unseal errors by reason",
+            upstream_help("sealed_secrets_controller_unseal_errors_total"),
             unseal_errors.clone(),
         );
         registry.register(
@@ -123,18 +131,23 @@ impl Metrics {
             unseal_decryptions.clone(),
         );
         registry.register(
+            "sealwright_secret_update_conflicts",
+            "Total number of Secret updates that hit a conflict and were retried (beyond upstream)",
+            secret_update_conflicts.clone(),
+        );
+        registry.register(
             "sealed_secrets_controller_condition_info",
-            "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
+            upstream_help("sealed_secrets_controller_condition_info"),
             condition_info.clone(),
         );
         registry.register(
             "sealed_secrets_controller_http_requests",
-            "Total number of HTTP requests by status code, method and path",
+            upstream_help("sealed_secrets_controller_http_requests_total"),
             http_requests.clone(),
         );
         registry.register(
             "sealed_secrets_controller_http_request_duration_seconds",
-            "A histogram of HTTP request durations by method and path",
+            upstream_help("sealed_secrets_controller_http_request_duration_seconds"),
             http_duration.clone(),
         );
         Self {
@@ -142,9 +155,12 @@ impl Metrics {
             unseal_requests,
             unseal_errors,
             unseal_decryptions,
+            secret_update_conflicts,
             condition_info,
             http_requests,
             http_duration,
+            scrapes: AtomicU64::new(0),
+            scrapes_in_flight: AtomicI64::new(0),
         }
     }
 
@@ -186,14 +202,52 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The exposition, in Prometheus text format 0.0.4, process metrics included.
+    /// The exposition in Prometheus text format 0.0.4 as the Go client writes it: families
+    /// sorted by name, upstream's HELP texts, process and scrape-handler families included.
     pub fn render(&self) -> String {
+        self.scrapes_in_flight.fetch_add(1, Ordering::Relaxed);
         let mut om = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut om, &self.registry);
-        let mut out = openmetrics_to_prometheus(&om);
-        out.push_str(&process_metrics::render());
+        let mut families = from_openmetrics(&om);
+        families.extend(process_metrics::families());
+        families.extend(self.scrape_families());
+        let out = write_families(families);
+        self.scrapes_in_flight.fetch_sub(1, Ordering::Relaxed);
+        // promhttp counts a scrape once it is served, so a scrape does not include itself.
+        self.scrapes.fetch_add(1, Ordering::Relaxed);
         out
+    }
+
+    /// promhttp's instrumentation of the metrics handler. Rendering cannot fail and there is no
+    /// concurrency cap, so the 500 and 503 series stay at 0, as upstream's do in practice.
+    fn scrape_families(&self) -> Vec<TextFamily> {
+        let in_flight = self.scrapes_in_flight.load(Ordering::Relaxed);
+        let served = self.scrapes.load(Ordering::Relaxed);
+        let mut total = TextFamily::single(
+            "promhttp_metric_handler_requests_total",
+            "counter",
+            "Total number of scrapes by HTTP status code.",
+            0.0,
+        );
+        total.samples = [("200", served), ("500", 0), ("503", 0)]
+            .iter()
+            .map(|(code, n)| {
+                (
+                    format!("promhttp_metric_handler_requests_total{{code=\"{code}\"}}"),
+                    go_float(*n as f64),
+                )
+            })
+            .collect();
+        vec![
+            TextFamily::single(
+                "promhttp_metric_handler_requests_in_flight",
+                "gauge",
+                "Current number of scrapes being served.",
+                in_flight as f64,
+            ),
+            total,
+        ]
     }
 }
 
@@ -208,63 +262,210 @@ fn condition_labels(namespace: &str, name: &str, instance: &str) -> ConditionLab
 
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// OpenMetrics names counter families without `_total`; the classic format (what upstream
-/// serves) names them with it. Also drops `# EOF` and `_created` samples.
-pub fn openmetrics_to_prometheus(text: &str) -> String {
-    let mut counters: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ")
-            && let Some(name) = rest.strip_suffix(" counter")
-        {
-            counters.push(name.to_string());
+/// Upstream's HELP texts, byte for byte (prometheus-client would append a full stop to each).
+const UPSTREAM_HELP: [(&str, &str); 6] = [
+    ("sealed_secrets_controller_build_info", "Build information."),
+    (
+        "sealed_secrets_controller_unseal_requests_total",
+        "Total number of sealed secret unseal requests",
+    ),
+    (
+        "sealed_secrets_controller_unseal_errors_total",
+        "Total number of sealed secret unseal errors by reason",
+    ),
+    (
+        "sealed_secrets_controller_condition_info",
+        "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
+    ),
+    (
+        "sealed_secrets_controller_http_requests_total",
+        "A counter for requests to the wrapped handler.",
+    ),
+    (
+        "sealed_secrets_controller_http_request_duration_seconds",
+        "A histogram of latencies for requests.",
+    ),
+];
+
+fn upstream_help(name: &str) -> &'static str {
+    UPSTREAM_HELP
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, h)| h)
+}
+
+/// One family of the text exposition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFamily {
+    pub name: String,
+    pub kind: String,
+    pub help: String,
+    /// Series (`name{labels}`) and value, as written.
+    pub samples: Vec<(String, String)>,
+}
+
+impl TextFamily {
+    /// A family with one unlabelled sample.
+    pub fn single(name: &str, kind: &str, help: &str, value: f64) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            help: help.to_string(),
+            samples: vec![(name.to_string(), go_float(value))],
         }
     }
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        if line == "# EOF"
-            || line
-                .split(['{', ' '])
-                .next()
-                .is_some_and(|n| n.ends_with("_created"))
-        {
-            continue;
-        }
-        let mut rewritten = None;
-        for prefix in ["# TYPE ", "# HELP "] {
-            if let Some(rest) = line.strip_prefix(prefix) {
-                let name = rest.split(' ').next().unwrap_or_default();
-                if counters.iter().any(|c| c == name) {
-                    rewritten = Some(format!("{prefix}{name}_total{}", &rest[name.len()..]));
+}
+
+/// A float as the Go client writes it (`strconv.FormatFloat(v, 'g', -1, 64)`): the shortest
+/// digits that read back the same, in exponent form below 1e-4 and from 1e6 (e.g. `4.1504768e+07`).
+pub fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let sci = format!("{v:e}");
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return sci;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if v != 0.0 && !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Splits `a="x",le="1.0"` into pairs; values keep their escapes.
+fn split_labels(body: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some((name, after)) = rest.split_once("=\"") {
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
                 }
+                _ => {}
             }
         }
-        let line = rewritten.as_deref().unwrap_or(line);
-        // Go prints whole bucket bounds without a fraction (`le="1"`, not `le="1.0"`).
-        let line = fix_le(line);
-        out.push_str(&line);
-        out.push('\n');
+        let Some(end) = end else { break };
+        out.push((
+            name.trim_start_matches(',').to_string(),
+            after[..end].to_string(),
+        ));
+        rest = &after[end + 1..];
     }
     out
 }
 
-fn fix_le(line: &str) -> String {
-    let Some(start) = line.find("le=\"") else {
-        return line.to_string();
+/// A sample line of prometheus-client's output in the Go client's form: `le` last and written
+/// as Go writes floats, the value too. Returns the series, the value and the sort key (the
+/// labels other than `le`).
+fn go_sample(line: &str) -> Option<(String, String, String)> {
+    let (series, value) = line.rsplit_once(' ')?;
+    let value = value
+        .parse::<f64>()
+        .map(go_float)
+        .unwrap_or_else(|_| value.to_string());
+    let Some((name, body)) = series.split_once('{') else {
+        return Some((series.to_string(), value, String::new()));
     };
-    let value_start = start + 4;
-    let Some(len) = line[value_start..].find('"') else {
-        return line.to_string();
-    };
-    let value = &line[value_start..value_start + len];
-    match value.strip_suffix(".0") {
-        Some(whole) => format!(
-            "{}{}{}",
-            &line[..value_start],
-            whole,
-            &line[value_start + len..]
-        ),
-        None => line.to_string(),
+    let labels = split_labels(body.strip_suffix('}')?);
+    let mut le = None;
+    let mut parts = Vec::new();
+    for (k, v) in labels {
+        if k == "le" {
+            le = Some(v.parse::<f64>().map(go_float).unwrap_or(v));
+        } else {
+            parts.push(format!("{k}=\"{v}\""));
+        }
     }
+    let key = parts.join(",");
+    if let Some(le) = le {
+        parts.push(format!("le=\"{le}\""));
+    }
+    Some((format!("{name}{{{}}}", parts.join(",")), value, key))
+}
+
+/// Parses prometheus-client's OpenMetrics text into families named as the classic format names
+/// them (counters with `_total`), without `_created` samples, with upstream's HELP texts.
+pub fn from_openmetrics(text: &str) -> Vec<TextFamily> {
+    let mut families: Vec<TextFamily> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            families.push(TextFamily {
+                name: name.to_string(),
+                kind: String::new(),
+                help: help.to_string(),
+                samples: Vec::new(),
+            });
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let kind = rest.split_once(' ').map_or("", |(_, k)| k);
+            if let Some(f) = families.last_mut() {
+                f.kind = kind.to_string();
+                if kind == "counter" {
+                    f.name.push_str("_total");
+                }
+            }
+        } else if line.starts_with('#') || line.is_empty() {
+            continue;
+        } else if let Some(f) = families.last_mut() {
+            let is_created = line
+                .split(['{', ' '])
+                .next()
+                .is_some_and(|n| n.ends_with("_created"));
+            if !is_created && let Some((series, value, _)) = go_sample(line) {
+                f.samples.push((series, value));
+            }
+        }
+    }
+    for f in &mut families {
+        if let Some((_, help)) = UPSTREAM_HELP.iter().find(|(n, _)| *n == f.name) {
+            f.help = help.to_string();
+        }
+    }
+    families
+}
+
+/// Writes the families sorted by name, each one's series sorted by label values (a histogram's
+/// buckets, sum and count stay together, in that order), as the Go client does.
+pub fn write_families(mut families: Vec<TextFamily>) -> String {
+    families.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = String::new();
+    for f in families {
+        let mut samples = f.samples;
+        let rank = |series: &str| {
+            let name = series.split('{').next().unwrap_or_default();
+            if name.ends_with("_sum") {
+                1
+            } else if name.ends_with("_count") {
+                2
+            } else {
+                0
+            }
+        };
+        samples.sort_by_cached_key(|(series, _)| {
+            let key = go_sample(&format!("{series} 0")).map(|(_, _, k)| k);
+            (key.unwrap_or_default(), rank(series))
+        });
+        out.push_str(&format!(
+            "# HELP {} {}\n# TYPE {} {}\n",
+            f.name, f.help, f.name, f.kind
+        ));
+        for (series, value) in samples {
+            out.push_str(&format!("{series} {value}\n"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -280,29 +481,109 @@ mod tests {
         m.observe_http("/v1/cert.pem", "GET", 200, 0.001);
         let text = m.render();
         for line in [
+            "# HELP sealed_secrets_controller_build_info Build information.",
             "# TYPE sealed_secrets_controller_build_info gauge",
             "sealed_secrets_controller_build_info{revision=\"v0.0.0\"} 0",
+            "# HELP sealed_secrets_controller_unseal_requests_total Total number of sealed secret unseal requests",
             "# TYPE sealed_secrets_controller_unseal_requests_total counter",
             "sealed_secrets_controller_unseal_requests_total 1",
             "# TYPE sealed_secrets_controller_unseal_errors_total counter",
             "sealed_secrets_controller_unseal_errors_total{namespace=\"ns\",reason=\"unseal\"} 1",
+            "# HELP sealed_secrets_controller_condition_info Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
             "# TYPE sealed_secrets_controller_condition_info gauge",
             "sealed_secrets_controller_condition_info{condition=\"Synced\",name=\"s\",namespace=\"ns\",ss_app_kubernetes_io_instance=\"\"} 1",
+            "# HELP sealed_secrets_controller_http_requests_total A counter for requests to the wrapped handler.",
             "# TYPE sealed_secrets_controller_http_requests_total counter",
             "sealed_secrets_controller_http_requests_total{code=\"200\",method=\"get\",path=\"/v1/cert.pem\"} 1",
+            "# HELP sealed_secrets_controller_http_request_duration_seconds A histogram of latencies for requests.",
             "# TYPE sealed_secrets_controller_http_request_duration_seconds histogram",
-            "sealed_secrets_controller_http_request_duration_seconds_bucket{le=\"0.005\",method=\"get\",path=\"/v1/cert.pem\"} 1",
+            "sealed_secrets_controller_http_request_duration_seconds_bucket{method=\"get\",path=\"/v1/cert.pem\",le=\"0.005\"} 1",
+            "sealed_secrets_controller_http_request_duration_seconds_bucket{method=\"get\",path=\"/v1/cert.pem\",le=\"1\"} 1",
+            "sealed_secrets_controller_http_request_duration_seconds_bucket{method=\"get\",path=\"/v1/cert.pem\",le=\"+Inf\"} 1",
+            "sealed_secrets_controller_http_request_duration_seconds_sum{method=\"get\",path=\"/v1/cert.pem\"} 0.001",
+            "# TYPE promhttp_metric_handler_requests_total counter",
+            "promhttp_metric_handler_requests_total{code=\"200\"} 0",
+            "promhttp_metric_handler_requests_in_flight 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
                 "missing {line:?} in\n{text}"
             );
         }
-        assert!(text.contains("sealed_secrets_controller_http_request_duration_seconds_bucket{le=\"1\",method=\"get\",path=\"/v1/cert.pem\"} 1"));
-        assert!(text.contains("le=\"+Inf\""));
         assert!(!text.contains("# EOF"));
         assert!(!text.contains("_total_total"));
+        assert!(!text.contains("_created"));
         m.remove_conditions("ns", "s", "");
-        assert!(!m.render().contains("condition_info{"));
+        let again = m.render();
+        assert!(!again.contains("condition_info{"));
+        assert!(again.contains("promhttp_metric_handler_requests_total{code=\"200\"} 1\n"));
+    }
+
+    #[test]
+    fn families_and_series_in_go_order() {
+        let m = Metrics::new("v");
+        m.set_condition("ns", "good", "", 1);
+        m.set_condition("ns", "bad", "", -1);
+        m.observe_http("/v1/verify", "POST", 200, 0.5);
+        m.observe_http("/v1/cert.pem", "GET", 200, 0.5);
+        let text = m.render();
+        let names: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        let bad = text.find("name=\"bad\"").unwrap();
+        assert!(bad < text.find("name=\"good\"").unwrap());
+        // Each label set: its buckets in order, then sum, then count.
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("sealed_secrets_controller_http_request_duration_seconds"))
+            .collect();
+        assert_eq!(series.len(), 2 * 14);
+        assert!(series[0].contains("path=\"/v1/cert.pem\",le=\"0.005\""));
+        assert!(series[11].contains("le=\"+Inf\""));
+        assert!(series[12].starts_with(
+            "sealed_secrets_controller_http_request_duration_seconds_sum{method=\"get\""
+        ));
+        assert!(series[13].starts_with(
+            "sealed_secrets_controller_http_request_duration_seconds_count{method=\"get\""
+        ));
+        assert!(series[14].contains("path=\"/v1/verify\",le=\"0.005\""));
+    }
+
+    #[test]
+    fn floats_as_go_writes_them() {
+        for (v, want) in [
+            (0.0, "0"),
+            (20000.0, "20000"),
+            (123456.0, "123456"),
+            (1234567.0, "1.234567e+06"),
+            (1e6, "1e+06"),
+            (41504768.0, "4.1504768e+07"),
+            (0.09, "0.09"),
+            (0.000027672, "2.7672e-05"),
+            (0.0001, "0.0001"),
+            (18446744073709551615.0, "1.8446744073709552e+19"),
+            (-3.0, "-3"),
+            (1795632408.69, "1.79563240869e+09"),
+            (1e21, "1e+21"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            assert_eq!(go_float(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn label_values_keep_escapes() {
+        assert_eq!(
+            split_labels(r#"a="x\"y,z",le="1.0""#),
+            vec![
+                ("a".to_string(), r#"x\"y,z"#.to_string()),
+                ("le".to_string(), "1.0".to_string())
+            ]
+        );
     }
 }

@@ -19,6 +19,7 @@ use crate::error::{api_message, is_not_found};
 use crate::events::{self, EventType, Recorder};
 use crate::keystore::KeyStore;
 use crate::metrics::{ErrorReason, Metrics};
+use crate::secret_index::LastKnown;
 use crate::status::{self, Recorded};
 
 /// The `app.kubernetes.io/instance` label copied into `condition_info`.
@@ -64,6 +65,8 @@ pub enum ReconcileError {
     Unmanaged(String),
     #[error("{0}")]
     Immutable(String),
+    #[error("Resource \"{0}\" was deleted and is not managed by SealedSecret; not re-creating it")]
+    NotRecreated(String),
 }
 
 impl ReconcileError {
@@ -74,17 +77,18 @@ impl ReconcileError {
             Self::Api(_) => "api",
             Self::Unmanaged(_) => "unmanaged",
             Self::Immutable(_) => "immutable",
+            Self::NotRecreated(_) => "not_recreated",
         }
     }
 
     /// Upstream drops immutable-field errors without retrying; a malformed object cannot get better
     /// by retrying either (its next change re-queues it). Nor can a name taken by a Secret we do not
     /// manage: retrying would only create the Secret once its owner deletes it, which upstream's
-    /// re-creation rules say must not happen.
+    /// re-creation rules say must not happen. The same goes for such a Secret deleted mid-pass.
     pub fn retry(&self) -> bool {
         !matches!(
             self,
-            Self::Immutable(_) | Self::Malformed(_) | Self::Unmanaged(_)
+            Self::Immutable(_) | Self::Malformed(_) | Self::Unmanaged(_) | Self::NotRecreated(_)
         )
     }
 }
@@ -125,6 +129,7 @@ fn instance_label(meta: &ObjectMeta) -> String {
 pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError> {
     ctx.metrics.unseal_requests.inc();
     let Some(cached) = ctx.cache.get(key) else {
+        ctx.secrets.forget_deletion(key);
         if ctx.options.old_gc_behavior {
             let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &key.namespace);
             match api.delete(&key.name, &DeleteParams::default()).await {
@@ -297,18 +302,56 @@ fn in_key_order(snapshot: &crate::keyring::Snapshot, fps: &[String]) -> Vec<Stri
         .collect()
 }
 
+/// Upstream's Secret delete handler never re-creates a Secret that the SealedSecret does not
+/// control and that is not `managed`; a pass finding the Secret gone because such a deletion
+/// raced it must not either. The watch tells: it still lists the Secret (the deletion is in
+/// flight), or it recorded the deletion for this SealedSecret at this generation. A spec
+/// change re-creates the Secret, as a restart does (upstream creates a missing Secret then).
+fn deleted_unowned(ctx: &Context, key: &ObjKey, ss: &SealedSecret) -> bool {
+    let uid = ss.metadata.uid.as_deref().unwrap_or_default();
+    match ctx.secrets.last_known(key) {
+        LastKnown::Live(entry) => !entry.recreatable_by(uid),
+        LastKnown::DeletedUnowned(d) => {
+            d.sealed_uid == uid && d.generation == ss.metadata.generation
+        }
+        LastKnown::Unknown => false,
+    }
+}
+
+async fn not_recreated(
+    ctx: &Context,
+    oref: &ObjectReference,
+    namespace: &str,
+    name: &str,
+) -> ReconcileError {
+    let err = ReconcileError::NotRecreated(name.to_string());
+    tracing::info!(secret = %name, namespace = %namespace, "unowned Secret deleted; not re-creating it");
+    ctx.recorder
+        .record(
+            oref,
+            EventType::Warning,
+            events::REASON_UPDATE_FAILED,
+            &err.to_string(),
+        )
+        .await;
+    ctx.metrics.unseal_error(ErrorReason::Unmanaged, namespace);
+    err
+}
+
 /// Conflicts (409: the Secret changed between our GET and PUT) retried this often, each time on
 /// a fresh GET, before the pass fails and goes back to the queue's backoff.
 const CONFLICT_RETRIES: usize = 3;
 
 /// Writes the unsealed data over `existing` when it differs; on a conflict, re-reads the Secret
-/// (still ours?) and tries again. Returns the resourceVersion of the Secret as left.
+/// (still ours?) and tries again, counting each retried conflict in `conflicts`. Returns the
+/// resourceVersion of the Secret as left.
 async fn write_update(
     api: &Api<Secret>,
     name: &str,
     uid: &str,
     mut existing: Secret,
     unsealed: &Secret,
+    conflicts: &prometheus_client::metrics::counter::Counter,
 ) -> Result<Option<String>, kube::Error> {
     let mut attempt = 0;
     loop {
@@ -320,6 +363,7 @@ async fn write_update(
             Ok(written) => return Ok(written.metadata.resource_version),
             Err(e) if crate::error::api_code(&e) == Some(409) && attempt < CONFLICT_RETRIES => {
                 attempt += 1;
+                conflicts.inc();
                 tracing::debug!(secret = %name, attempt, "conflict updating Secret; retrying");
                 existing = api.get(name).await?;
                 if !desired::may_update(&existing.metadata, uid) {
@@ -407,6 +451,12 @@ async fn unseal_and_write(
             );
         }
     };
+    if found.is_none() && deleted_unowned(ctx, &key, &ss) {
+        return (
+            Err(not_recreated(ctx, &oref, &namespace, &name).await),
+            Recorded::default(),
+        );
+    }
     if let Some(existing) = &found
         && let Some(fps) = digest::up_to_date(
             &ss,
@@ -473,8 +523,14 @@ async fn unseal_and_write(
         return (Err(err), fps);
     }
 
-    let written = match write_update(&api, &name, &uid, existing, &unsealed.secret).await {
+    let recreatable = desired::should_recreate(&existing.metadata, &uid);
+    let conflicts = &ctx.metrics.secret_update_conflicts;
+    let written = match write_update(&api, &name, &uid, existing, &unsealed.secret, conflicts).await
+    {
         Ok(rv) => rv,
+        Err(e) if is_not_found(&e) && !recreatable => {
+            return (Err(not_recreated(ctx, &oref, &namespace, &name).await), fps);
+        }
         Err(e) => {
             let message = api_message(&e);
             if is_immutable_error(&message) {
@@ -526,6 +582,200 @@ mod tests {
             "Secret \"s\" is invalid: data: Forbidden: field is immutable when `immutable` is set"
         ));
         assert!(!ReconcileError::Immutable(String::new()).retry());
+        assert!(!ReconcileError::NotRecreated(String::new()).retry());
+        assert_eq!(
+            ReconcileError::NotRecreated("foo".into()).to_string(),
+            "Resource \"foo\" was deleted and is not managed by SealedSecret; not re-creating it"
+        );
         assert!(ReconcileError::Api(String::new()).retry());
+    }
+}
+
+/// `write_update` against a fake API server that answers like a real one: a PUT whose
+/// resourceVersion is not the stored one gets 409, and "another writer" bumps the stored version
+/// before each of the first `conflicts` PUTs.
+#[cfg(test)]
+mod conflict_tests {
+    use std::collections::BTreeMap;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::Poll;
+
+    use axum::http::{Request, Response, StatusCode};
+    use k8s_openapi::ByteString;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use kube::client::Body;
+    use prometheus_client::metrics::counter::Counter;
+    use sealwright_crypto::model::MANAGED_ANNOTATION;
+
+    use super::*;
+
+    #[derive(Debug, Default)]
+    struct State {
+        stored: Secret,
+        version: u64,
+        /// PUTs still to be beaten by another writer.
+        conflicts: usize,
+        /// The other writer also takes the Secret away from us.
+        disown: bool,
+        puts: usize,
+        gets: usize,
+    }
+
+    #[derive(Debug, Clone)]
+    struct FakeApiServer(Arc<Mutex<State>>);
+
+    type Reply = Response<Body>;
+
+    fn json(code: StatusCode, value: &impl serde::Serialize) -> Reply {
+        let body = serde_json::to_vec(value).unwrap_or_default();
+        let mut r = Response::new(Body::from(body));
+        *r.status_mut() = code;
+        r
+    }
+
+    fn conflict() -> Reply {
+        json(
+            StatusCode::CONFLICT,
+            &serde_json::json!({
+                "kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "message": "Operation cannot be fulfilled on secrets \"s\": the object has been modified",
+                "reason": "Conflict", "code": 409,
+            }),
+        )
+    }
+
+    impl FakeApiServer {
+        fn handle(&self, method: &str, body: &[u8]) -> Reply {
+            let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if method == "GET" {
+                s.gets += 1;
+                return json(StatusCode::OK, &s.stored);
+            }
+            s.puts += 1;
+            if s.conflicts > 0 {
+                s.conflicts -= 1;
+                s.version += 1;
+                let version = s.version.to_string();
+                s.stored.metadata.resource_version = Some(version);
+                if s.disown {
+                    s.stored.metadata.annotations = None;
+                }
+            }
+            let Ok(sent) = serde_json::from_slice::<Secret>(body) else {
+                return json(StatusCode::BAD_REQUEST, &"not a Secret");
+            };
+            if sent.metadata.resource_version != s.stored.metadata.resource_version {
+                return conflict();
+            }
+            s.version += 1;
+            s.stored = sent;
+            s.stored.metadata.resource_version = Some(s.version.to_string());
+            json(StatusCode::OK, &s.stored)
+        }
+    }
+
+    impl tower::Service<Request<Body>> for FakeApiServer {
+        type Response = Reply;
+        type Error = std::convert::Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Reply, Self::Error>> + Send>>;
+
+        fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: Request<Body>) -> Self::Future {
+            let this = self.clone();
+            Box::pin(async move {
+                let method = req.method().as_str().to_string();
+                let body = req.into_body().collect_bytes().await.unwrap_or_default();
+                Ok(this.handle(&method, &body))
+            })
+        }
+    }
+
+    fn data(v: &str) -> Option<BTreeMap<String, ByteString>> {
+        Some([("v".to_string(), ByteString(v.as_bytes().to_vec()))].into())
+    }
+
+    /// A `managed` Secret at version 1 and the unsealed Secret that should replace it.
+    fn setup(conflicts: usize, disown: bool) -> (FakeApiServer, Api<Secret>, Secret, Secret) {
+        let existing = Secret {
+            metadata: ObjectMeta {
+                name: Some("s".into()),
+                namespace: Some("ns".into()),
+                resource_version: Some("1".into()),
+                annotations: Some([(MANAGED_ANNOTATION.to_string(), "true".to_string())].into()),
+                ..Default::default()
+            },
+            data: data("old"),
+            ..Default::default()
+        };
+        let unsealed = Secret {
+            metadata: ObjectMeta {
+                name: Some("s".into()),
+                namespace: Some("ns".into()),
+                owner_references: Some(vec![OwnerReference {
+                    api_version: "bitnami.com/v1alpha1".into(),
+                    kind: "SealedSecret".into(),
+                    name: "s".into(),
+                    uid: "ss-uid".into(),
+                    controller: Some(true),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            data: data("new"),
+            ..Default::default()
+        };
+        let fake = FakeApiServer(Arc::new(Mutex::new(State {
+            stored: existing.clone(),
+            version: 1,
+            conflicts,
+            disown,
+            ..Default::default()
+        })));
+        let api = Api::namespaced(Client::new(fake.clone(), "ns"), "ns");
+        (fake, api, existing, unsealed)
+    }
+
+    fn state(fake: &FakeApiServer) -> std::sync::MutexGuard<'_, State> {
+        fake.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[tokio::test]
+    async fn conflicts_are_retried_on_a_fresh_read() {
+        let (fake, api, existing, unsealed) = setup(CONFLICT_RETRIES, false);
+        let conflicts = Counter::default();
+        let rv = write_update(&api, "s", "ss-uid", existing, &unsealed, &conflicts).await;
+        let s = state(&fake);
+        assert_eq!(rv.ok().flatten(), s.stored.metadata.resource_version);
+        assert_eq!(s.stored.data, data("new"));
+        assert_eq!(conflicts.get(), CONFLICT_RETRIES as u64);
+        assert_eq!((s.puts, s.gets), (CONFLICT_RETRIES + 1, CONFLICT_RETRIES));
+    }
+
+    #[tokio::test]
+    async fn too_many_conflicts_fail_the_pass() {
+        let (fake, api, existing, unsealed) = setup(CONFLICT_RETRIES + 1, false);
+        let conflicts = Counter::default();
+        let result = write_update(&api, "s", "ss-uid", existing, &unsealed, &conflicts).await;
+        let code = result.err().and_then(|e| crate::error::api_code(&e));
+        assert_eq!(code, Some(409));
+        assert_eq!(conflicts.get(), CONFLICT_RETRIES as u64);
+        assert_eq!(state(&fake).stored.data, data("old"));
+    }
+
+    #[tokio::test]
+    async fn a_secret_taken_away_meanwhile_is_left_alone() {
+        let (fake, api, existing, unsealed) = setup(1, true);
+        let conflicts = Counter::default();
+        let result = write_update(&api, "s", "ss-uid", existing, &unsealed, &conflicts).await;
+        let code = result.err().and_then(|e| crate::error::api_code(&e));
+        assert_eq!(code, Some(409));
+        let s = state(&fake);
+        assert_eq!((s.puts, s.gets), (1, 1));
+        assert_eq!(s.stored.data, data("old"));
     }
 }

@@ -31,6 +31,12 @@ impl Entry {
         }
     }
 
+    /// Whether this SealedSecret would re-create the Secret after a deletion (upstream's rule:
+    /// it controls it, or the Secret is `managed`).
+    pub fn recreatable_by(&self, sealed_uid: &str) -> bool {
+        self.controller_uid.as_deref() == Some(sealed_uid) || self.managed
+    }
+
     /// The metadata the skip check reads, rebuilt from the entry.
     pub fn to_meta(&self) -> ObjectMeta {
         let mut meta = ObjectMeta {
@@ -58,11 +64,30 @@ impl Entry {
     }
 }
 
+/// A Secret deleted while its SealedSecret existed and did not own it (nor was it `managed`):
+/// upstream's delete handler leaves it deleted, so a pass racing that deletion must not re-create
+/// it either. Holds for the SealedSecret's UID at that generation; a spec change re-creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnownedDeletion {
+    pub sealed_uid: String,
+    pub generation: Option<i64>,
+}
+
+/// What the watch last knew of a Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastKnown {
+    Live(Entry),
+    DeletedUnowned(UnownedDeletion),
+    Unknown,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SecretIndex {
     inner: Arc<RwLock<HashMap<ObjKey, Entry>>>,
     /// Keys seen since the current (re-)list started; `None` outside a list.
     listing: Arc<RwLock<Option<HashSet<ObjKey>>>>,
+    /// One per SealedSecret at most; dropped when the Secret comes back or the SealedSecret goes.
+    unowned_deletions: Arc<RwLock<HashMap<ObjKey, UnownedDeletion>>>,
 }
 
 impl SecretIndex {
@@ -84,10 +109,48 @@ impl SecretIndex {
         {
             seen.insert(key.clone());
         }
+        self.unowned_deletions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
         self.inner
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, Entry::of(meta));
+    }
+
+    /// Records an unowned deletion, then removes the entry: in that order, so that a concurrent
+    /// `last_known` sees the Secret either live or as deleted, never as unknown.
+    pub fn remove_unowned(&self, meta: &ObjectMeta, deletion: UnownedDeletion) {
+        self.unowned_deletions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(ObjKey::of(meta), deletion);
+        self.remove(meta);
+    }
+
+    /// The live entry, else an unowned deletion recorded for `key`.
+    pub fn last_known(&self, key: &ObjKey) -> LastKnown {
+        if let Some(entry) = self.get(key) {
+            return LastKnown::Live(entry);
+        }
+        match self
+            .unowned_deletions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            Some(d) => LastKnown::DeletedUnowned(d.clone()),
+            None => LastKnown::Unknown,
+        }
+    }
+
+    /// The SealedSecret is gone: its deletion record goes too.
+    pub fn forget_deletion(&self, key: &ObjKey) {
+        self.unowned_deletions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 
     pub fn remove(&self, meta: &ObjectMeta) {
@@ -146,5 +209,27 @@ mod tests {
         assert!(idx.get(&key("b")).is_none());
         let a = idx.get(&key("a")).unwrap();
         assert_eq!(a.to_meta().resource_version.as_deref(), Some("d2"));
+    }
+
+    #[test]
+    fn unowned_deletion_until_the_secret_returns() {
+        let idx = SecretIndex::default();
+        let key = ObjKey {
+            namespace: "ns".into(),
+            name: "a".into(),
+        };
+        assert_eq!(idx.last_known(&key), LastKnown::Unknown);
+        idx.upsert(&meta("a", Some("1")));
+        assert!(matches!(idx.last_known(&key), LastKnown::Live(e) if !e.recreatable_by("u")));
+        let deletion = UnownedDeletion {
+            sealed_uid: "u".into(),
+            generation: Some(1),
+        };
+        idx.remove_unowned(&meta("a", Some("2")), deletion.clone());
+        assert_eq!(idx.last_known(&key), LastKnown::DeletedUnowned(deletion));
+        idx.upsert(&meta("a", Some("3")));
+        assert!(matches!(idx.last_known(&key), LastKnown::Live(_)));
+        idx.remove(&meta("a", Some("4")));
+        assert_eq!(idx.last_known(&key), LastKnown::Unknown);
     }
 }

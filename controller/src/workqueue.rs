@@ -1,15 +1,57 @@
 //! A work queue like client-go's: a key is queued at most once, handled by one worker at a time
-//! (re-added while in flight → queued again when done), with per-key exponential backoff.
+//! (re-added while in flight → queued again when done), with client-go's default controller rate
+//! limiter for retries: per-key exponential backoff and an overall token bucket, whichever waits
+//! longer.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
 pub const BASE_DELAY: Duration = Duration::from_millis(5);
 pub const MAX_DELAY: Duration = Duration::from_secs(1000);
+
+/// client-go's overall bucket for retries: 10 per second, bursts of 100. It caps the retry rate
+/// when many objects fail at once (e.g. an API outage), where per-key backoff alone would not.
+pub const OVERALL_QPS: f64 = 10.0;
+pub const OVERALL_BURST: u32 = 100;
+
+/// A token bucket with reservations (x/time/rate's `Reserve`): every retry takes a token, and
+/// one taken on credit waits until the bucket has refilled up to it.
+#[derive(Debug)]
+struct TokenBucket {
+    qps: f64,
+    burst: f64,
+    /// Negative when reservations are outstanding.
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    fn new(qps: f64, burst: u32, now: Instant) -> Self {
+        let burst = f64::from(burst.max(1));
+        Self {
+            qps,
+            burst,
+            tokens: burst,
+            last: now,
+        }
+    }
+
+    /// Takes one token; returns how long its holder must wait for it.
+    fn reserve(&mut self, now: Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = self.last.max(now);
+        self.tokens = (self.tokens + elapsed * self.qps).min(self.burst) - 1.0;
+        if self.tokens >= 0.0 || self.qps <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.qps)
+        }
+    }
+}
 
 /// Delay before retry number `failures` (0-based): 5 ms doubling, capped at 1000 s.
 pub fn backoff(failures: u32) -> Duration {
@@ -24,6 +66,7 @@ struct State<K> {
     dirty: HashSet<K>,
     processing: HashSet<K>,
     failures: HashMap<K, u32>,
+    bucket: TokenBucket,
     shut_down: bool,
 }
 
@@ -41,6 +84,7 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
                 dirty: HashSet::new(),
                 processing: HashSet::new(),
                 failures: HashMap::new(),
+                bucket: TokenBucket::new(OVERALL_QPS, OVERALL_BURST, Instant::now()),
                 shut_down: false,
             }),
             notify: Notify::new(),
@@ -65,15 +109,19 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
         }
     }
 
-    /// Adds after the key's backoff delay and counts one more failure.
+    /// The retry delay for `key` at `now`, counting one more failure: the longer of its own
+    /// backoff and the overall bucket's wait (client-go's `MaxOfRateLimiter`).
+    fn retry_delay(&self, key: &K, now: Instant) -> Duration {
+        let mut s = self.lock();
+        let n = s.failures.entry(key.clone()).or_insert(0);
+        let per_key = backoff(*n);
+        *n = n.saturating_add(1);
+        per_key.max(s.bucket.reserve(now))
+    }
+
+    /// Adds after the retry delay and counts one more failure.
     pub fn add_rate_limited(self: &Arc<Self>, key: K) {
-        let delay = {
-            let mut s = self.lock();
-            let n = s.failures.entry(key.clone()).or_insert(0);
-            let d = backoff(*n);
-            *n = n.saturating_add(1);
-            d
-        };
+        let delay = self.retry_delay(&key, Instant::now());
         let q = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -177,6 +225,40 @@ mod tests {
         q.done(&"b");
         q.shut_down();
         assert_eq!(q.get().await, None);
+    }
+
+    #[test]
+    fn overall_bucket_limits_retries_of_many_keys() {
+        let q = WorkQueue::new();
+        let t0 = Instant::now();
+        // A burst of 100 distinct first failures waits only the per-key 5 ms.
+        for i in 0..100 {
+            assert_eq!(q.retry_delay(&i, t0), BASE_DELAY, "key {i}");
+        }
+        // Then one token per 100 ms: the 101st waits 100 ms, the 102nd 200 ms.
+        assert_eq!(q.retry_delay(&100, t0), Duration::from_millis(100));
+        assert_eq!(q.retry_delay(&101, t0), Duration::from_millis(200));
+        // Refilled after a while; the per-key backoff counts on its own.
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!(q.retry_delay(&0, later), Duration::from_millis(10));
+        assert_eq!(q.num_requeues(&0), 2);
+    }
+
+    #[test]
+    fn bucket_refills_at_qps_up_to_burst() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(10.0, 2, t0);
+        assert_eq!(b.reserve(t0), Duration::ZERO);
+        assert_eq!(b.reserve(t0), Duration::ZERO);
+        assert_eq!(b.reserve(t0), Duration::from_millis(100));
+        // 100 ms later the reserved token is paid for; the next one waits another 100 ms.
+        let t1 = t0 + Duration::from_millis(100);
+        assert_eq!(b.reserve(t1), Duration::from_millis(100));
+        // Never more than `burst` saved up.
+        let t2 = t1 + Duration::from_secs(3600);
+        assert_eq!(b.reserve(t2), Duration::ZERO);
+        assert_eq!(b.reserve(t2), Duration::ZERO);
+        assert!(b.reserve(t2) > Duration::ZERO);
     }
 
     #[tokio::test]

@@ -6,4 +6,6 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 "$here/build-tools.sh" >/dev/null
 "$here/fetch-schemas.sh" >/dev/null
+# crane, for the controller image tests (manifests_image, manifests_e2e).
+"$here/../../manifests/image/build.sh" --tools-only >/dev/null
 echo "manifest tools and schema sources ready" >&2

@@ -6,6 +6,15 @@ use std::path::PathBuf;
 use clap::Args;
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Offline with --recovery-private-key (every key that may have sealed the files) and --cert (the \
+newest certificate); otherwise online through the controller (--controller-namespace, \
+--controller-name, --kubeconfig).
+
+Only the ciphertext values change: comments, order, quoting and other documents keep their bytes. \
+Values already sealed for the newest key are left alone. A file is rewritten atomically and only \
+when every SealedSecret in it succeeded. Progress and errors go to stderr; the exit status is 1 \
+when any file failed.")]
 pub struct ReencryptArgs {
     /// Print help
     #[arg(short = 'h', long, action = clap::ArgAction::Help)]

@@ -1,16 +1,118 @@
 //! `kubeseal reencrypt PATH...`: re-encrypts the SealedSecrets in a tree of YAML/JSON files
 //! (a GitOps repository) to the newest key, rewriting only ciphertext values.
+//!
+//! Offline with `--recovery-private-key` and `--cert`, otherwise online through the
+//! controller. Each file is rewritten atomically and only when every SealedSecret in it
+//! succeeded; failures are reported per file and the run carries on. stdout stays empty.
 
 mod args;
+mod document;
 mod error;
+mod offline;
+mod online;
+mod process;
+mod reseal;
+mod splice;
+mod summary;
+mod walk;
+mod write;
 
 pub use args::ReencryptArgs;
 pub use error::TreeError;
 
+use sealwright_crypto::cert;
+
+use crate::certsource;
 use crate::cli::Cli;
 use crate::error::CliError;
+use crate::modes::unseal;
+use reseal::Reseal;
+use summary::Summary;
 
 pub fn run(args: &ReencryptArgs, cli: &Cli) -> Result<(), CliError> {
-    let _ = (args, cli);
-    Err(TreeError::NotImplemented("kubeseal reencrypt").into())
+    let mut resealer = mode(cli)?;
+    let walked = walk::walk(&args.paths);
+    let mut summary = Summary::default();
+    for e in &walked.errors {
+        eprintln!("error: {e}");
+        summary.files_failed += 1;
+    }
+    for path in &walked.files {
+        summary.files_scanned += 1;
+        let report = process::process(path, resealer.as_mut());
+        summary.sealed_secrets += report.sealed_secrets;
+        if !report.errors.is_empty() {
+            for e in &report.errors {
+                eprintln!("error: {e}");
+            }
+            summary.files_failed += 1;
+            continue;
+        }
+        if let Some(bytes) = &report.new_bytes {
+            if !args.dry_run
+                && let Err(reason) = write::replace(path, bytes)
+            {
+                eprintln!(
+                    "error: {}",
+                    TreeError::Write {
+                        path: path.display().to_string(),
+                        reason
+                    }
+                );
+                summary.files_failed += 1;
+                continue;
+            }
+            eprintln!(
+                "{}",
+                summary::changed_line(
+                    &path.display().to_string(),
+                    report.items_changed,
+                    report.objects_changed,
+                    args.dry_run
+                )
+            );
+        }
+        summary.items_reencrypted += report.items_changed;
+        summary.items_current += report.items_current;
+    }
+    eprintln!("{}", summary.line(args.dry_run));
+    if summary.files_failed > 0 {
+        return Err(TreeError::FilesFailed {
+            failed: summary.files_failed,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Offline when both `--recovery-private-key` and `--cert` are given, online otherwise.
+fn mode(cli: &Cli) -> Result<Box<dyn Reseal>, CliError> {
+    let a = &cli.seal;
+    match (a.recovery_private_key.is_empty(), a.cert.is_empty()) {
+        (false, false) => {
+            let keys = unseal::read_keys(&a.recovery_private_key)?;
+            let info = cert::parse_pem(&certsource::open_local(&a.cert)?)?;
+            info.check_not_expired(time::OffsetDateTime::now_utc())?;
+            let offline = offline::Offline::new(&keys, info.public_key);
+            if !offline.knows_current() {
+                eprintln!(
+                    "warning: no --recovery-private-key belongs to --cert, so no item can be recognised as current: every item is re-encrypted"
+                );
+            }
+            Ok(Box::new(offline))
+        }
+        (keys_missing, cert_missing) => {
+            if !keys_missing {
+                eprintln!(
+                    "warning: --recovery-private-key is ignored without --cert; re-encrypting online through the controller"
+                );
+            }
+            if !cert_missing {
+                eprintln!(
+                    "warning: --cert is ignored without --recovery-private-key; re-encrypting online through the controller"
+                );
+            }
+            Ok(Box::new(online::Online::connect(cli)?))
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::{rbac, token};
 
 /// Writes the in-cluster files into a fresh tmpfs over `/var/run`'s target, then execs the
 /// controller. `$1` is the directory holding token, ca.crt and namespace.
-const IN_CLUSTER_WRAPPER: &str = r#"set -e
+pub(crate) const IN_CLUSTER_WRAPPER: &str = r#"set -e
 run=$(readlink -f /var/run)
 mount -t tmpfs -o mode=0755,size=1m sealwright-run "$run"
 sa="$run/secrets/kubernetes.io/serviceaccount"

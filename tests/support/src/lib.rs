@@ -10,10 +10,12 @@
 pub mod components;
 pub mod context;
 pub mod controller;
+pub mod deployed;
 pub mod env;
 pub mod error;
 pub mod fresh_plane;
 pub mod namespace;
+pub mod oci;
 pub mod pool;
 pub mod proxy;
 pub mod rbac;
@@ -22,6 +24,7 @@ pub mod wire;
 
 pub use context::{TestContext, eventually};
 pub use controller::{ControllerBinary, ControllerOptions, RunningController};
+pub use deployed::DeployedPod;
 pub use env::Testenv;
 pub use error::TestenvError;
 pub use fresh_plane::FreshControlPlane;

@@ -1,0 +1,288 @@
+//! One YAML document as go-yaml v2 decodes it into `interface{}`: plain scalars resolved by the
+//! YAML 1.1 rules, quoted ones kept as strings, aliases expanded, `<<` merge keys applied and a
+//! repeated key overwriting the earlier one (v2 does not reject duplicates).
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Tag};
+
+use super::yaml11::{Scalar, resolve_plain};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    /// Entries in first-insertion order; a repeated key replaces the value in place.
+    Map(Vec<(Node, Node)>),
+}
+
+/// Deep nesting and alias bombs are refused rather than exhausting the stack or memory.
+const MAX_DEPTH: usize = 256;
+const MAX_NODES: usize = 1_000_000;
+
+/// Parses the first document of `text` (the caller has already split the stream on `---`
+/// lines); an empty document is null. Errors are one-line parser messages.
+pub fn parse_document(text: &str) -> Result<Node, String> {
+    let mut b = Builder {
+        events: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        nodes: 0,
+    };
+    loop {
+        match b.next()? {
+            None | Some(Event::StreamEnd) => return Ok(Node::Scalar(Scalar::Null)),
+            Some(Event::StreamStart) => {}
+            Some(Event::DocumentStart(..)) => {
+                let Some(first) = b.next()? else {
+                    return Ok(Node::Scalar(Scalar::Null));
+                };
+                if matches!(first, Event::DocumentEnd) {
+                    return Ok(Node::Scalar(Scalar::Null));
+                }
+                return b.node(first, 0);
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+struct Builder<'a> {
+    events: Parser<'a, granit_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<Option<Event<'a>>, String> {
+        match self.events.next() {
+            None => Ok(None),
+            Some(Ok((ev, _))) => Ok(Some(ev)),
+            Some(Err(e)) => Err(e.to_string()),
+        }
+    }
+
+    fn count(&mut self, n: usize) -> Result<(), String> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err("document has too many nodes (after expanding aliases)".into());
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, ev: Event<'a>, depth: usize) -> Result<Node, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("document nested deeper than {MAX_DEPTH} levels"));
+        }
+        self.count(1)?;
+        let (node, anchor) = match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                (Node::Scalar(scalar(&value, style, tag.as_deref())?), anchor)
+            }
+            Event::Alias(id) => {
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| "unknown anchor referenced by an alias".to_string())?;
+                self.count(size(&node))?;
+                return Ok(node);
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.next()? {
+                        Some(Event::SequenceEnd) => break,
+                        Some(ev) => items.push(self.node(ev, depth + 1)?),
+                        None => return Err("unexpected end of a sequence".into()),
+                    }
+                }
+                (Node::Seq(items), anchor)
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let mut entries: Vec<(Node, Node)> = Vec::new();
+                loop {
+                    let key = match self.next()? {
+                        Some(Event::MappingEnd) => break,
+                        Some(ev) => {
+                            let plain_merge = matches!(
+                                &ev,
+                                Event::Scalar(v, ScalarStyle::Plain, _, None) if v == "<<"
+                            );
+                            let key = self.node(ev, depth + 1)?;
+                            if plain_merge { None } else { Some(key) }
+                        }
+                        None => return Err("unexpected end of a mapping".into()),
+                    };
+                    let value = match self.next()? {
+                        Some(ev) => self.node(ev, depth + 1)?,
+                        None => return Err("unexpected end of a mapping".into()),
+                    };
+                    match key {
+                        Some(key) => insert(&mut entries, key, value),
+                        None => merge(&mut entries, value)?,
+                    }
+                }
+                (Node::Map(entries), anchor)
+            }
+            other => return Err(format!("unexpected YAML event {other:?}")),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+}
+
+fn size(n: &Node) -> usize {
+    match n {
+        Node::Scalar(_) => 1,
+        Node::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Node::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size(k) + size(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+fn insert(entries: &mut Vec<(Node, Node)>, key: Node, value: Node) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => entries.push((key, value)),
+    }
+}
+
+/// `<<: map` or `<<: [map, …]` (later maps in the list lose to earlier ones, as in v2).
+fn merge(entries: &mut Vec<(Node, Node)>, value: Node) -> Result<(), String> {
+    const MSG: &str = "map merge requires map or sequence of maps as the value";
+    match value {
+        Node::Map(m) => {
+            for (k, v) in m {
+                insert(entries, k, v);
+            }
+            Ok(())
+        }
+        Node::Seq(items) => {
+            for item in items.into_iter().rev() {
+                match item {
+                    Node::Map(m) => {
+                        for (k, v) in m {
+                            insert(entries, k, v);
+                        }
+                    }
+                    _ => return Err(MSG.into()),
+                }
+            }
+            Ok(())
+        }
+        Node::Scalar(_) => Err(MSG.into()),
+    }
+}
+
+/// A scalar with its style and tag, resolved as go-yaml v2 decodes it into `interface{}`.
+fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, String> {
+    let Some(tag) = tag else {
+        return Ok(match style {
+            ScalarStyle::Plain => resolve_plain(value),
+            _ => Scalar::Str(value.to_string()),
+        });
+    };
+    if !tag.is_yaml_core_schema() {
+        // Local and non-specific tags: v2 keeps the text.
+        return Ok(Scalar::Str(value.to_string()));
+    }
+    match tag.suffix() {
+        "str" => Ok(Scalar::Str(value.to_string())),
+        "binary" => {
+            use base64::Engine;
+            let cleaned: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(cleaned)
+                .map_err(|_| "!!binary value is not valid base64".to_string())?;
+            Ok(Scalar::Str(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+        suffix => {
+            let resolved = resolve_plain(value);
+            let fits = matches!(
+                (suffix, &resolved),
+                ("null", Scalar::Null)
+                    | ("bool", Scalar::Bool(_))
+                    | ("int", Scalar::Int(_) | Scalar::Uint(_))
+                    | ("float", Scalar::Float(_) | Scalar::Int(_) | Scalar::Uint(_))
+                    | ("timestamp", Scalar::Str(_))
+            );
+            if fits {
+                Ok(match (suffix, resolved) {
+                    ("float", Scalar::Int(i)) => Scalar::Float(i as f64),
+                    ("float", Scalar::Uint(u)) => Scalar::Float(u as f64),
+                    (_, r) => r,
+                })
+            } else {
+                Err(format!("cannot decode {value:?} as a !!{suffix}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Node {
+        Node::Scalar(Scalar::Str(v.into()))
+    }
+
+    #[test]
+    fn plain_and_quoted_keys() {
+        let doc = parse_document("on: a\n\"on\": b\n'yes': c\n0x1F: d\n!!str off: e\n");
+        let Ok(Node::Map(entries)) = doc else {
+            panic!("{doc:?}")
+        };
+        let keys: Vec<_> = entries.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            vec![
+                Node::Scalar(Scalar::Bool(true)),
+                s("on"),
+                s("yes"),
+                Node::Scalar(Scalar::Int(31)),
+                s("off"),
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_aliases_and_duplicates() {
+        let doc = parse_document("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n  z: 4\n  z: 5\n");
+        let Ok(Node::Map(entries)) = doc else {
+            panic!("{doc:?}")
+        };
+        let m = entries
+            .into_iter()
+            .find(|(k, _)| *k == s("m"))
+            .map(|(_, v)| v);
+        assert_eq!(
+            m,
+            Some(Node::Map(vec![
+                (s("x"), Node::Scalar(Scalar::Int(1))),
+                (
+                    Node::Scalar(Scalar::Bool(true)),
+                    Node::Scalar(Scalar::Int(3))
+                ),
+                (s("z"), Node::Scalar(Scalar::Int(5))),
+            ]))
+        );
+    }
+
+    #[test]
+    fn empty_and_broken() {
+        assert_eq!(
+            parse_document("# only a comment\n"),
+            Ok(Node::Scalar(Scalar::Null))
+        );
+        assert!(parse_document("a: [1, 2\n").is_err());
+        let deep = "[".repeat(1000);
+        assert!(parse_document(&deep).is_err());
+    }
+}
