@@ -30,7 +30,10 @@ const UPSTREAM_USAGE: &[(&str, &str)] = &[
         "Group to impersonate for the operation, this flag can be repeated to specify multiple groups.",
     ),
     ("controller-name", "Name of sealed-secrets controller."),
-    ("controller-namespace", "Namespace of sealed-secrets controller."),
+    (
+        "controller-namespace",
+        "Namespace of sealed-secrets controller.",
+    ),
     (
         "merge-into",
         "Merge items from secret into an existing sealed secret file, updating the file in-place instead of writing to stdout.",
@@ -259,7 +262,12 @@ fn layout(entries: &[(String, String)]) -> String {
     let mut out = String::new();
     for (left, right) in entries {
         // Go's Println puts a space on each side of the padding, which counts the NUL marker.
-        let _ = writeln!(out, "{left} {:pad$} {right}", "", pad = width + 1 - left.len());
+        let _ = writeln!(
+            out,
+            "{left} {:pad$} {right}",
+            "",
+            pad = width + 1 - left.len()
+        );
     }
     out
 }
@@ -371,7 +379,7 @@ pub fn exit_on_flag_error(e: clap::Error) -> ! {
         std::process::exit(0);
     }
     let message = pflag_message(&e);
-    eprint!("{}{}{message}\n", header(), flag_usages());
+    eprintln!("{}{}{message}", header(), flag_usages());
     std::process::exit(2)
 }
 
@@ -387,11 +395,7 @@ fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
 fn pflag_message(e: &clap::Error) -> String {
     let arg = context(e, ContextKind::InvalidArg).unwrap_or_default();
     // clap names the flag as `--cert <CERT>` or `--raw[=<RAW>]`.
-    let flag = arg
-        .split([' ', '['])
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let flag = arg.split([' ', '[']).next().unwrap_or_default().to_string();
     let long = flag.strip_prefix("--").unwrap_or(&flag).to_string();
     match e.kind() {
         ErrorKind::UnknownArgument if flag.starts_with("--") => {
@@ -430,7 +434,7 @@ fn pflag_message(e: &clap::Error) -> String {
 
 /// The shorthand of the last argument when it is a bare `-x` (a flag missing its value).
 fn last_short_flag() -> Option<char> {
-    let last = std::env::args().last()?;
+    let last = std::env::args().next_back()?;
     let mut chars = last.strip_prefix('-')?.chars();
     let c = chars.next()?;
     (chars.next().is_none() && c != '-').then_some(c)
@@ -466,7 +470,8 @@ mod tests {
         assert!(
             flags
                 .iter()
-                .any(|l| l.starts_with("  -o, --format string ") && l.ends_with("(default \"json\")"))
+                .any(|l| l.starts_with("  -o, --format string ")
+                    && l.ends_with("(default \"json\")"))
         );
         assert!(flags.iter().any(|l| l.starts_with("      --help ")));
     }

@@ -70,13 +70,19 @@ fn yaml_stream(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
         Ok(())
     };
     for line in text.split_inclusive('\n') {
-        let is_separator =
-            line.starts_with("---") && line[3..].trim_end_matches(['\n', '\r']).trim().is_empty();
-        if is_separator {
-            flush(&mut current, &mut out)?;
-        } else {
+        let Some(rest) = line.strip_prefix("---") else {
             current.push_str(line);
+            continue;
+        };
+        // Only a comment may follow the separator. Upstream then drops the document before it
+        // without a word; we stop with the reader's message.
+        let rest = rest.trim();
+        if !rest.is_empty() && !rest.starts_with('#') {
+            return Err(CliError::Input(format!(
+                "invalid YAML input: invalid Yaml document separator: {rest}"
+            )));
         }
+        flush(&mut current, &mut out)?;
     }
     flush(&mut current, &mut out)?;
     Ok(out)
@@ -338,6 +344,24 @@ mod tests {
             .map(|s| s.metadata.name.unwrap_or_default())
             .collect();
         assert_eq!(names, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn separators_may_carry_a_comment_only() {
+        let doc = |n: &str| format!("metadata:\n  name: {n}\n");
+        let input = format!("{}--- # next\n{}", doc("a"), doc("b"));
+        let names: Vec<_> = read_secrets(input.as_bytes())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| s.metadata.name)
+            .collect();
+        assert_eq!(names, vec!["a", "b"]);
+        let input = format!("{}--- !!map\n{}", doc("a"), doc("b"));
+        let err = read_secrets(input.as_bytes()).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("invalid YAML input: invalid Yaml document separator: !!map")
+        );
     }
 
     #[test]

@@ -195,9 +195,9 @@ pub async fn watch_secret_deletions(
     }
 }
 
-/// Drops a deleted Secret from the index; when its SealedSecret is cached and neither controls
-/// it nor finds it `managed`, remembers that, so a pass racing this deletion does not re-create
-/// it (upstream's delete handler does not re-create such a Secret).
+/// Drops a deleted Secret from the index; when its SealedSecret is cached and the Secret had no
+/// controlling owner and was not `managed`, remembers that, so a pass racing this deletion does
+/// not re-create it (upstream's delete handler does not re-create such a Secret).
 fn forget_deleted_secret(
     ctx: &Context,
     meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
@@ -205,7 +205,7 @@ fn forget_deleted_secret(
     let key = ObjKey::of(meta);
     let sealed = ctx.cache.get(&key).map(|c| c.metadata().clone());
     match sealed {
-        Some(ss) if !desired::should_recreate(meta, ss.uid.as_deref().unwrap_or_default()) => {
+        Some(ss) if desired::left_deleted(meta) => {
             let deletion = crate::secret_index::UnownedDeletion {
                 sealed_uid: ss.uid.unwrap_or_default(),
                 generation: ss.generation,
@@ -249,7 +249,8 @@ pub async fn worker(
             Ok(()) => queue.forget(&key),
             Err(e) if !e.retry() => queue.forget(&key),
             Err(e) => {
-                if queue.num_requeues(&key) < max_retries {
+                // An unreachable API server is not the object's fault: no giving up on it then.
+                if e.transient() || queue.num_requeues(&key) < max_retries {
                     queue.add_rate_limited(key.clone());
                 } else {
                     tracing::warn!(key = %key, error = %e, "giving up on SealedSecret after too many retries");

@@ -42,6 +42,17 @@ pub fn should_recreate(deleted: &ObjectMeta, sealed_uid: &str) -> bool {
     is_controlled_by(deleted, sealed_uid) || is_managed(deleted)
 }
 
+/// A Secret with no controlling owner and not `managed`: upstream's delete handler never
+/// re-creates it once deleted. (One controlled by an earlier SealedSecret of the same name, which
+/// the garbage collector removes, is not in this class.)
+pub fn left_deleted(deleted: &ObjectMeta) -> bool {
+    let controlled = deleted
+        .owner_references
+        .as_ref()
+        .is_some_and(|refs| refs.iter().any(|r| r.controller == Some(true)));
+    !controlled && !is_managed(deleted)
+}
+
 fn merge(into: &mut Option<BTreeMap<String, String>>, from: &Option<BTreeMap<String, String>>) {
     if let Some(from) = from {
         let target = into.get_or_insert_with(BTreeMap::new);
@@ -198,6 +209,21 @@ mod tests {
         assert!(should_recreate(
             &secret(&[(MANAGED_ANNOTATION, "true")], &[], vec![], &[]).metadata,
             "u1"
+        ));
+        assert!(left_deleted(
+            &secret(
+                &[(PATCH_ANNOTATION, "true")],
+                &[],
+                vec![owner("x", false)],
+                &[]
+            )
+            .metadata
+        ));
+        assert!(!left_deleted(
+            &secret(&[(MANAGED_ANNOTATION, "true")], &[], vec![], &[]).metadata
+        ));
+        assert!(!left_deleted(
+            &secret(&[], &[], vec![owner("old-uid", true)], &[]).metadata
         ));
     }
 

@@ -88,3 +88,13 @@ pub fn api_code(e: &kube::Error) -> Option<u16> {
 pub fn is_not_found(e: &kube::Error) -> bool {
     api_code(e) == Some(404)
 }
+
+/// The API server could not be reached, timed out or shed load: says nothing about the object,
+/// so worth retrying however often (kube-apiserver or etcd restarting, a network blip).
+pub fn is_transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}

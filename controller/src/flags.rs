@@ -118,6 +118,10 @@ pub struct Flags {
     /// Log format: `json`, anything else gives text.
     #[arg(long, default_value = "text")]
     pub log_format: String,
+    /// Do not update `sealed_secrets_controller_condition_info`, so the metrics endpoint does not
+    /// list SealedSecret namespaces and names.
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, action = ArgAction::Set)]
+    pub metrics_omit_secret_labels: bool,
     /// Max unseal retries.
     #[arg(long, default_value_t = 5)]
     pub max_unseal_retries: u32,

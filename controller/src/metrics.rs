@@ -2,7 +2,7 @@
 //! the classic text format as the Go client writes it, so dashboards and alerts see the same
 //! descriptors as with upstream.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -90,6 +90,9 @@ pub struct Metrics {
     pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
     scrapes: AtomicU64,
     scrapes_in_flight: AtomicI64,
+    /// `--metrics-omit-secret-labels`: `condition_info` stays empty, so a scrape does not list
+    /// SealedSecret namespaces and names.
+    omit_secret_labels: AtomicBool,
 }
 
 impl Metrics {
@@ -161,6 +164,7 @@ impl Metrics {
             http_duration,
             scrapes: AtomicU64::new(0),
             scrapes_in_flight: AtomicI64::new(0),
+            omit_secret_labels: AtomicBool::new(false),
         }
     }
 
@@ -173,7 +177,14 @@ impl Metrics {
             .inc();
     }
 
+    pub fn set_omit_secret_labels(&self, omit: bool) {
+        self.omit_secret_labels.store(omit, Ordering::Relaxed);
+    }
+
     pub fn set_condition(&self, namespace: &str, name: &str, instance: &str, value: i64) {
+        if self.omit_secret_labels.load(Ordering::Relaxed) {
+            return;
+        }
         self.condition_info
             .get_or_create(&condition_labels(namespace, name, instance))
             .set(value);
@@ -181,6 +192,9 @@ impl Metrics {
 
     /// Drops the gauges of a deleted SealedSecret (any instance label).
     pub fn remove_conditions(&self, namespace: &str, name: &str, instance: &str) {
+        if self.omit_secret_labels.load(Ordering::Relaxed) {
+            return;
+        }
         self.condition_info
             .remove(&condition_labels(namespace, name, instance));
     }
@@ -517,6 +531,14 @@ mod tests {
         let again = m.render();
         assert!(!again.contains("condition_info{"));
         assert!(again.contains("promhttp_metric_handler_requests_total{code=\"200\"} 1\n"));
+    }
+
+    #[test]
+    fn omitting_secret_labels_leaves_condition_info_empty() {
+        let m = Metrics::new("v");
+        m.set_omit_secret_labels(true);
+        m.set_condition("ns", "s", "", 1);
+        assert!(!m.render().contains("condition_info"));
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub enum ReconcileError {
     Malformed(String),
     #[error("{0}")]
     Api(String),
+    /// An API error that says nothing about the object (see `error::is_transient`).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("failed update: Resource \"{0}\" already exists and is not managed by SealedSecret")]
     Unmanaged(String),
     #[error("{0}")]
@@ -75,6 +78,7 @@ impl ReconcileError {
             Self::Unseal(_) => "unseal",
             Self::Malformed(_) => "malformed",
             Self::Api(_) => "api",
+            Self::Unavailable(_) => "unavailable",
             Self::Unmanaged(_) => "unmanaged",
             Self::Immutable(_) => "immutable",
             Self::NotRecreated(_) => "not_recreated",
@@ -90,6 +94,21 @@ impl ReconcileError {
             self,
             Self::Immutable(_) | Self::Malformed(_) | Self::Unmanaged(_) | Self::NotRecreated(_)
         )
+    }
+
+    /// Beyond upstream: the API server was away, not the object at fault. Such failures do not
+    /// count against `--max-unseal-retries`, so an API server restart does not leave objects
+    /// without their Secret until their next change.
+    pub fn transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
+    /// `Unavailable` instead of `Api` when `e` is a transient error.
+    fn unavailable_if(self, e: &kube::Error) -> Self {
+        match self {
+            Self::Api(m) if crate::error::is_transient(e) => Self::Unavailable(m),
+            other => other,
+        }
     }
 }
 
@@ -302,15 +321,15 @@ fn in_key_order(snapshot: &crate::keyring::Snapshot, fps: &[String]) -> Vec<Stri
         .collect()
 }
 
-/// Upstream's Secret delete handler never re-creates a Secret that the SealedSecret does not
-/// control and that is not `managed`; a pass finding the Secret gone because such a deletion
-/// raced it must not either. The watch tells: it still lists the Secret (the deletion is in
+/// Upstream's Secret delete handler never re-creates a Secret that nothing controls and that is
+/// not `managed`; a pass finding the Secret gone because such a deletion raced it must not
+/// either. The watch tells: it still lists the Secret (the deletion is in
 /// flight), or it recorded the deletion for this SealedSecret at this generation. A spec
 /// change re-creates the Secret, as a restart does (upstream creates a missing Secret then).
 fn deleted_unowned(ctx: &Context, key: &ObjKey, ss: &SealedSecret) -> bool {
     let uid = ss.metadata.uid.as_deref().unwrap_or_default();
     match ctx.secrets.last_known(key) {
-        LastKnown::Live(entry) => !entry.recreatable_by(uid),
+        LastKnown::Live(entry) => entry.left_deleted(),
         LastKnown::DeletedUnowned(d) => {
             d.sealed_uid == uid && d.generation == ss.metadata.generation
         }
@@ -446,7 +465,9 @@ async fn unseal_and_write(
         Ok(found) => found,
         Err(e) => {
             return (
-                Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
+                Err(update_failed(ctx, &oref, &namespace, api_message(&e))
+                    .await
+                    .unavailable_if(&e)),
                 Recorded::default(),
             );
         }
@@ -500,7 +521,9 @@ async fn unseal_and_write(
             Ok(s) => s,
             Err(e) => {
                 return (
-                    Err(update_failed(ctx, &oref, &namespace, api_message(&e)).await),
+                    Err(update_failed(ctx, &oref, &namespace, api_message(&e))
+                        .await
+                        .unavailable_if(&e)),
                     fps,
                 );
             }
@@ -523,12 +546,12 @@ async fn unseal_and_write(
         return (Err(err), fps);
     }
 
-    let recreatable = desired::should_recreate(&existing.metadata, &uid);
+    let left_deleted = desired::left_deleted(&existing.metadata);
     let conflicts = &ctx.metrics.secret_update_conflicts;
     let written = match write_update(&api, &name, &uid, existing, &unsealed.secret, conflicts).await
     {
         Ok(rv) => rv,
-        Err(e) if is_not_found(&e) && !recreatable => {
+        Err(e) if is_not_found(&e) && left_deleted => {
             return (Err(not_recreated(ctx, &oref, &namespace, &name).await), fps);
         }
         Err(e) => {
@@ -547,7 +570,9 @@ async fn unseal_and_write(
                 return (Err(ReconcileError::Immutable(message)), fps);
             }
             return (
-                Err(update_failed(ctx, &oref, &namespace, message).await),
+                Err(update_failed(ctx, &oref, &namespace, message)
+                    .await
+                    .unavailable_if(&e)),
                 fps,
             );
         }

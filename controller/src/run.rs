@@ -208,6 +208,7 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
     let version = flags::version();
     tracing::info!(version = %version, "Starting sealed-secrets controller");
     let metrics = Arc::new(Metrics::new(&version));
+    metrics.set_omit_secret_labels(flags.metrics_omit_secret_labels);
 
     flags::validate_key_prefix(&flags.key_prefix)?;
     let (order, valid) = flags.key_order();

@@ -31,10 +31,9 @@ impl Entry {
         }
     }
 
-    /// Whether this SealedSecret would re-create the Secret after a deletion (upstream's rule:
-    /// it controls it, or the Secret is `managed`).
-    pub fn recreatable_by(&self, sealed_uid: &str) -> bool {
-        self.controller_uid.as_deref() == Some(sealed_uid) || self.managed
+    /// See `desired::left_deleted`.
+    pub fn left_deleted(&self) -> bool {
+        self.controller_uid.is_none() && !self.managed
     }
 
     /// The metadata the skip check reads, rebuilt from the entry.
@@ -64,9 +63,10 @@ impl Entry {
     }
 }
 
-/// A Secret deleted while its SealedSecret existed and did not own it (nor was it `managed`):
-/// upstream's delete handler leaves it deleted, so a pass racing that deletion must not re-create
-/// it either. Holds for the SealedSecret's UID at that generation; a spec change re-creates.
+/// A Secret deleted while its SealedSecret existed, that nothing controlled and that was not
+/// `managed`: upstream's delete handler leaves it deleted, so a pass racing that deletion must
+/// not re-create it either. Holds for the SealedSecret's UID at that generation; a spec change
+/// re-creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnownedDeletion {
     pub sealed_uid: String,
@@ -220,7 +220,7 @@ mod tests {
         };
         assert_eq!(idx.last_known(&key), LastKnown::Unknown);
         idx.upsert(&meta("a", Some("1")));
-        assert!(matches!(idx.last_known(&key), LastKnown::Live(e) if !e.recreatable_by("u")));
+        assert!(matches!(idx.last_known(&key), LastKnown::Live(e) if e.left_deleted()));
         let deletion = UnownedDeletion {
             sealed_uid: "u".into(),
             generation: Some(1),

@@ -15,7 +15,10 @@ const ADDITIONS: &str = "\nsealwright additions:\n";
 
 /// `Usage of <argv0>:` names the binary's path; both become `Usage of kubeseal:`.
 fn normalise(s: &str, bin: &Path) -> String {
-    s.replace(&format!("Usage of {}:", bin.display()), "Usage of kubeseal:")
+    s.replace(
+        &format!("Usage of {}:", bin.display()),
+        "Usage of kubeseal:",
+    )
 }
 
 /// Our text without the additions block (which sits between the flag list and anything after).
@@ -40,7 +43,11 @@ fn without_additions(s: &str) -> String {
 #[test]
 fn help_lists_every_upstream_flag_byte_for_byte() {
     let (ours, upstream) = (ours(), upstream());
-    for args in [&["--help"][..], &["--help=true"][..], &["--help", "-n", "x"][..]] {
+    for args in [
+        &["--help"][..],
+        &["--help=true"][..],
+        &["--help", "-n", "x"][..],
+    ] {
         let u = run(&upstream, args, b"", &[]);
         let o = run(&ours, args, b"", &[]);
         assert_eq!(o.status.code(), Some(0), "{args:?}");

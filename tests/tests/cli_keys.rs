@@ -258,8 +258,27 @@ async fn rotate_list_backup_retire_restore() {
     assert!(again.contains("nothing to retire"), "{again}");
     drop(controller);
 
-    // Restore into a fresh namespace: every key once, a second run changes nothing.
+    // Restore into a fresh namespace: every key once, a second run changes nothing. A name
+    // already taken there (by an unrelated Secret) gets a generated one.
     let fresh = TestContext::new("cli-keys-restore").await;
+    let taken = retired
+        .split_whitespace()
+        .nth(1)
+        .expect("retired key name")
+        .to_string();
+    Api::<Secret>::namespaced(fresh.admin.clone(), &fresh.namespace)
+        .create(
+            &Default::default(),
+            &Secret {
+                metadata: kube::api::ObjectMeta {
+                    name: Some(taken.clone()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create unrelated Secret");
     let out = ok(&fresh, &fresh.namespace, &["keys", "restore", s(&backup)]);
     assert!(
         out.contains("2 key(s) restored, 0 already present"),
@@ -273,6 +292,19 @@ async fn rotate_list_backup_retire_restore() {
     let mut want = vec![old_fp.clone(), new_fp.clone()];
     want.sort();
     assert_eq!(key_fingerprints(&fresh, &fresh.namespace).await, want);
+    let holder = Api::<Secret>::namespaced(fresh.admin.clone(), &fresh.namespace)
+        .list(&ListParams::default().labels(&format!("{KEY_LABEL}=active")))
+        .await
+        .expect("list key Secrets")
+        .items
+        .into_iter()
+        .find(|s| keys::from_secret(s).map(|k| k.fingerprint) == Ok(old_fp.clone()))
+        .and_then(|s| s.metadata.name)
+        .expect("the old key is restored");
+    assert!(
+        holder != taken && holder.starts_with("sealed-secrets-key"),
+        "{holder}"
+    );
     // The restored keys serve a controller: the newest seals, the old one still opens.
     let restored_ctl = start_ours(&fresh, &[]).await;
     assert_eq!(served_fingerprint(&restored_ctl).await, new_fp);
@@ -319,4 +351,43 @@ async fn rotate_list_backup_retire_restore() {
         key_fingerprints(&empty, &empty.namespace).await,
         vec![new_fp.clone()]
     );
+}
+
+/// Upstream's controller records no key fingerprints (so `list` tries the keys itself) and reads
+/// keys only at start (so `rotate` says a restart is needed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_upstream_controller() {
+    let ctx = TestContext::new("cli-keys-up").await;
+    let ns = ctx.namespace.clone();
+    let binary = sealwright_tests::ControllerBinary::upstream(ctx.env)
+        .expect("upstream controller (tests/upstream/build.sh)");
+    let mut options = sealwright_tests::ControllerOptions::in_namespace(&ns);
+    options.args.push("--key-size=2048".into());
+    let upstream = RunningController::start(ctx.env, &ctx.admin, &binary, options)
+        .await
+        .unwrap_or_else(|e| panic!("start upstream controller: {e}"));
+    let old_pem = cert(&upstream).await;
+    let old_fp = fingerprint_of(&old_pem);
+    create_sealed(&ctx, &seal(&old_pem, &ns, "up", &[("k", "v")])).await;
+    let ss = wait_synced(&ctx, &upstream, "up", "True", 1).await;
+    assert_eq!(ss.status.and_then(|s| s.key_fingerprints), None);
+    assert_eq!(listed(&ctx, &ns), vec![(old_fp.clone(), true, 1)]);
+
+    let out = kubeseal(
+        &ctx,
+        &ns,
+        &["keys", "rotate", "--key-size", "2048", "--wait", "3s"],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("needs a restart"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(served_fingerprint(&upstream).await, old_fp);
+    let mut l = listed(&ctx, &ns);
+    l.sort();
+    assert_eq!(l.len(), 2);
+    assert!(l.contains(&(old_fp.clone(), false, 1)), "{l:?}");
 }

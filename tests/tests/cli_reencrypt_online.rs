@@ -2,7 +2,8 @@
 //! (the second added after the files were sealed), the files rewritten through the controller's
 //! `/v1/rotate`; the new ciphertexts open only with the new key, the rewritten objects unseal to
 //! the same Secrets, a second run finds everything current from the objects' status, and a
-//! SealedSecret for another cluster's key fails alone.
+//! SealedSecret for another cluster's key fails alone. Plus, without a cluster: files sealed by
+//! upstream's kubeseal, re-encrypted offline by ours, open with upstream's `--recovery-unseal`.
 
 mod controller_common;
 #[path = "cli_support.rs"]
@@ -21,6 +22,9 @@ use sealwright_crypto::{SealedSecret, scope};
 use sealwright_tests::{RunningController, TestContext, eventually};
 
 const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
+
+/// Item name → plaintext.
+type Items = Vec<(&'static str, &'static str)>;
 
 async fn key_secrets(ctx: &TestContext) -> Vec<Secret> {
     Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace)
@@ -152,7 +156,7 @@ async fn online_reencrypt_of_a_tree() {
     let old_key = key_secrets(&ctx).await.remove(0);
     let ns = ctx.namespace.clone();
 
-    let objects: Vec<(&str, SealedSecret, Vec<(&str, &str)>)> = vec![
+    let objects: Vec<(&str, SealedSecret, Items)> = vec![
         (
             "apps/db.yaml",
             seal_scoped(
@@ -257,6 +261,39 @@ async fn online_reencrypt_of_a_tree() {
     let new_fp = sealwright_crypto::cert::parse_pem(new_pem.as_bytes())
         .expect("new cert")
         .fingerprint();
+
+    // A dry run (flags after the subcommand, as documented) reports and writes nothing.
+    let out = kubeseal(
+        &ctx,
+        &[
+            "reencrypt",
+            support::s(&repo),
+            "--dry-run",
+            "--controller-name",
+            "sealed-secrets-controller",
+        ],
+        b"",
+    );
+    let err = support::text(&out.stderr);
+    assert!(out.status.success(), "{err}\n{}", controller.log_tail(40));
+    assert!(
+        err.contains(&format!(
+            "would re-encrypt {}: 2 items in 1 SealedSecret\n",
+            repo.join("apps/db.yaml").display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("0 files failed (dry run: nothing written)\n"),
+        "{err}"
+    );
+    for (file, _, _) in &objects {
+        assert_eq!(
+            std::fs::read_to_string(repo.join(file)).expect("read"),
+            originals[file],
+            "{file} untouched by the dry run"
+        );
+    }
 
     // Online re-encryption of the whole tree.
     let out = kubeseal(&ctx, &["reencrypt", support::s(&repo)], b"");
@@ -370,4 +407,119 @@ async fn online_reencrypt_of_a_tree() {
         std::fs::read_to_string(&foreign_path).expect("read"),
         foreign
     );
+}
+
+/// No cluster needed: files sealed by upstream's kubeseal (its own YAML and JSON output) are
+/// re-encrypted offline by ours, and upstream's kubeseal opens the result with the new key.
+#[test]
+fn offline_reencrypt_interoperates_with_upstream_kubeseal() {
+    let upstream = support::upstream();
+    let scratch = support::Scratch::new("reencrypt-interop");
+    let secrets = [
+        ("strict.yaml", "yaml", "strict", "db", "password", "s3cret"),
+        (
+            "nswide.json",
+            "json",
+            "namespace-wide",
+            "shared",
+            "token",
+            "tok-1",
+        ),
+        (
+            "cluster.yaml",
+            "yaml",
+            "cluster-wide",
+            "registry",
+            "auth",
+            "u:p",
+        ),
+    ];
+    let mut originals = Vec::new();
+    for (file, format, scope, name, item, value) in secrets {
+        let input = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: apps\nstringData:\n  {item}: {value}\n"
+        );
+        let out = support::run(
+            &upstream,
+            &[
+                "--cert",
+                support::s(&support::cert(2048)),
+                "--scope",
+                scope,
+                "-o",
+                format,
+            ],
+            input.as_bytes(),
+            &[],
+        );
+        assert!(out.status.success(), "{}", support::text(&out.stderr));
+        let text = if format == "yaml" {
+            format!(
+                "# sealed by upstream kubeseal\n{}",
+                support::text(&out.stdout)
+            )
+        } else {
+            support::text(&out.stdout)
+        };
+        originals.push(text.clone());
+        scratch.write(file, text.as_bytes());
+    }
+
+    let keys = format!(
+        "{},{}",
+        support::s(&support::key(2048)),
+        support::s(&support::key(3072))
+    );
+    let out = support::run(
+        &support::ours(),
+        &[
+            "reencrypt",
+            support::s(&scratch.0),
+            "--recovery-private-key",
+            &keys,
+            "--cert",
+            support::s(&support::cert(3072)),
+        ],
+        b"",
+        &[],
+    );
+    let err = support::text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.ends_with(
+            "3 files scanned, 3 SealedSecrets, 3 items re-encrypted, 0 already current, 0 files failed\n"
+        ),
+        "{err}"
+    );
+
+    for ((file, _, _, name, item, value), before) in secrets.iter().zip(&originals) {
+        let path = scratch.path(file);
+        let now = std::fs::read_to_string(&path).expect("read");
+        assert_ne!(&now, before, "{file} rewritten");
+        assert_eq!(support::mask(&now), support::mask(before), "{file}");
+        for (key, opens) in [(3072, true), (2048, false)] {
+            let out = support::run(
+                &upstream,
+                &[
+                    "--recovery-unseal",
+                    "--recovery-private-key",
+                    support::s(&support::key(key)),
+                    "-o",
+                    "json",
+                ],
+                now.as_bytes(),
+                &[],
+            );
+            assert_eq!(out.status.success(), opens, "{file} with the {key}-bit key");
+            if opens {
+                let secret: Secret = serde_json::from_slice(&out.stdout).expect("secret");
+                assert_eq!(secret.metadata.name.as_deref(), Some(*name));
+                assert_eq!(
+                    secret_data(&secret),
+                    BTreeMap::from([(item.to_string(), value.to_string())]),
+                    "{file}"
+                );
+            }
+        }
+    }
 }

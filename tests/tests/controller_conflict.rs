@@ -52,7 +52,8 @@ fn spawn_writer(ctx: &TestContext, stop: Arc<AtomicBool>, writes: Arc<AtomicU64>
         let mut n = 0u64;
         while !stop.load(Ordering::Relaxed) {
             n += 1;
-            let patch = serde_json::json!({"metadata": {"labels": {"other-writer": n.to_string()}}});
+            let patch =
+                serde_json::json!({"metadata": {"labels": {"other-writer": n.to_string()}}});
             if api
                 .patch(NAME, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
@@ -141,13 +142,11 @@ async fn secret_update_conflicts_are_retried() {
     );
     wait_synced(&ctx, &controller, NAME, "True", (rounds + 1) as i64).await;
 
-    let events = Api::<k8s_openapi::api::core::v1::Event>::namespaced(
-        ctx.admin.clone(),
-        &ctx.namespace,
-    )
-    .list(&Default::default())
-    .await
-    .expect("list events");
+    let events =
+        Api::<k8s_openapi::api::core::v1::Event>::namespaced(ctx.admin.clone(), &ctx.namespace)
+            .list(&Default::default())
+            .await
+            .expect("list events");
     let failed: Vec<_> = events
         .items
         .iter()

@@ -3,6 +3,10 @@
 //! every Secret holding the right data, and not storm: a few `Unsealed` events per object at
 //! most, no `ErrUnsealFailed`.
 //!
+//! Then the tail of a batch: twenty objects in flight while kube-apiserver alone crashes and
+//! stays down long enough for each of them to fail more often than `--max-unseal-retries`
+//! allows. Those failures say nothing about the objects: the controller must not give up on them.
+//!
 //! Alone in its test binary on purpose: it stops the control plane every other test of a binary
 //! would be using at the same time. The [`Outage`] guard starts the components again even when
 //! the test fails.
@@ -20,17 +24,20 @@ use sealwright_crypto::SealedSecret;
 use sealwright_tests::components::{Component, Outage, log_tail};
 use sealwright_tests::{RunningController, TestContext, eventually};
 
-const OBJECTS: usize = 36;
+const OBJECTS: usize = 200;
 /// Secrets written before the control plane goes away.
 const OUTAGE_AFTER: usize = 30;
 /// etcd alone down (the API server answers with storage errors), then both down.
 const ETCD_ONLY_DOWN: Duration = Duration::from_secs(2);
-const BOTH_DOWN: Duration = Duration::from_secs(10);
+const BOTH_DOWN: Duration = Duration::from_secs(4);
 const RESTART_TIMEOUT: Duration = Duration::from_secs(120);
 /// From the API server's return until every Secret is right.
-const CATCH_UP: Duration = Duration::from_secs(60);
+const CATCH_UP: Duration = Duration::from_secs(180);
 /// An object unsealed before the outage, once more when its pass was cut off: more is a storm.
 const MAX_UNSEALED_EVENTS: i32 = 3;
+/// The tail: few objects, so each is retried often while the API server is away.
+const TAIL: usize = 20;
+const TAIL_DOWN: Duration = Duration::from_secs(12);
 
 type Want = BTreeMap<String, BTreeMap<String, String>>;
 
@@ -117,72 +124,145 @@ fn controller_log(controller: &RunningController) -> String {
     std::fs::read_to_string(&controller.log).unwrap_or_default()
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    /// SIGTERM: a graceful shutdown, as in a rolling upgrade.
+    Term,
+    /// SIGKILL: a crash.
+    Kill,
+}
+
+/// Stops each component in turn, waiting after each, then starts again whatever is down (a
+/// guard does it even if this panics). Returns the components started again and how long the
+/// control plane was incomplete.
+async fn outage(
+    env: &'static sealwright_tests::Testenv,
+    steps: &[(Component, Stop, Duration)],
+) -> (Vec<Component>, Duration) {
+    let began = Instant::now();
+    let mut guard: Option<Outage> = None;
+    for &(component, how, wait) in steps {
+        let current = guard.take();
+        guard = Some(
+            tokio::task::spawn_blocking(move || {
+                let mut o = match current {
+                    Some(o) => o,
+                    None => Outage::begin(env, &[])?,
+                };
+                match how {
+                    Stop::Term => o.stop(component),
+                    Stop::Kill => o.kill(component),
+                }
+                .map(|()| o)
+            })
+            .await
+            .expect("join")
+            .unwrap_or_else(|e| panic!("stop {}: {e}", component.name())),
+        );
+        tokio::time::sleep(wait).await;
+    }
+    let started = match guard {
+        Some(o) => o
+            .end(RESTART_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("restart the control plane: {e}")),
+        None => Vec::new(),
+    };
+    (started, began.elapsed())
+}
+
+/// Waits until every Secret of `want` holds its data; panics with the missing ones.
+async fn wait_all(ctx: &TestContext, controller: &RunningController, want: &Want) {
+    let result = eventually(
+        CATCH_UP,
+        "every Secret with the right data",
+        || async move {
+            let have = secrets_now(ctx).await?;
+            wrong(want, &have).is_empty().then_some(())
+        },
+    )
+    .await;
+    if let Err(e) = result {
+        let missing = match secrets_now(ctx).await {
+            Some(have) => wrong(want, &have),
+            None => vec!["(cannot list Secrets)".into()],
+        };
+        panic!(
+            "{e}\n{} Secrets missing or wrong: {:?}\ncontroller log:\n{}",
+            missing.len(),
+            missing.iter().take(20).collect::<Vec<_>>(),
+            controller.log_tail(80)
+        );
+    }
+}
+
+/// Seals `count` objects named `prefix-NNN`; returns them and the data each must unseal to.
+fn batch(pem: &str, namespace: &str, prefix: &str, count: usize) -> (Vec<SealedSecret>, Want) {
+    let mut want: Want = BTreeMap::new();
+    let mut objects = Vec::with_capacity(count);
+    for i in 0..count {
+        let name = format!("{prefix}-{i:03}");
+        let data = items(i);
+        let pairs: Vec<(&str, &str)> = data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        objects.push(seal(pem, namespace, &name, &pairs));
+        want.insert(name, data);
+    }
+    (objects, want)
+}
+
+/// Waits until at least `n` Secrets of `want` exist; returns how many do.
+async fn at_least(
+    ctx: &TestContext,
+    controller: &RunningController,
+    want: &Want,
+    n: usize,
+) -> usize {
+    eventually(
+        Duration::from_secs(120),
+        &format!("{n} Secrets before the outage"),
+        || async move {
+            let have = secrets_now(ctx).await?;
+            let done = want.keys().filter(|k| have.contains_key(*k)).count();
+            (done >= n).then_some(done)
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_apiserver_and_etcd_restart_mid_batch() {
     let ctx = TestContext::new("ctl-ha-apiserver").await;
     let mut controller = start_ours(&ctx, &[]).await;
     let pem = cert(&controller).await;
 
-    let mut want: Want = BTreeMap::new();
-    let mut objects = Vec::with_capacity(OBJECTS);
-    for i in 0..OBJECTS {
-        let name = format!("batch-{i:03}");
-        let data = items(i);
-        let pairs: Vec<(&str, &str)> = data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        objects.push(seal(&pem, &ctx.namespace, &name, &pairs));
-        want.insert(name, data);
-    }
+    let (objects, want) = batch(&pem, &ctx.namespace, "batch", OBJECTS);
     let creator = tokio::spawn(create_all(
         ctx.admin.clone(),
         ctx.namespace.clone(),
         objects,
     ));
 
-    // The control plane goes away while the controller is in the middle of the batch.
-    let written = eventually(
-        Duration::from_secs(120),
-        &format!("{OUTAGE_AFTER} Secrets before the outage"),
-        || {
-            let (ctx, want) = (&ctx, &want);
-            async move {
-                let have = secrets_now(ctx).await?;
-                let n = want.keys().filter(|k| have.contains_key(*k)).count();
-                (n >= OUTAGE_AFTER).then_some(n)
-            }
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)));
+    // The control plane goes away while the controller is in the middle of the batch: etcd
+    // first (the API server answers with storage errors), then the API server too.
+    let written = at_least(&ctx, &controller, &want, OUTAGE_AFTER).await;
     assert!(
         written < OBJECTS,
         "the controller finished the batch before the outage; start it sooner"
     );
     let env = ctx.env;
-    let mut outage = tokio::task::spawn_blocking(move || Outage::begin(env, &[Component::Etcd]))
-        .await
-        .expect("join")
-        .unwrap_or_else(|e| panic!("stop etcd: {e}"));
-    let outage_started = Instant::now();
-    tokio::time::sleep(ETCD_ONLY_DOWN).await;
-    let outage =
-        tokio::task::spawn_blocking(move || outage.stop(Component::KubeApiserver).map(|()| outage))
-            .await
-            .expect("join")
-            .unwrap_or_else(|e| panic!("stop kube-apiserver: {e}"));
-    tokio::time::sleep(BOTH_DOWN).await;
-    let during = controller.is_running();
-    let restarted = outage
-        .end(RESTART_TIMEOUT)
-        .await
-        .unwrap_or_else(|e| panic!("restart the control plane: {e}"));
+    let steps = [
+        (Component::Etcd, Stop::Term, ETCD_ONLY_DOWN),
+        (Component::KubeApiserver, Stop::Term, BOTH_DOWN),
+    ];
+    let (restarted, down_for) = outage(env, &steps).await;
     let back = Instant::now();
     eprintln!(
-        "{written}/{OBJECTS} Secrets before the outage; control plane down {:?}, restarted {:?}",
-        outage_started.elapsed(),
+        "{written}/{OBJECTS} Secrets before the outage; control plane down {down_for:?}, restarted {:?}",
         restarted.iter().map(|c| c.name()).collect::<Vec<_>>()
     );
     assert!(
-        during,
+        controller.is_running(),
         "the controller exited while the API server was down\n{}",
         controller.log_tail(60)
     );
@@ -194,26 +274,7 @@ async fn survives_apiserver_and_etcd_restart_mid_batch() {
     );
 
     let failed_creates = creator.await.expect("creator task");
-    let result = eventually(CATCH_UP, "every Secret with the right data", || {
-        let (ctx, want) = (&ctx, &want);
-        async move {
-            let have = secrets_now(ctx).await?;
-            wrong(want, &have).is_empty().then_some(())
-        }
-    })
-    .await;
-    if let Err(e) = result {
-        let missing = match secrets_now(&ctx).await {
-            Some(have) => wrong(&want, &have),
-            None => vec!["(cannot list Secrets)".into()],
-        };
-        panic!(
-            "{e}\n{} Secrets missing or wrong: {:?}\ncontroller log:\n{}",
-            missing.len(),
-            missing.iter().take(20).collect::<Vec<_>>(),
-            controller.log_tail(80)
-        );
-    }
+    wait_all(&ctx, &controller, &want).await;
     eprintln!(
         "every Secret right {:?} after the API server was back ({failed_creates} creates retried)",
         back.elapsed()
@@ -250,6 +311,29 @@ async fn survives_apiserver_and_etcd_restart_mid_batch() {
     eprintln!(
         "ErrUpdateFailed (passes cut off by the outage): {} objects",
         update_failed.len()
+    );
+
+    // The tail of a batch: few objects in flight, the API server away for longer than the
+    // retries of a failing object last. None may be given up on.
+    let (objects, tail_want) = batch(&pem, &ctx.namespace, "tail", TAIL);
+    for ss in &objects {
+        create_sealed(&ctx, ss).await;
+    }
+    let tail_written = at_least(&ctx, &controller, &tail_want, 1).await;
+    assert!(tail_written < TAIL, "the tail was done before the outage");
+    let steps = [(Component::KubeApiserver, Stop::Kill, TAIL_DOWN)];
+    let (restarted, down_for) = outage(env, &steps).await;
+    let back = Instant::now();
+    assert_eq!(restarted, vec![Component::KubeApiserver]);
+    wait_all(&ctx, &controller, &tail_want).await;
+    eprintln!(
+        "tail: {tail_written}/{TAIL} before kube-apiserver went away for {down_for:?}; all right {:?} after",
+        back.elapsed()
+    );
+    assert!(
+        !controller_log(&controller).contains("giving up"),
+        "gave up on objects because the API server was away\n{}",
+        controller.log_tail(60)
     );
 
     // Reconnected: it saw the watches fail, and both watches work again. A new SealedSecret is

@@ -14,11 +14,12 @@ use sealwright_tests::{ControllerBinary, ControllerOptions, RunningController, T
 /// `controller/src/process_metrics.rs`). Upstream's other `go_*` families have none.
 const OURS_OF_GO: [&str; 2] = ["go_goroutines", "go_threads"];
 
-async fn start_upstream(ctx: &TestContext) -> RunningController {
+async fn start_upstream(ctx: &TestContext, extra: &[&str]) -> RunningController {
     let binary =
         ControllerBinary::upstream(ctx.env).expect("upstream controller (tests/upstream/build.sh)");
     let mut options = ControllerOptions::in_namespace(&ctx.namespace);
     options.args.push("--key-size=2048".into());
+    options.args.extend(extra.iter().map(|s| s.to_string()));
     RunningController::start(ctx.env, &ctx.admin, &binary, options)
         .await
         .unwrap_or_else(|e| panic!("start upstream controller: {e}"))
@@ -137,7 +138,7 @@ fn describe(f: &Family) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_match_upstream() {
     let up_ctx = TestContext::new("ctl-metrics-up").await;
-    let upstream = start_upstream(&up_ctx).await;
+    let upstream = start_upstream(&up_ctx, &[]).await;
     let up_text = exercise_and_scrape(&up_ctx, &upstream).await;
     drop(upstream);
 
@@ -193,5 +194,28 @@ async fn metrics_match_upstream() {
         let (m, t) = (&mine[name], &theirs[name]);
         assert_eq!((&m.help, &m.kind), (&t.help, &t.kind), "{name}");
         assert_eq!(m.samples, t.samples, "{name} series");
+    }
+}
+
+/// `--metrics-omit-secret-labels`: neither controller lists SealedSecrets in its metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn omit_secret_labels_like_upstream() {
+    const FLAG: &str = "--metrics-omit-secret-labels";
+    let up_ctx = TestContext::new("ctl-metrics-omit-up").await;
+    let upstream = start_upstream(&up_ctx, &[FLAG]).await;
+    let up_text = exercise_and_scrape(&up_ctx, &upstream).await;
+    drop(upstream);
+    let ctx = TestContext::new("ctl-metrics-omit").await;
+    let ours = start_ours(&ctx, &[FLAG]).await;
+    let our_text = exercise_and_scrape(&ctx, &ours).await;
+    for (who, text) in [("upstream", &up_text), ("ours", &our_text)] {
+        assert!(
+            !text.contains("sealed_secrets_controller_condition_info"),
+            "{who}:\n{text}"
+        );
+        assert!(
+            text.contains("sealed_secrets_controller_unseal_errors_total{namespace="),
+            "{who}:\n{text}"
+        );
     }
 }

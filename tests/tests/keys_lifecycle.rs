@@ -33,6 +33,9 @@ const SECRETS: &[(&str, &str, &[(&str, &str)])] = &[
     ("multi", "strict", &[("a", "one")]),
 ];
 
+/// kubeseal's default `--controller-name`.
+const CONTROLLER: &str = "sealed-secrets-controller";
+
 struct Run {
     ok: bool,
     stdout: String,
@@ -355,9 +358,15 @@ async fn create_namespace_named(client: &Client, name: &str) {
         .expect("create namespace");
 }
 
-async fn start_controller(env: &Testenv, admin: &Client, namespace: &str) -> RunningController {
+async fn start_controller(
+    env: &Testenv,
+    admin: &Client,
+    namespace: &str,
+    service: &str,
+) -> RunningController {
     let binary = ControllerBinary::ours().expect("our controller (cargo build --workspace)");
     let mut options = ControllerOptions::in_namespace(namespace);
+    options.service = service.to_string();
     options.args.push("--key-size=2048".into());
     RunningController::start(env, admin, &binary, options)
         .await
@@ -371,7 +380,7 @@ async fn key_lifecycle_loses_no_secret() {
     let work = tempfile::tempdir().expect("tempdir");
     let dir = work.path().join("repo");
     let ks = Kubeseal::new(ctx.env, &ns);
-    let mut controller = start_controller(ctx.env, &ctx.admin, &ns).await;
+    let mut controller = start_controller(ctx.env, &ctx.admin, &ns, CONTROLLER).await;
 
     // 1. Seal in all scopes into a directory, apply: every Secret appears.
     seal_directory(&ks, &ns, &dir);
@@ -545,7 +554,8 @@ async fn key_lifecycle_loses_no_secret() {
     // one is re-created from its SealedSecret.
     controller.stop();
     drop(controller);
-    let controller = start_controller(ctx.env, &ctx.admin, &ns).await;
+    // (Another Service name: the first instance's Service and Endpoints stay behind.)
+    let controller = start_controller(ctx.env, &ctx.admin, &ns, "restarted").await;
     Api::<Secret>::namespaced(ctx.admin.clone(), &ns)
         .delete("db", &Default::default())
         .await
@@ -572,7 +582,7 @@ async fn key_lifecycle_loses_no_secret() {
     ks_b.ok(&["keys", "restore", &backup_arg], b"");
     let restored = key_fingerprints(&admin_b, &ns).await;
     assert_eq!(restored.len(), 2, "both keys restored once: {restored:?}");
-    let controller_b = start_controller(&plane.env, &admin_b, &ns).await;
+    let controller_b = start_controller(&plane.env, &admin_b, &ns, CONTROLLER).await;
     kubectl_apply(&plane.env, &dir);
     all_secrets_correct(&admin_b, &ns, &controller_b).await;
     all_opened_by(&admin_b, &ns, &new_fp, &controller_b).await;

@@ -50,7 +50,10 @@ const OBJECT_META: &[(&str, Go)] = &[
     ("deletionTimestamp", Go::Own),
     ("deletionGracePeriodSeconds", Go::Int64),
     ("labels", Go::Map("map[string]string", &Go::Str("string"))),
-    ("annotations", Go::Map("map[string]string", &Go::Str("string"))),
+    (
+        "annotations",
+        Go::Map("map[string]string", &Go::Str("string")),
+    ),
     (
         "ownerReferences",
         Go::Slice(
@@ -76,7 +79,10 @@ const SECRET: Go = Go::Struct(
         ("metadata", Go::Struct("ObjectMeta", OBJECT_META)),
         ("immutable", Go::Bool),
         ("data", Go::Map("map[string][]uint8", &Go::Bytes)),
-        ("stringData", Go::Map("map[string]string", &Go::Str("string"))),
+        (
+            "stringData",
+            Go::Map("map[string]string", &Go::Str("string")),
+        ),
         ("type", Go::Str("v1.SecretType")),
     ],
 );
@@ -98,7 +104,9 @@ fn check(v: &Value, ty: Go, field: &str, owner: &str, type_name: &str) -> Option
     };
     match ty {
         Go::Own => None,
-        Go::Str(name) => (!v.is_string()).then(|| kind(v)).and_then(|k| mismatch(k, name)),
+        Go::Str(name) => (!v.is_string())
+            .then(|| kind(v))
+            .and_then(|k| mismatch(k, name)),
         Go::Bytes => (!v.is_string())
             .then(|| kind(v))
             .and_then(|k| mismatch(k, "[]uint8")),

@@ -133,10 +133,11 @@ fn convert(node: &Node, target: Target, path: &mut Vec<String>) -> Result<Value,
                 let mut value = convert(v, child, path)?;
                 path.pop();
                 // Go's decoder stores a null map element as the zero value.
-                if matches!(target, Target::Map(_)) && value.is_null() {
-                    if let Target::Str | Target::Bytes = child {
-                        value = Value::String(String::new());
-                    }
+                if matches!(target, Target::Map(_))
+                    && value.is_null()
+                    && matches!(child, Target::Str | Target::Bytes)
+                {
+                    value = Value::String(String::new());
                 }
                 out.insert(key, value);
             }

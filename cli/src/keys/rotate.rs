@@ -112,7 +112,7 @@ pub fn not_before_after(
 async fn confirm(client: &Client, controller: &Controller, fingerprint: &str, wait: Duration) {
     let deadline = Instant::now() + wait;
     loop {
-        let last = match served_fingerprint(client, controller).await {
+        let (last, hopeless) = match served_fingerprint(client, controller).await {
             Ok(fp) if fp == fingerprint => {
                 println!(
                     "the controller {}/{} now seals with the new key",
@@ -120,9 +120,18 @@ async fn confirm(client: &Client, controller: &Controller, fingerprint: &str, wa
                 );
                 return;
             }
-            Ok(fp) => format!("it still serves the certificate of {fp}"),
-            Err(reason) => format!("cannot ask it ({reason})"),
+            Ok(fp) => (format!("it still serves the certificate of {fp}"), false),
+            Err(Unreachable { reason, hopeless }) => {
+                (format!("cannot ask it ({reason})"), hopeless)
+            }
         };
+        if hopeless {
+            eprintln!(
+                "warning: cannot check which key the controller {}/{} seals with: {last}. A controller started there will seal with the new key",
+                controller.namespace, controller.name
+            );
+            return;
+        }
         if Instant::now() >= deadline {
             eprintln!(
                 "warning: the controller {}/{} does not seal with the new key yet: {last}. A controller that reads keys only at start (upstream's without --watch-for-secrets) needs a restart",
@@ -134,18 +143,42 @@ async fn confirm(client: &Client, controller: &Controller, fingerprint: &str, wa
     }
 }
 
-async fn served_fingerprint(client: &Client, controller: &Controller) -> Result<String, String> {
-    let port = crate::certsource::service_port(client, controller)
+/// Why the controller's certificate could not be read; `hopeless` when waiting cannot help
+/// (no such Service).
+struct Unreachable {
+    reason: String,
+    hopeless: bool,
+}
+
+async fn served_fingerprint(
+    client: &Client,
+    controller: &Controller,
+) -> Result<String, Unreachable> {
+    let transient = |reason: String| Unreachable {
+        reason,
+        hopeless: false,
+    };
+    let service = controller
+        .service_request()
+        .map_err(|e| transient(e.to_string()))?;
+    let service = client
+        .request_text(service)
         .await
-        .map_err(|e| e.to_string())?;
-    let req = controller.cert_request(&port).map_err(|e| e.to_string())?;
+        .map_err(|e| Unreachable {
+            reason: crate::proxy::describe(&e),
+            hopeless: crate::proxy::status_code(&e) == Some(404),
+        })?;
+    let port = crate::proxy::first_port_name(&service).map_err(|e| transient(e.to_string()))?;
+    let req = controller
+        .cert_request(&port)
+        .map_err(|e| transient(e.to_string()))?;
     let pem = client
         .request_text(req)
         .await
-        .map_err(|e| crate::proxy::describe(&e))?;
+        .map_err(|e| transient(crate::proxy::describe(&e)))?;
     cert::parse_pem(pem.as_bytes())
         .map(|c| c.fingerprint())
-        .map_err(|e| e.to_string())
+        .map_err(|e| transient(e.to_string()))
 }
 
 #[cfg(test)]

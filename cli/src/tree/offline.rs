@@ -4,7 +4,7 @@
 
 use sealwright_crypto::{KeySet, RsaPublicKey, SealedSecret, b64, hybrid, keys, scope};
 
-use super::reseal::{Failure, LEGACY_DATA, Reseal, Resealed};
+use super::reseal::{Failure, LEGACY_DATA, Reseal, Resealed, missing_namespace_hint};
 
 #[derive(Debug)]
 pub struct Offline {
@@ -61,7 +61,10 @@ impl Reseal for Offline {
                     Ok(new) => out.changed.push((item.clone(), new)),
                     Err(e) => failures.push(Failure::item(item, e.to_string())),
                 },
-                Err(e) => failures.push(Failure::item(item, e.to_string())),
+                Err(e) => failures.push(Failure::item(
+                    item,
+                    format!("{e}{}", missing_namespace_hint(ss)),
+                )),
             }
         }
         if failures.is_empty() {
@@ -162,6 +165,22 @@ mod tests {
                 Failure::item("a", "no key could decrypt secret"),
                 Failure::item("b", "no key could decrypt secret")
             ]
+        );
+    }
+
+    #[test]
+    fn a_missing_namespace_is_named_as_the_likely_cause() {
+        let (a, b) = keys2();
+        let mut offline = Offline::new(&KeySet::new(vec![a.clone()]), b.as_public_key().clone());
+        let mut ss = sealed_for(a.as_public_key(), &[]);
+        ss.metadata.namespace = None;
+        let failures = offline.reseal(&ss).expect_err("label lost");
+        assert!(
+            failures[0]
+                .reason
+                .starts_with("no key could decrypt secret (the object has no metadata.namespace"),
+            "{:?}",
+            failures[0]
         );
     }
 

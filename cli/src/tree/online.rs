@@ -7,7 +7,7 @@ use kube::Api;
 use sealwright_crypto::model::SYNCED;
 use sealwright_crypto::{SealedSecret, cert};
 
-use super::reseal::{Failure, LEGACY_DATA, Reseal, Resealed};
+use super::reseal::{Failure, LEGACY_DATA, Reseal, Resealed, missing_namespace_hint};
 use crate::certsource;
 use crate::cli::Cli;
 use crate::error::CliError;
@@ -155,7 +155,10 @@ impl Reseal for Online {
                 changed: Vec::new(),
             });
         }
-        let answer = self.rotate(ss).map_err(|f| vec![f])?;
+        let answer = self.rotate(ss).map_err(|mut f| {
+            f.reason.push_str(missing_namespace_hint(ss));
+            vec![f]
+        })?;
         let mut out = Resealed::default();
         let mut failures = Vec::new();
         for item in ss.spec.encrypted_data.keys() {

@@ -1,7 +1,7 @@
 //! The one operation the file walk needs from a mode: give a SealedSecret's items new
 //! ciphertexts for the newest key, or say which are already current, or why it cannot.
 
-use sealwright_crypto::SealedSecret;
+use sealwright_crypto::{Scope, SealedSecret};
 
 /// What re-encrypting one SealedSecret gives.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -41,4 +41,20 @@ pub const LEGACY_DATA: &str =
 
 pub trait Reseal {
     fn reseal(&mut self, ss: &SealedSecret) -> Result<Resealed, Vec<Failure>>;
+}
+
+/// Added to "cannot open" reasons when the object cannot carry the label it was sealed with:
+/// a strict or namespace-wide SealedSecret without a namespace (left to kustomize or `-n`).
+pub fn missing_namespace_hint(ss: &SealedSecret) -> &'static str {
+    let ns_missing = ss
+        .metadata
+        .namespace
+        .as_deref()
+        .unwrap_or_default()
+        .is_empty();
+    if ns_missing && Scope::of(&ss.metadata) != Scope::ClusterWide {
+        " (the object has no metadata.namespace, and its scope needs the namespace it was sealed for)"
+    } else {
+        ""
+    }
 }

@@ -246,12 +246,15 @@ fn signal(pid: u32, sig: &str) {
         .status();
 }
 
-/// SIGTERM, up to `grace` for it to exit, then SIGKILL. Blocking (short polls).
+/// SIGTERM, up to `grace` for it to exit, then SIGKILL (at once for a zero grace). Blocking
+/// (short polls).
 pub fn stop_pid(pid: u32, grace: Duration) -> Result<(), TestenvError> {
     if !is_alive(pid) {
         return Ok(());
     }
-    signal(pid, "-TERM");
+    if !grace.is_zero() {
+        signal(pid, "-TERM");
+    }
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         if !is_alive(pid) {
@@ -357,13 +360,22 @@ impl Outage {
         Ok(outage)
     }
 
-    /// Stops one more component.
+    /// Stops one more component (SIGTERM: a graceful shutdown).
     pub fn stop(&mut self, component: Component) -> Result<(), TestenvError> {
+        self.stop_within(component, STOP_GRACE)
+    }
+
+    /// Kills one more component at once (SIGKILL: a crash).
+    pub fn kill(&mut self, component: Component) -> Result<(), TestenvError> {
+        self.stop_within(component, Duration::ZERO)
+    }
+
+    fn stop_within(&mut self, component: Component, grace: Duration) -> Result<(), TestenvError> {
         let pid = recorded_pid(&self.env, component)?;
         if !self.stopped.contains(&component) {
             self.stopped.push(component);
         }
-        stop_pid(pid, STOP_GRACE)
+        stop_pid(pid, grace)
     }
 
     /// Components not running now, in start order.
