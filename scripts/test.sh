@@ -4,11 +4,13 @@
 # the control plane in a network namespace of its own, runs every test (unit and cluster) inside
 # it, and tears it down. Exits non-zero on any failure. Needs root (network namespaces).
 #
-#   scripts/test.sh [--upstream-suite] [--no-lint] [-- cargo test arguments (default: --workspace --no-fail-fast)]
+#   scripts/test.sh [--no-upstream-suite|--upstream-suite] [--no-lint] [-- cargo test arguments (default: --workspace --no-fail-fast)]
 #
+# After our tests, upstream's own Ginkgo integration suite runs, unmodified, against our kubeseal
+# and controller (tests/testenv/upstream-suite.sh). --no-upstream-suite (or
+# SEALWRIGHT_UPSTREAM_SUITE=0) skips it; with a custom `-- cargo test` selection it is skipped
+# unless --upstream-suite is given.
 # --no-lint skips `cargo fmt --check` and clippy (local iteration only; CI always lints).
-# --upstream-suite also runs upstream's Ginkgo integration suite against our binaries
-# (tests/testenv/upstream-suite.sh); SEALWRIGHT_UPSTREAM_SUITE=1 does the same.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -20,12 +22,16 @@ cargo_args=()
 while (($#)); do
   case $1 in
     --upstream-suite) upstream_suite=1 ;;
+    --no-upstream-suite) upstream_suite=0 ;;
     --no-lint) lint= ;;
     --) shift; cargo_args=("$@"); break ;;
-    *) echo "usage: scripts/test.sh [--upstream-suite] [--no-lint] [-- cargo test args]" >&2; exit 2 ;;
+    *) echo "usage: scripts/test.sh [--no-upstream-suite|--upstream-suite] [--no-lint] [-- cargo test args]" >&2; exit 2 ;;
   esac
   shift
 done
+if [[ -z $upstream_suite ]]; then
+  if ((${#cargo_args[@]})); then upstream_suite=0; else upstream_suite=1; fi
+fi
 
 step() { echo "==> $* ($(date -u +%H:%M:%S))" >&2; }
 [[ $(id -u) == 0 ]] || { echo "scripts/test.sh must run as root (it creates a network namespace)" >&2; exit 1; }
@@ -94,8 +100,8 @@ step "cargo test (inside network namespace $ns)"
 ((${#cargo_args[@]})) || cargo_args=(--workspace --no-fail-fast)
 ip netns exec "$ns" env SEALWRIGHT_TESTENV="$env_file" cargo test --locked --offline "${cargo_args[@]}"
 
-if [[ -n $upstream_suite ]]; then
-  step "upstream integration suite"
+if [[ $upstream_suite == 1 ]]; then
+  step "upstream integration suite (unmodified, against our kubeseal and controller)"
   "$testenv/upstream-suite.sh" "$env_file"
 fi
 status=0

@@ -174,3 +174,44 @@ fn refused_keys_are_an_error_where_upstream_drops_the_document() {
         );
     }
 }
+
+/// Real-world shapes: CRLF line ends, a byte-order mark, block scalars, anchors, a separator
+/// with a comment, `...`, quoted keys with colons, complex keys.
+#[test]
+fn stream_shapes_match_upstream_byte_for_byte() {
+    let (ours, upstream) = (ours(), upstream());
+    let certificate = cert(2048);
+    let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: x\n";
+    let inputs = [
+        format!("{head}stringData:\n  k: v\n").replace('\n', "\r\n"),
+        format!("\u{feff}{head}stringData:\n  k: v\n"),
+        format!("{head}stringData:\n  k: |-\n    line1\n    line2\n  j: >\n    folded\n    text\n"),
+        format!("# lead\n---\n{head}stringData:\n  k: &v value\n  j: *v\n"),
+        format!("{head}stringData:\n  k: \"multi\n    line\"\n  j: plain\n    continued\n"),
+        format!("{head}stringData:\n  \"k:x\": v\n  ? complex\n  : v2\n"),
+        format!(
+            "{head}stringData: {{k: v}}\n--- # next\n{}stringData: {{k: w}}\n",
+            head.replace("name: a", "name: b")
+        ),
+        format!(
+            "{head}stringData: {{k: v}}\n...\n{}stringData: {{k: w}}\n",
+            head.replace("name: a", "name: b")
+        ),
+    ];
+    for input in inputs {
+        for format in ["json", "yaml"] {
+            let args = ["--cert", s(&certificate), "-o", format];
+            let u = run(&upstream, &args, input.as_bytes(), &[]);
+            let o = run(&ours, &args, input.as_bytes(), &[]);
+            let what = format!("{input:?} -o {format}");
+            assert_eq!(u.status.code(), Some(0), "upstream failed for {what}");
+            assert_eq!(o.status.code(), u.status.code(), "exit code for {what}");
+            assert_eq!(text(&o.stderr), text(&u.stderr), "stderr for {what}");
+            assert_eq!(
+                mask(&text(&o.stdout)),
+                mask(&text(&u.stdout)),
+                "stdout for {what}"
+            );
+        }
+    }
+}

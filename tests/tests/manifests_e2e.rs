@@ -51,8 +51,11 @@ const FIELD_MANAGER: &str = "sealwright-e2e";
 /// kubeseal's message when it falls back from the service proxy to the certificate ConfigMap.
 const PROXY_FALLBACK: &str = "cannot reach the controller through the API server proxy";
 
-/// The Secrets the script seals: (namespace, name, [(key, values-file variable)]).
-const SEALED: [(&str, &str, &[(&str, &str)]); 3] = [
+/// (Secret key, values-file variable).
+type Items = &'static [(&'static str, &'static str)];
+
+/// The Secrets the script seals: (namespace, name, items).
+const SEALED: [(&str, &str, Items); 3] = [
     (
         "crowdsec",
         "crowdsec-bouncer-key",
@@ -227,17 +230,17 @@ fn secret_references(docs: &[Value]) -> BTreeSet<(String, String, String)> {
     fn walk(v: &Value, ns: &str, out: &mut BTreeSet<(String, String, String)>) {
         match v {
             Value::Object(map) => {
-                if let Some(r) = map.get("secretKeyRef") {
-                    if let (Some(n), Some(k)) = (r["name"].as_str(), r["key"].as_str()) {
-                        out.insert((ns.into(), n.into(), k.into()));
-                    }
+                if let Some(r) = map.get("secretKeyRef")
+                    && let (Some(n), Some(k)) = (r["name"].as_str(), r["key"].as_str())
+                {
+                    out.insert((ns.into(), n.into(), k.into()));
                 }
-                if let Some(ext) = map.get("externalSecret").and_then(Value::as_object) {
-                    if let Some(n) = ext.get("name").and_then(Value::as_str) {
-                        for (field, key) in ext {
-                            if let (true, Some(k)) = (field.ends_with("Key"), key.as_str()) {
-                                out.insert((ns.into(), n.into(), k.into()));
-                            }
+                if let Some(ext) = map.get("externalSecret").and_then(Value::as_object)
+                    && let Some(n) = ext.get("name").and_then(Value::as_str)
+                {
+                    for (field, key) in ext {
+                        if let (true, Some(k)) = (field.ends_with("Key"), key.as_str()) {
+                            out.insert((ns.into(), n.into(), k.into()));
                         }
                     }
                 }
