@@ -86,6 +86,7 @@ pub struct SealArgs {
     /// Certificate / public key file/URL to use for encryption. Overrides --controller-*
     #[arg(
         global = true,
+        help_heading = "Controller and keys (global)",
         long,
         env = "SEALED_SECRETS_CERT",
         default_value = "",
@@ -96,7 +97,7 @@ pub struct SealArgs {
     /// Namespace of sealed-secrets controller.
     #[arg(
         global = true,
-        global = true,
+        help_heading = "Controller and keys (global)",
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
         default_value = "kube-system"
@@ -106,6 +107,7 @@ pub struct SealArgs {
     /// Name of sealed-secrets controller.
     #[arg(
         global = true,
+        help_heading = "Controller and keys (global)",
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAME",
         default_value = "sealed-secrets-controller"
@@ -168,7 +170,12 @@ pub struct SealArgs {
     pub from_file: Vec<String>,
 
     /// Path to a kube config. Only required if out-of-cluster
-    #[arg(global = true, long, env = "SEALED_SECRETS_KUBECONFIG")]
+    #[arg(
+        global = true,
+        help_heading = "Controller and keys (global)",
+        long,
+        env = "SEALED_SECRETS_KUBECONFIG"
+    )]
     pub kubeconfig: Option<PathBuf>,
 
     /// Set the scope of the sealed secret: strict, namespace-wide, cluster-wide (defaults to strict).
@@ -197,7 +204,7 @@ pub struct SealArgs {
     /// Private key filename used by the --recovery-unseal command. Multiple files accepted either
     /// via comma separated list or by repetition of the flag. Either PEM encoded private keys or a
     /// backup of a json/yaml encoded k8s sealed-secret controller secret (and v1.List) are accepted.
-    #[arg(global = true, long, value_delimiter = ',', action = clap::ArgAction::Append)]
+    #[arg(global = true, help_heading = "Controller and keys (global)", long, value_delimiter = ',', action = clap::ArgAction::Append)]
     pub recovery_private_key: Vec<String>,
 }
 
@@ -205,67 +212,144 @@ pub struct SealArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct KubeArgs {
     /// If present, the namespace scope for this CLI request
-    #[arg(global = true, short = 'n', long, env = "SEALED_SECRETS_NAMESPACE")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        short = 'n',
+        long,
+        env = "SEALED_SECRETS_NAMESPACE"
+    )]
     pub namespace: Option<String>,
     /// The name of the kubeconfig context to use
-    #[arg(global = true, long, env = "SEALED_SECRETS_CONTEXT")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_CONTEXT"
+    )]
     pub context: Option<String>,
     /// The name of the kubeconfig cluster to use
-    #[arg(global = true, long, env = "SEALED_SECRETS_CLUSTER")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_CLUSTER"
+    )]
     pub cluster: Option<String>,
     /// The name of the kubeconfig user to use
-    #[arg(global = true, long, env = "SEALED_SECRETS_USER")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_USER"
+    )]
     pub user: Option<String>,
     /// The address and port of the Kubernetes API server
-    #[arg(global = true, long, env = "SEALED_SECRETS_SERVER")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_SERVER"
+    )]
     pub server: Option<String>,
     /// If provided, this name will be used to validate server certificate.
-    #[arg(global = true, long, env = "SEALED_SECRETS_TLS_SERVER_NAME")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_TLS_SERVER_NAME"
+    )]
     pub tls_server_name: Option<String>,
     /// If true, the server's certificate will not be checked for validity.
-    #[arg(global = true, long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", num_args = 0..=1, require_equals = true,
+    #[arg(global = true, help_heading = "Connection (global)", long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub insecure_skip_tls_verify: Option<bool>,
     /// Path to a client certificate file for TLS
-    #[arg(global = true, long, env = "SEALED_SECRETS_CLIENT_CERTIFICATE")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_CLIENT_CERTIFICATE"
+    )]
     pub client_certificate: Option<PathBuf>,
     /// Path to a client key file for TLS
-    #[arg(global = true, long, env = "SEALED_SECRETS_CLIENT_KEY")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_CLIENT_KEY"
+    )]
     pub client_key: Option<PathBuf>,
     /// Path to a cert file for the certificate authority
-    #[arg(global = true, long, env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY"
+    )]
     pub certificate_authority: Option<PathBuf>,
     /// Bearer token for authentication to the API server
-    #[arg(global = true, long, env = "SEALED_SECRETS_TOKEN")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_TOKEN"
+    )]
     pub token: Option<String>,
     /// Username to impersonate for the operation
-    #[arg(global = true, long = "as", env = "SEALED_SECRETS_AS")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long = "as",
+        env = "SEALED_SECRETS_AS"
+    )]
     pub impersonate: Option<String>,
     /// UID to impersonate for the operation
-    #[arg(global = true, long = "as-uid", env = "SEALED_SECRETS_AS_UID")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long = "as-uid",
+        env = "SEALED_SECRETS_AS_UID"
+    )]
     pub impersonate_uid: Option<String>,
     /// Group to impersonate for the operation, this flag can be repeated to specify multiple groups.
-    #[arg(global = true, long = "as-group", action = clap::ArgAction::Append)]
+    #[arg(global = true, help_heading = "Connection (global)", long = "as-group", action = clap::ArgAction::Append)]
     pub impersonate_groups: Vec<String>,
     /// Username for basic authentication to the API server
-    #[arg(global = true, long, env = "SEALED_SECRETS_USERNAME")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_USERNAME"
+    )]
     pub username: Option<String>,
     /// Password for basic authentication to the API server
-    #[arg(global = true, long, env = "SEALED_SECRETS_PASSWORD")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_PASSWORD"
+    )]
     pub password: Option<String>,
     /// The length of time to wait before giving up on a single server request (e.g. 1s, 2m, 3h; 0 = no timeout).
     #[arg(
         global = true,
+        help_heading = "Controller and keys (global)",
         long,
         env = "SEALED_SECRETS_REQUEST_TIMEOUT",
         default_value = "0"
     )]
     pub request_timeout: String,
     /// If provided, this URL will be used to connect via proxy
-    #[arg(global = true, long, env = "SEALED_SECRETS_PROXY_URL")]
+    #[arg(
+        global = true,
+        help_heading = "Connection (global)",
+        long,
+        env = "SEALED_SECRETS_PROXY_URL"
+    )]
     pub proxy_url: Option<String>,
     /// If true, opt-out of response compression for all requests to the server
-    #[arg(global = true, long, env = "SEALED_SECRETS_DISABLE_COMPRESSION", num_args = 0..=1, require_equals = true,
+    #[arg(global = true, help_heading = "Connection (global)", long, env = "SEALED_SECRETS_DISABLE_COMPRESSION", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub disable_compression: Option<bool>,
 }

@@ -98,3 +98,30 @@ pub fn is_transient(e: &kube::Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod transient_tests {
+    use super::*;
+
+    fn status(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(
+            kube::core::Status::failure("m", "r").with_code(code),
+        ))
+    }
+
+    #[test]
+    fn only_an_absent_or_overloaded_api_server_is_transient() {
+        for code in [429, 500, 502, 503, 504] {
+            assert!(is_transient(&status(code)), "{code}");
+        }
+        for code in [400, 403, 404, 409, 422] {
+            assert!(!is_transient(&status(code)), "{code}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_transient(&kube::Error::Service(Box::new(refused))));
+        let bad_json = serde_json::from_str::<u8>("x").err();
+        if let Some(e) = bad_json {
+            assert!(!is_transient(&kube::Error::SerdeError(e)));
+        }
+    }
+}

@@ -804,3 +804,25 @@ mod conflict_tests {
         assert_eq!(s.stored.data, data("old"));
     }
 }
+
+#[cfg(test)]
+mod transient_tests {
+    use super::*;
+
+    fn status(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(
+            kube::core::Status::failure("m", "r").with_code(code),
+        ))
+    }
+
+    #[test]
+    fn api_server_absence_does_not_count_against_retries() {
+        let e = ReconcileError::Api("m".into()).unavailable_if(&status(503));
+        assert!(e.transient() && e.retry());
+        assert_eq!((e.name(), e.to_string().as_str()), ("unavailable", "m"));
+        let e = ReconcileError::Api("m".into()).unavailable_if(&status(403));
+        assert!(!e.transient() && e.retry());
+        let e = ReconcileError::Malformed("m".into()).unavailable_if(&status(503));
+        assert!(!e.transient() && !e.retry());
+    }
+}

@@ -25,8 +25,11 @@ use sealwright_tests::{
     Testenv, eventually,
 };
 
-/// The Secrets the directory holds, as (name, scope flag, items).
-const SECRETS: &[(&str, &str, &[(&str, &str)])] = &[
+/// One Secret of the directory: name, scope, items.
+type Sealed = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+/// The Secrets the directory holds.
+const SECRETS: &[Sealed] = &[
     ("db", "strict", &[("user", "app"), ("password", "s3cr3t-1")]),
     ("api", "namespace-wide", &[("token", "tok-2")]),
     ("shared", "cluster-wide", &[("key", "k-3"), ("empty", "")]),

@@ -9,10 +9,11 @@
 //!
 //! The controller lives where the manifests put it, `kube-system/sealed-secrets-controller`; no
 //! other `cargo test` uses that name (the demo and upstream's suite do, but never during this
-//! run), and this test removes its key, certificate, Pod and routing afterwards. One addition to
-//! the Deployment's args, because the control plane is shared with tests running at the same
-//! time: `--all-namespaces=false --additional-namespaces=crowdsec,cloudflared`, so it never
-//! touches other tests' SealedSecrets.
+//! run), and this test removes its key, certificate, Pod and routing afterwards. Two departures
+//! from the Deployment's args, both because the control plane's network namespace and API server
+//! are shared with tests running at the same time: `:PORT` binds the pod's address only, and
+//! `--all-namespaces=false --additional-namespaces=crowdsec,cloudflared` keeps the controller
+//! away from other tests' SealedSecrets.
 //!
 //! The image is built from this run's controller binary (seconds); set
 //! `SEALWRIGHT_CONTROLLER_IMAGE=target/image/sealed-secrets-controller-v<version>.oci.tar` to
@@ -310,6 +311,27 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
         .await
         .unwrap_or_else(|e| panic!("start the Deployment's pod: {e}"));
     eprintln!("controller pod {} runs {:?}", pod.pod, pod.argv);
+    // The process runs as the pod's user and group, unable to gain privileges.
+    let proc_status = std::fs::read_to_string(format!("/proc/{}/status", pod.pid()))
+        .expect("the controller's /proc status");
+    let field = |name: &str| {
+        proc_status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let security = deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.security_context.clone())
+        .expect("pod securityContext");
+    let uid = security.run_as_user.expect("runAsUser").to_string();
+    let gid = security.run_as_group.expect("runAsGroup").to_string();
+    assert_eq!(field("Uid:"), [uid.as_str(); 4], "{proc_status}");
+    assert_eq!(field("Gid:"), [gid.as_str(); 4], "{proc_status}");
+    assert_eq!(field("NoNewPrivs:"), ["1"], "{proc_status}");
 
     // 3. The certificate through the service proxy, as a user with no extra rights.
     let alice_config = env

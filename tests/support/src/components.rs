@@ -15,7 +15,7 @@
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -403,34 +403,33 @@ impl Outage {
         Ok(started)
     }
 
-    /// What `Drop` does: the same as `end`, blocking, with plain TCP probes.
+    /// What `Drop` does: the same as `end`, on a thread of its own with its own runtime (`Drop`
+    /// may run inside the test's runtime, which must not be blocked on).
     fn revive_blocking(&self) {
-        for recipe in self.down() {
-            let component = recipe.component;
-            match recipe.start(&self.env) {
-                Ok(pid) => eprintln!("components: started {} again (PID {pid})", component.name()),
-                Err(e) => {
-                    eprintln!("components: cannot start {}: {e}", component.name());
-                    return;
+        let down: Vec<Recipe> = self.down().into_iter().cloned().collect();
+        let env = self.env.clone();
+        let revive = move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => return eprintln!("components: no runtime to restart components: {e}"),
+            };
+            for recipe in down {
+                let name = recipe.component.name();
+                match recipe.start(&env) {
+                    Ok(pid) => eprintln!("components: started {name} again (PID {pid})"),
+                    Err(e) => return eprintln!("components: cannot start {name}: {e}"),
+                }
+                let ready = wait_ready(&env, recipe.component, Duration::from_secs(120));
+                if let Err(e) = runtime.block_on(ready) {
+                    return eprintln!("components: {name} is not ready: {e}");
                 }
             }
-            let addr = match component {
-                Component::Etcd => Some(SocketAddr::from(ETCD_CLIENT)),
-                Component::KubeApiserver => Some(SocketAddr::from((
-                    self.env.apiserver_host,
-                    self.env.apiserver_port,
-                ))),
-                Component::KubeControllerManager => None,
-            };
-            if let Some(addr) = addr
-                && !wait_port(addr, Duration::from_secs(60))
-            {
-                eprintln!(
-                    "components: {} does not listen on {addr}; log {}",
-                    component.name(),
-                    component.log(&self.env).display()
-                );
-            }
+        };
+        if std::thread::spawn(revive).join().is_err() {
+            eprintln!("components: restarting the control plane panicked");
         }
     }
 }
@@ -441,17 +440,6 @@ impl Drop for Outage {
             self.revive_blocking();
         }
     }
-}
-
-fn wait_port(addr: SocketAddr, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    false
 }
 
 /// The last lines of a component's log.

@@ -236,6 +236,11 @@ impl DeployedPod {
         Ok(running)
     }
 
+    /// The process id (the wrappers exec, so this is the controller itself once it runs).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The last `lines` lines of the process's log.
     pub fn log_tail(&self, lines: usize) -> String {
         tail_file(&self.log, lines)
