@@ -248,9 +248,16 @@ pub async fn worker(
         match reconcile::reconcile(&ctx, &key).await {
             Ok(()) => queue.forget(&key),
             Err(e) if !e.retry() => queue.forget(&key),
+            Err(e) if e.transient() => {
+                // An unreachable API server is not the object's fault: its count starts over, so
+                // that neither the outage nor the errors of a server still warming up after it
+                // (403 until its RBAC caches fill) add up to giving up. The queue's overall rate
+                // limit still paces the retries.
+                queue.forget(&key);
+                queue.add_rate_limited(key.clone());
+            }
             Err(e) => {
-                // An unreachable API server is not the object's fault: no giving up on it then.
-                if e.transient() || queue.num_requeues(&key) < max_retries {
+                if queue.num_requeues(&key) < max_retries {
                     queue.add_rate_limited(key.clone());
                 } else {
                     tracing::warn!(key = %key, error = %e, "giving up on SealedSecret after too many retries");

@@ -378,6 +378,11 @@ impl Outage {
         stop_pid(pid, grace)
     }
 
+    /// The components stopped so far, in the order they were stopped.
+    pub fn stopped(&self) -> &[Component] {
+        &self.stopped
+    }
+
     /// Components not running now, in start order.
     fn down(&self) -> Vec<&Recipe> {
         self.recipes
