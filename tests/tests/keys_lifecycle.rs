@@ -26,7 +26,11 @@ use sealwright_tests::{
 };
 
 /// One Secret of the directory: name, scope, items.
-type Sealed = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Sealed = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// The Secrets the directory holds.
 const SECRETS: &[Sealed] = &[
