@@ -158,40 +158,50 @@ pub async fn watch_secret_deletions(
                 continue;
             }
         };
-        let meta = match event {
-            Event::Init => {
-                ctx.secrets.list_started();
-                continue;
-            }
-            Event::InitApply(m) | Event::Apply(m) => {
-                ctx.secrets.upsert(&m.metadata);
-                continue;
-            }
+        match event {
+            Event::Init => ctx.secrets.list_started(),
+            Event::InitApply(m) | Event::Apply(m) => ctx.secrets.upsert(&m.metadata),
             Event::InitDone => {
-                ctx.secrets.list_done(|k| scope.covers(&k.namespace));
-                continue;
+                // Deleted while the watch was down: no delete event will come for these.
+                let vanished = ctx.secrets.list_done(|k| scope.covers(&k.namespace));
+                for (key, entry) in vanished {
+                    let mut meta = entry.to_meta();
+                    meta.namespace = Some(key.namespace.clone());
+                    meta.name = Some(key.name.clone());
+                    tracing::debug!(key = %key, "Secret gone after a re-list");
+                    on_secret_deleted(&ctx, &queue, meta).await;
+                }
             }
             Event::Delete(m) => {
                 forget_deleted_secret(&ctx, &m.metadata);
-                m
+                on_secret_deleted(&ctx, &queue, m.metadata).await;
             }
-        };
-        let key = ObjKey::of(&meta.metadata);
-        // Upstream asks the API server, not the cache.
-        let ss_api: Api<SealedSecret> = Api::namespaced(ctx.client.clone(), &key.namespace);
-        let ss = match ss_api.get_metadata(&key.name).await {
-            Ok(ss) => ss,
-            Err(e) if is_not_found(&e) => continue,
-            Err(e) => {
-                tracing::warn!(key = %key, error = %api_message(&e), "cannot get SealedSecret of deleted Secret");
-                continue;
-            }
-        };
-        let uid = ss.metadata.uid.clone().unwrap_or_default();
-        if desired::should_recreate(&meta.metadata, &uid) {
-            tracing::info!(key = %key, "Secret deleted; re-creating it");
-            queue.add(key);
         }
+    }
+}
+
+/// Queues the SealedSecret of a deleted Secret when it should be re-created: it owned the
+/// Secret, or the Secret was `managed` (upstream's delete handler).
+async fn on_secret_deleted(
+    ctx: &Context,
+    queue: &Queue,
+    meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) {
+    let key = ObjKey::of(&meta);
+    // Upstream asks the API server, not the cache.
+    let ss_api: Api<SealedSecret> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let ss = match ss_api.get_metadata(&key.name).await {
+        Ok(ss) => ss,
+        Err(e) if is_not_found(&e) => return,
+        Err(e) => {
+            tracing::warn!(key = %key, error = %api_message(&e), "cannot get SealedSecret of deleted Secret");
+            return;
+        }
+    };
+    let uid = ss.metadata.uid.clone().unwrap_or_default();
+    if desired::should_recreate(&meta, &uid) {
+        tracing::info!(key = %key, "Secret deleted; re-creating it");
+        queue.add(key);
     }
 }
 

@@ -165,19 +165,30 @@ impl SecretIndex {
         *self.listing.write().unwrap_or_else(|e| e.into_inner()) = Some(HashSet::new());
     }
 
-    /// The list is complete: drop Secrets deleted while the watch was down, in `covers`.
-    pub fn list_done(&self, covers: impl Fn(&ObjKey) -> bool) {
+    /// The list is complete: drops the Secrets (in `covers`) deleted while the watch was down
+    /// and returns them, so they get the handling a delete event would have had (client-go's
+    /// informers deliver such objects as `DeletedFinalStateUnknown`).
+    pub fn list_done(&self, covers: impl Fn(&ObjKey) -> bool) -> Vec<(ObjKey, Entry)> {
         let seen = self
             .listing
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some(seen) = seen {
-            self.inner
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .retain(|k, _| !covers(k) || seen.contains(k));
-        }
+        let Some(seen) = seen else {
+            return Vec::new();
+        };
+        let mut vanished = Vec::new();
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, entry| {
+                let keep = !covers(k) || seen.contains(k);
+                if !keep {
+                    vanished.push((k.clone(), entry.clone()));
+                }
+                keep
+            });
+        vanished
     }
 }
 
@@ -201,11 +212,16 @@ mod tests {
         idx.upsert(&meta("b", None));
         idx.list_started();
         idx.upsert(&meta("a", Some("d2")));
-        idx.list_done(|_| true);
+        let vanished = idx.list_done(|_| true);
         let key = |n: &str| ObjKey {
             namespace: "ns".into(),
             name: n.into(),
         };
+        assert_eq!(
+            vanished.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            vec![key("b")],
+            "the Secret deleted during the gap is reported"
+        );
         assert!(idx.get(&key("b")).is_none());
         let a = idx.get(&key("a")).unwrap();
         assert_eq!(a.to_meta().resource_version.as_deref(), Some("d2"));
