@@ -97,7 +97,32 @@ fn has_interpreter(path: &Path) -> bool {
 }
 
 /// Everything the image must be; returns the extracted controller binary.
+/// crane's own reader of `docker save` tarballs (go-containerregistry's `tarball` package, the
+/// format `docker load` and `kind load image-archive` take) must accept ours.
+fn crane_validates(tarball: &Path) {
+    let tools = Command::new("bash")
+        .arg(repo_root().join("manifests/image/build.sh"))
+        .arg("--tools-only")
+        .output()
+        .expect("build.sh --tools-only");
+    assert!(tools.status.success(), "build.sh --tools-only failed");
+    let dir = String::from_utf8_lossy(&tools.stdout).trim().to_string();
+    let out = Command::new(Path::new(&dir).join("crane"))
+        .arg("validate")
+        .arg("--tarball")
+        .arg(tarball)
+        .output()
+        .expect("crane validate");
+    assert!(
+        out.status.success(),
+        "crane validate --tarball: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn check_image(tarball: &Path, printed_digest: &str, scratch: &Path) -> PathBuf {
+    crane_validates(tarball);
     let image = OciImage::unpack(tarball, scratch).expect("unpack the OCI tarball");
     image.verify_blobs().expect("blobs match their digests");
     assert_eq!(image.manifest_digest, printed_digest, "printed digest");
