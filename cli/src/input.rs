@@ -10,7 +10,7 @@ use crate::error::CliError;
 
 mod gotypes;
 mod target;
-mod yaml11;
+pub(crate) mod yaml11;
 mod yaml_tree;
 
 use target::Target;

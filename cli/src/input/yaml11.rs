@@ -68,7 +68,34 @@ fn resolve_number(s: &str) -> Scalar {
     {
         return Scalar::Float(f);
     }
-    Scalar::Str(s.to_string())
+    go_yaml_binary(&plain).unwrap_or_else(|| Scalar::Str(s.to_string()))
+}
+
+/// go-yaml v2's own binary forms, tried last: `0b` followed by what `strconv.ParseInt(_, 2, 64)`
+/// or `ParseUint` accepts, a sign included (`0b-101` is -5), and `-0b` followed by digits.
+fn go_yaml_binary(plain: &str) -> Option<Scalar> {
+    let (text, unsigned_too) = if let Some(rest) = plain.strip_prefix("0b") {
+        (rest.to_string(), true)
+    } else {
+        (format!("-{}", plain.strip_prefix("-0b")?), false)
+    };
+    let (neg, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text.as_str()),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c == '0' || c == '1') {
+        return None;
+    }
+    let magnitude = u128::from_str_radix(digits, 2).ok()?;
+    let value = i128::try_from(magnitude).ok()?;
+    if let Ok(i) = i64::try_from(if neg { -value } else { value }) {
+        return Some(Scalar::Int(i));
+    }
+    if unsigned_too && digits.len() == text.len() {
+        return u64::try_from(magnitude).ok().map(Scalar::Uint);
+    }
+    None
 }
 
 /// Go's base-0 integer syntax (`0x`, `0o`, `0b`, a leading `0` for octal) with an optional
@@ -308,6 +335,17 @@ mod tests {
         ] {
             assert_eq!(key(input).as_deref(), Some(want), "{input}");
         }
+    }
+
+    /// go-yaml v2's binary forms, as upstream kubeseal v0.40.0 prints these keys (observed).
+    #[test]
+    fn go_yaml_binary_keys() {
+        assert_eq!(key("0b-101").as_deref(), Some("-5"));
+        assert_eq!(key("-0b11").as_deref(), Some("-3"));
+        assert_eq!(key("0b+1").as_deref(), Some("1"));
+        assert_eq!(key("0b101").as_deref(), Some("5"));
+        assert_eq!(key("0b").as_deref(), Some("0b"));
+        assert_eq!(key("-0b-1").as_deref(), Some("-0b-1"));
     }
 
     #[test]
