@@ -5,6 +5,8 @@
 //! backup, then removes it; `keys backup`, and on a fresh control plane `keys restore` (twice)
 //! unseals the same directory.
 
+#[path = "cli_support.rs"]
+mod cli_support;
 mod controller_common;
 
 use std::collections::BTreeMap;
@@ -19,7 +21,6 @@ use kube::Client;
 use kube::api::{Api, ListParams, PostParams};
 use sealwright_crypto::SealedSecret;
 use sealwright_crypto::keys::{self, KEY_LABEL};
-use sealwright_tests::controller::target_profile_dir;
 use sealwright_tests::{
     ControllerBinary, ControllerOptions, FreshControlPlane, RunningController, TestContext,
     Testenv, eventually,
@@ -58,10 +59,8 @@ struct Kubeseal {
 
 impl Kubeseal {
     fn new(env: &Testenv, namespace: &str) -> Kubeseal {
-        let bin = target_profile_dir().expect("target dir").join("kubeseal");
-        assert!(bin.exists(), "{} (cargo build --workspace)", bin.display());
         Kubeseal {
-            bin,
+            bin: cli_support::ours(),
             kubeconfig: env.kubeconfig("admin").expect("kubeconfig").to_path_buf(),
             namespace: namespace.to_string(),
         }
@@ -266,31 +265,6 @@ async fn key_fingerprints(client: &Client, namespace: &str) -> Vec<String> {
     keys.into_iter().map(|(_, f)| f).collect()
 }
 
-/// Long base64 runs (ciphertexts) replaced by a marker, so two versions of a file can be
-/// compared for everything else.
-fn mask_ciphertexts(text: &str) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 64 {
-            out.push_str("<CIPHERTEXT>");
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=' {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -327,8 +301,8 @@ fn only_ciphertexts_changed(before: &BTreeMap<PathBuf, String>, after: &BTreeMap
     for (path, old) in before {
         let new = &after[path];
         assert_eq!(
-            mask_ciphertexts(old),
-            mask_ciphertexts(new),
+            cli_support::mask(old),
+            cli_support::mask(new),
             "{}: something besides ciphertexts changed",
             path.display()
         );
