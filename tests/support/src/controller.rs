@@ -32,6 +32,27 @@ cp "$1/token" "$1/ca.crt" "$1/namespace" "$sa/"
 shift
 exec "$@""#;
 
+/// Writes what a pod's ServiceAccount volume holds (token, ca.crt, namespace) into
+/// `<state>/serviceaccounts/<name>/`, for `IN_CLUSTER_WRAPPER` to mount.
+pub(crate) fn service_account_dir(
+    env: &Testenv,
+    name: &str,
+    token: &str,
+    namespace: &str,
+) -> Result<PathBuf, TestenvError> {
+    let sa_dir = env.dir.join("serviceaccounts").join(name);
+    std::fs::create_dir_all(&sa_dir).map_err(TestenvError::io(&sa_dir))?;
+    let write = |file: &str, data: &[u8]| {
+        let path = sa_dir.join(file);
+        std::fs::write(&path, data).map_err(TestenvError::io(path))
+    };
+    write("token", token.as_bytes())?;
+    let ca = std::fs::read(&env.ca).map_err(TestenvError::io(&env.ca))?;
+    write("ca.crt", &ca)?;
+    write("namespace", namespace.as_bytes())?;
+    Ok(sa_dir)
+}
+
 /// Which controller binary to run.
 #[derive(Debug, Clone)]
 pub struct ControllerBinary {
@@ -188,16 +209,7 @@ impl RunningController {
             token::service_account_token(admin, ns, &options.service_account, 24 * 3600).await?;
 
         let name = format!("{}-{}-{}", binary.label, ns, options.service);
-        let sa_dir = env.dir.join("serviceaccounts").join(&name);
-        std::fs::create_dir_all(&sa_dir).map_err(TestenvError::io(&sa_dir))?;
-        let write = |file: &str, data: &[u8]| {
-            let path = sa_dir.join(file);
-            std::fs::write(&path, data).map_err(TestenvError::io(path))
-        };
-        write("token", token.as_bytes())?;
-        let ca = std::fs::read(&env.ca).map_err(TestenvError::io(&env.ca))?;
-        write("ca.crt", &ca)?;
-        write("namespace", ns.as_bytes())?;
+        let sa_dir = service_account_dir(env, &name, &token, ns)?;
 
         let ip = PodIp::allocate(env)?;
         let log = env.logs.join(format!("controller-{name}.log"));

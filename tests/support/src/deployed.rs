@@ -21,13 +21,14 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams};
 use kube::{Api, Client};
 
-use crate::controller::IN_CLUSTER_WRAPPER;
+use crate::controller::{IN_CLUSTER_WRAPPER, service_account_dir};
 use crate::env::{Testenv, tail_file};
 use crate::error::TestenvError;
 use crate::pool::PodIp;
+use crate::proxy::create_running_pod;
 use crate::token;
 
 const FIELD_MANAGER: &str = "sealwright-testenv";
@@ -125,16 +126,7 @@ impl DeployedPod {
         let token =
             token::service_account_token(admin, &namespace, &service_account, 24 * 3600).await?;
         let pod_name = format!("{name}-{:08x}", rand::random::<u32>());
-        let sa_dir = env.dir.join("serviceaccounts").join(&pod_name);
-        std::fs::create_dir_all(&sa_dir).map_err(TestenvError::io(&sa_dir))?;
-        let write = |file: &str, data: &[u8]| {
-            let path = sa_dir.join(file);
-            std::fs::write(&path, data).map_err(TestenvError::io(path))
-        };
-        write("token", token.as_bytes())?;
-        let ca = std::fs::read(&env.ca).map_err(TestenvError::io(&env.ca))?;
-        write("ca.crt", &ca)?;
-        write("namespace", namespace.as_bytes())?;
+        let sa_dir = service_account_dir(env, &pod_name, &token, &namespace)?;
 
         let log = env
             .logs
@@ -196,31 +188,7 @@ impl DeployedPod {
             spec: Some(pod_spec),
             ..Pod::default()
         };
-        let pod = pods
-            .create(&PostParams::default(), &pod)
-            .await
-            .map_err(TestenvError::kube(format!(
-                "create pod {namespace}/{pod_name}"
-            )))?;
-        let address = running.ip.ip().to_string();
-        let status = serde_json::json!({"status": {
-            "phase": "Running",
-            "podIP": address,
-            "podIPs": [{"ip": address}],
-            "conditions": [{"type": "Ready", "status": "True"}],
-        }});
-        pods.patch_status(&pod_name, &PatchParams::default(), &Patch::Merge(&status))
-            .await
-            .map_err(TestenvError::kube(format!(
-                "set status of pod {namespace}/{pod_name}"
-            )))?;
-        let target = ObjectReference {
-            kind: Some("Pod".into()),
-            namespace: Some(namespace.clone()),
-            name: Some(pod_name.clone()),
-            uid: pod.metadata.uid.clone(),
-            ..ObjectReference::default()
-        };
+        let target = create_running_pod(&pods, &pod, running.ip.ip()).await?;
         for service in services {
             route(admin, service, &container, &target, running.ip.ip()).await?;
             running

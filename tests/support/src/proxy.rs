@@ -49,6 +49,39 @@ pub fn proxy_path(namespace: &str, service: &str, port_name: Option<&str>, path:
     )
 }
 
+/// Creates `pod` and writes the status a kubelet would (Running, Ready, `ip`): no kubelet runs,
+/// the Pod only stands for a process. Returns the reference Endpoints point at.
+pub(crate) async fn create_running_pod(
+    pods: &Api<Pod>,
+    pod: &Pod,
+    ip: Ipv4Addr,
+) -> Result<ObjectReference, TestenvError> {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let namespace = pods.namespace().unwrap_or_default().to_string();
+    let created = pods
+        .create(&PostParams::default(), pod)
+        .await
+        .map_err(TestenvError::kube(format!("create pod {namespace}/{name}")))?;
+    let status = serde_json::json!({"status": {
+        "phase": "Running",
+        "podIP": ip.to_string(),
+        "podIPs": [{"ip": ip.to_string()}],
+        "conditions": [{"type": "Ready", "status": "True"}],
+    }});
+    pods.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .map_err(TestenvError::kube(format!(
+            "set status of pod {namespace}/{name}"
+        )))?;
+    Ok(ObjectReference {
+        kind: Some("Pod".into()),
+        namespace: Some(namespace),
+        name: Some(name),
+        uid: created.metadata.uid,
+        ..ObjectReference::default()
+    })
+}
+
 /// Creates the Service `namespace/service` (port `port`, named `port_name` or unnamed) and the Pod,
 /// Endpoints and EndpointSlice that route it to `ip:port`.
 pub async fn expose(
@@ -106,31 +139,7 @@ pub async fn expose(
         }),
         ..Pod::default()
     };
-    let pod = pods
-        .create(&pp, &pod)
-        .await
-        .map_err(TestenvError::kube(format!(
-            "create pod {namespace}/{pod_name}"
-        )))?;
-    let status = serde_json::json!({"status": {
-        "phase": "Running",
-        "podIP": ip.to_string(),
-        "podIPs": [{"ip": ip.to_string()}],
-        "conditions": [{"type": "Ready", "status": "True"}],
-    }});
-    pods.patch_status(&pod_name, &PatchParams::default(), &Patch::Merge(&status))
-        .await
-        .map_err(TestenvError::kube(format!(
-            "set status of pod {namespace}/{pod_name}"
-        )))?;
-
-    let target = ObjectReference {
-        kind: Some("Pod".into()),
-        namespace: Some(namespace.into()),
-        name: Some(pod_name.clone()),
-        uid: pod.metadata.uid.clone(),
-        ..ObjectReference::default()
-    };
+    let target = create_running_pod(&pods, &pod, ip).await?;
     let endpoints = Endpoints {
         metadata: ObjectMeta {
             name: Some(service.into()),
