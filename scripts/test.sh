@@ -36,6 +36,9 @@ fi
 step() { echo "==> $* ($(date -u +%H:%M:%S))" >&2; }
 [[ $(id -u) == 0 ]] || { echo "scripts/test.sh must run as root (it creates a network namespace)" >&2; exit 1; }
 
+step "no path outside the repository"
+"$repo/scripts/check-paths.sh"
+
 step "prerequisites"
 missing=()
 for tool in openssl:openssl ip:iproute2 unshare:util-linux flock:util-linux mount:mount curl:curl; do

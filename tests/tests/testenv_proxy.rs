@@ -46,7 +46,7 @@ async fn cert_pem_through_the_service_proxy() {
     let requests = server.requests();
     let head = requests.first().expect("the server saw the request");
     assert!(head.starts_with("GET /v1/cert.pem "), "{head}");
-    // The controller's rate limiter keys on this header (upstream-spec §5.6).
+    // The controller's rate limiter keys on this header.
     assert!(
         head.to_ascii_lowercase().contains("x-forwarded-for:"),
         "{head}"

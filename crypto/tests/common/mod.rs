@@ -12,14 +12,13 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
-/// The shared upstream vectors (`shared/vectors/kseal` beside the checkout). Missing means a
+/// Real upstream ciphertexts with their key (`tests/data/kseal`, see its README). Missing means a
 /// broken checkout: fail loudly, never skip.
 pub fn kseal_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/kseal");
+    let dir = data_dir().join("kseal");
     assert!(
         dir.join("vectors.tsv").is_file() && dir.join("key-secret.yaml").is_file(),
-        "upstream vectors missing: expected {} with vectors.tsv and key-secret.yaml \
-         (the shared/ directory must sit beside the repository checkout)",
+        "upstream vectors missing: expected {} with vectors.tsv and key-secret.yaml",
         dir.display()
     );
     dir
