@@ -85,10 +85,11 @@ pub struct Flags {
     /// Label selector to filter SealedSecrets (and Secrets).
     #[arg(long, default_value = "")]
     pub label_selector: String,
-    /// Number of allowed sustained request per second for verify endpoint.
+    /// Number of allowed sustained requests per second for the verify and rotate endpoints.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: u32,
-    /// Number of requests allowed to exceed the rate limit per second for verify endpoint.
+    /// Number of requests allowed to exceed the rate limit per second for the verify and rotate
+    /// endpoints.
     #[arg(long, default_value_t = 2)]
     pub rate_limit_burst: u32,
     /// Comma-separated list of additional annotations to be put on renewed sealing keys.
@@ -100,10 +101,12 @@ pub struct Flags {
     /// Delete the Secret ourselves when its SealedSecret is deleted (instead of relying on GC).
     #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, action = ArgAction::Set)]
     pub old_gc_behavior: bool,
-    /// Update the status of SealedSecrets.
+    /// Update the status subresource of every SealedSecret processed (on by default since
+    /// upstream v0.17.0).
     #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, action = ArgAction::Set)]
     pub update_status: bool,
-    /// Accepted for compatibility: key Secrets are always watched here.
+    /// Watch key Secrets, to pick up keys created or changed outside the controller (upstream:
+    /// beta, off by default). Key Secrets are always watched here, so `false` changes nothing.
     #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, action = ArgAction::Set)]
     pub watch_for_secrets: bool,
     /// Do not watch Secrets, so deleted Secrets are not re-created.
@@ -112,10 +115,11 @@ pub struct Flags {
     /// INFO and below to stdout, WARN and ERROR to stderr; false sends everything to stderr.
     #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, action = ArgAction::Set)]
     pub log_info_stdout: bool,
-    /// Log level (DEBUG, INFO, WARN, ERROR); invalid values are ignored.
+    /// Log level: DEBUG, INFO, WARN or ERROR, optionally with an offset (`INFO+2`), as Go's slog;
+    /// invalid values mean INFO.
     #[arg(long, default_value = "INFO")]
     pub log_level: String,
-    /// Log format: `json`, anything else gives text.
+    /// Log format (text|json); anything but `json` gives text.
     #[arg(long, default_value = "text")]
     pub log_format: String,
     /// Do not update `sealed_secrets_controller_condition_info`, so the metrics endpoint does not
@@ -433,6 +437,44 @@ mod tests {
             KeyOrderPriority::parse_lenient("bogus"),
             (KeyOrderPriority::CertNotBefore, false)
         );
+    }
+
+    #[test]
+    fn flags_added_or_changed_upstream_since_v0_36_6() {
+        // v0.39 `--metrics-omit-secret-labels`; `--watch-for-secrets` and `--log-info-stdout`
+        // keep their upstream defaults and take Go booleans from the command line and from
+        // `SEALED_SECRETS_*`.
+        let f = parse(
+            &[
+                "--metrics-omit-secret-labels",
+                "--watch-for-secrets",
+                "--log-info-stdout=false",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(f.metrics_omit_secret_labels);
+        assert!(f.watch_for_secrets);
+        assert!(!f.log_info_stdout);
+        let f = parse(
+            &[],
+            &[
+                ("SEALED_SECRETS_METRICS_OMIT_SECRET_LABELS", "true"),
+                ("SEALED_SECRETS_WATCH_FOR_SECRETS", "1"),
+                ("SEALED_SECRETS_LOG_INFO_STDOUT", "F"),
+            ],
+        )
+        .unwrap();
+        assert!(f.metrics_omit_secret_labels);
+        assert!(f.watch_for_secrets);
+        assert!(!f.log_info_stdout);
+        let f = parse(
+            &["--log-info-stdout"],
+            &[("SEALED_SECRETS_LOG_INFO_STDOUT", "false")],
+        )
+        .unwrap();
+        assert!(f.log_info_stdout);
+        assert!(parse(&["--watch-for-secrets=yes"], &[]).is_err());
     }
 
     #[test]

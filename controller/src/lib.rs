@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod namespace;
 pub mod process_metrics;
 pub mod ratelimit;
+pub mod readiness;
 pub mod reconcile;
 pub mod renewal;
 pub mod run;

@@ -22,6 +22,7 @@ use crate::flags::{self, Flags};
 use crate::keystore::{KeyParams, KeyStore};
 use crate::metrics::Metrics;
 use crate::ratelimit::Gcra;
+use crate::readiness::{self, Readiness};
 use crate::reconcile::{Context, Options};
 use crate::throttle::ThrottleLayer;
 use crate::workqueue::WorkQueue;
@@ -273,6 +274,28 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         });
     }
 
+    // HTTP comes up before the namespaces are probed (upstream v0.39): liveness answers during a
+    // long `--additional-namespaces` start, and `/readyz` says when the watches are all started.
+    let readiness = Readiness::new();
+    let state = Arc::new(ApiState {
+        keys: keys.clone(),
+        metrics: metrics.clone(),
+        limiter: Mutex::new(Gcra::new(flags.rate_limit, flags.rate_limit_burst)),
+        epoch: Instant::now(),
+        accept_v1_data: flags.accept_deprecated_v1_data,
+    });
+    // Go's ReadTimeout + WriteTimeout, as one bound per request.
+    let deadline = flags.read_timeout.saturating_add(flags.write_timeout);
+    let http = api::router(state).merge(readiness::router(readiness.clone()));
+    tasks.spawn(serve(
+        flags.listen_addr.clone(),
+        api::with_deadline(http, deadline),
+    ));
+    tasks.spawn(serve(
+        flags.listen_metrics_addr.clone(),
+        api::with_deadline(api::metrics_router(metrics.clone()), deadline),
+    ));
+
     let scopes = scopes(&client, &flags, &my_ns).await?;
     let queue = WorkQueue::new();
     let ctx = Context {
@@ -320,24 +343,7 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         let (c, q, max) = (ctx.clone(), queue.clone(), flags.max_unseal_retries);
         workers.spawn(controller::worker(c, q, max, leading.clone()));
     }
-
-    let state = Arc::new(ApiState {
-        keys: keys.clone(),
-        metrics: metrics.clone(),
-        limiter: Mutex::new(Gcra::new(flags.rate_limit, flags.rate_limit_burst)),
-        epoch: Instant::now(),
-        accept_v1_data: flags.accept_deprecated_v1_data,
-    });
-    // Go's ReadTimeout + WriteTimeout, as one bound per request.
-    let deadline = flags.read_timeout.saturating_add(flags.write_timeout);
-    tasks.spawn(serve(
-        flags.listen_addr.clone(),
-        api::with_deadline(api::router(state), deadline),
-    ));
-    tasks.spawn(serve(
-        flags.listen_metrics_addr.clone(),
-        api::with_deadline(api::metrics_router(metrics.clone()), deadline),
-    ));
+    readiness.set_ready();
 
     let lost_lease = async {
         match leader.as_mut() {

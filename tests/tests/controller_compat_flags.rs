@@ -1,0 +1,314 @@
+//! The controller's command line against upstream's v0.40.0 controller, run side by side without
+//! a cluster: every flag upstream lists in `--help` is ours too, with the same default (bar the
+//! two documented differences), and `--log-info-stdout` / `--log-level` split and filter the
+//! log streams as upstream's slog setup does.
+
+#[path = "cli_support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sealwright_tests::ControllerBinary;
+
+/// Flags whose default differs on purpose (README "Compatibility"): upstream's client-side
+/// limit of 5 requests/s is what makes its catch-up after an outage slow.
+const DIFFERENT_DEFAULTS: &[(&str, &str, &str)] = &[
+    ("kubeclient-qps", "5", "50"),
+    ("kubeclient-burst", "10", "100"),
+];
+
+fn ours() -> PathBuf {
+    ControllerBinary::ours()
+        .expect("our controller (cargo build --workspace)")
+        .path
+}
+
+fn upstream() -> PathBuf {
+    // The kubeseal helper builds (or finds) both upstream binaries in one directory.
+    support::upstream()
+        .parent()
+        .expect("upstream binary directory")
+        .join("controller")
+}
+
+/// Runs a controller binary with no way to reach a cluster: no in-cluster environment, no
+/// kubeconfig, no `SEALED_SECRETS_*` from the caller. Both then fail after their first log line.
+fn run(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = support::Scratch::new("controller-flags");
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home.0)
+        .env("KUBECONFIG", home.0.join("no-such-kubeconfig"))
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    drop(home);
+    out
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Seconds in a Go duration such as `87600h0m0s`, `2m0s` or `720h`; `None` if it is not one.
+fn go_seconds(s: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in s.chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'h' | 'm' | 's' => {
+                let n: u64 = number.parse().ok()?;
+                total += n * match c {
+                    'h' => 3600,
+                    'm' => 60,
+                    _ => 1,
+                };
+                number.clear();
+            }
+            _ => return None,
+        }
+    }
+    number.is_empty().then_some(total)
+}
+
+/// One spelling per default: quotes dropped, zero values (which pflag does not print) empty,
+/// durations in seconds.
+fn normalise_default(value: &str) -> String {
+    let v = value.trim().trim_matches('"');
+    match v {
+        "" | "false" | "0" => String::new(),
+        _ => go_seconds(v).map_or_else(|| v.to_string(), |s| format!("{s}s")),
+    }
+}
+
+/// pflag's `FlagUsages`: `      --name type   usage (default X)`, one flag per line.
+fn upstream_flags(help: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in help.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("--") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let default = line
+            .rfind("(default ")
+            .map(|i| line[i + "(default ".len()..].trim_end_matches(')'))
+            .unwrap_or_default();
+        out.insert(name, normalise_default(default));
+    }
+    out
+}
+
+/// clap's help: `      --name <NAME>  usage [default: X]`, wrapped over several lines.
+fn our_flags(help: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in help.lines() {
+        let trimmed = line.trim_start();
+        let flag = trimmed
+            .strip_prefix("-h, --")
+            .or_else(|| trimmed.strip_prefix("--"));
+        if let Some(rest) = flag {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            out.insert(name.clone(), String::new());
+            current = Some(name);
+        }
+        if let (Some(name), Some(i)) = (&current, line.find("[default: ")) {
+            let value = &line[i + "[default: ".len()..];
+            let value = value.split(']').next().unwrap_or_default();
+            out.insert(name.clone(), normalise_default(value));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_upstream_flag_exists_with_upstream_default() {
+    // pflag prints the list to stderr and exits 0 on --help.
+    let up = run(&upstream(), &["--help"], &[]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up.stderr));
+    let upstream = upstream_flags(&text(&up.stderr));
+    assert!(
+        upstream.contains_key("watch-for-secrets") && upstream.contains_key("log-info-stdout"),
+        "upstream's flag list was read: {upstream:?}"
+    );
+    let o = run(&ours(), &["--help"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let ours = our_flags(&text(&o.stdout));
+
+    let mut problems = Vec::new();
+    for (name, default) in &upstream {
+        let Some(our_default) = ours.get(name) else {
+            problems.push(format!("--{name} is missing"));
+            continue;
+        };
+        let expected = DIFFERENT_DEFAULTS
+            .iter()
+            .find(|(n, up, _)| n == name && normalise_default(up) == *default)
+            .map_or_else(|| default.clone(), |(_, _, ours)| normalise_default(ours));
+        if *our_default != expected {
+            problems.push(format!(
+                "--{name}: default {our_default:?}, upstream {default:?}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // Every upstream flag is accepted, on the command line and from the environment (a run
+    // that gets past flag parsing fails later, at the cluster connection, not with exit 2).
+    for name in upstream.keys().filter(|n| *n != "help" && *n != "version") {
+        let o = run(&ours(), &[&format!("--{name}={}", sample(name))], &[]);
+        assert_ne!(
+            o.status.code(),
+            Some(2),
+            "--{name} refused: {}",
+            text(&o.stderr)
+        );
+    }
+}
+
+/// A value each flag accepts.
+fn sample(name: &str) -> &'static str {
+    match name {
+        "key-size" | "rate-limit" | "rate-limit-burst" | "max-unseal-retries"
+        | "kubeclient-burst" => "3",
+        "kubeclient-qps" => "-1",
+        "key-ttl" | "key-renew-period" | "read-timeout" | "write-timeout" => "1h",
+        "accept-deprecated-v1-data"
+        | "all-namespaces"
+        | "old-gc-behavior"
+        | "update-status"
+        | "watch-for-secrets"
+        | "skip-recreate"
+        | "log-info-stdout"
+        | "metrics-omit-secret-labels" => "false",
+        "listen-addr" | "listen-metrics-addr" => "127.0.0.1:0",
+        "key-order-priority" => "SecretCreationTimestamp",
+        "log-level" => "ERROR",
+        "log-format" => "json",
+        _ => "x",
+    }
+}
+
+const FIRST_LINE: &str = "Starting sealed-secrets controller";
+
+/// Where each binary writes its first INFO line (`Starting sealed-secrets controller`), and
+/// whether its failure to reach a cluster shows on stderr.
+#[derive(Debug, PartialEq, Eq)]
+struct Streams {
+    info_on_stdout: bool,
+    info_on_stderr: bool,
+    stdout_empty: bool,
+    error_on_stderr: bool,
+}
+
+fn streams(out: &Output) -> Streams {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    Streams {
+        info_on_stdout: stdout.contains(FIRST_LINE),
+        info_on_stderr: stderr.contains(FIRST_LINE),
+        stdout_empty: stdout.is_empty(),
+        error_on_stderr: !stderr.replace(FIRST_LINE, "").trim().is_empty(),
+    }
+}
+
+#[test]
+fn log_streams_match_upstream() {
+    let cases: &[(&[&str], &[(&str, &str)], Streams)] = &[
+        (
+            &[],
+            &[],
+            Streams {
+                info_on_stdout: true,
+                info_on_stderr: false,
+                stdout_empty: false,
+                error_on_stderr: true,
+            },
+        ),
+        (
+            &["--log-format=json"],
+            &[],
+            Streams {
+                info_on_stdout: true,
+                info_on_stderr: false,
+                stdout_empty: false,
+                error_on_stderr: true,
+            },
+        ),
+        (
+            &["--log-info-stdout=false"],
+            &[],
+            Streams {
+                info_on_stdout: false,
+                info_on_stderr: true,
+                stdout_empty: true,
+                error_on_stderr: true,
+            },
+        ),
+        (
+            &[],
+            &[("SEALED_SECRETS_LOG_INFO_STDOUT", "false")],
+            Streams {
+                info_on_stdout: false,
+                info_on_stderr: true,
+                stdout_empty: true,
+                error_on_stderr: true,
+            },
+        ),
+        (
+            &["--log-level=ERROR"],
+            &[],
+            Streams {
+                info_on_stdout: false,
+                info_on_stderr: false,
+                stdout_empty: true,
+                error_on_stderr: true,
+            },
+        ),
+        (
+            // Not a slog level: ignored, INFO.
+            &["--log-level=WARNING"],
+            &[],
+            Streams {
+                info_on_stdout: true,
+                info_on_stderr: false,
+                stdout_empty: false,
+                error_on_stderr: true,
+            },
+        ),
+    ];
+    for (args, env, want) in cases {
+        for (label, bin) in [("upstream", upstream()), ("ours", ours())] {
+            let out = run(&bin, args, env);
+            assert!(
+                !out.status.success(),
+                "{label} {args:?}: runs without a cluster?"
+            );
+            assert_eq!(
+                &streams(&out),
+                want,
+                "{label} {args:?} {env:?}\nstdout:\n{}\nstderr:\n{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+    }
+    // JSON lines carry the message as a JSON string in both.
+    let out = run(&ours(), &["--log-format=json"], &[]);
+    let line = text(&out.stdout);
+    let first: serde_json::Value =
+        serde_json::from_str(line.lines().next().unwrap_or_default()).expect("a JSON log line");
+    assert!(first.to_string().contains(FIRST_LINE), "{first}");
+}
