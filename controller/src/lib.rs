@@ -27,6 +27,7 @@ pub mod reconcile;
 pub mod renewal;
 pub mod run;
 pub mod secret_index;
+pub mod slog_format;
 pub mod status;
 pub mod throttle;
 pub mod workqueue;

@@ -1,12 +1,13 @@
 //! Tracing setup as upstream's slog setup: text or JSON, the level from `--log-level`, and with
 //! `--log-info-stdout` (the default since upstream v0.36.2) INFO and below on stdout, WARN and
-//! ERROR on stderr; without it everything goes to stderr.
-
-use std::io::IsTerminal;
+//! ERROR on stderr; without it everything goes to stderr. Lines are in slog's text or JSON shape
+//! (`slog_format`).
 
 use tracing::Level;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
+
+use crate::slog_format::SlogFormat;
 
 /// slog's numeric levels: a record is logged when its level is at least the minimum.
 const SLOG_DEBUG: i64 = -4;
@@ -55,26 +56,17 @@ pub fn is_json(format: &str) -> bool {
 
 /// Installs the global subscriber. Called once from `main`.
 pub fn init(level: &str, format: &str, info_to_stdout: bool) {
-    let filter = parse_level(level);
-    // Colours only when a person watches both streams; log collectors get plain text.
-    let ansi = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
     let builder = tracing_subscriber::fmt()
-        .with_max_level(filter)
-        .with_target(false)
-        .with_ansi(ansi);
-    let json = is_json(format);
+        .with_max_level(parse_level(level))
+        .event_format(SlogFormat {
+            json: is_json(format),
+        });
     // Errors here mean a subscriber is already installed (tests); nothing to do then.
     if info_to_stdout {
         let writer = std::io::stderr
             .with_max_level(Level::WARN)
             .or_else(std::io::stdout);
-        if json {
-            let _ = builder.json().with_writer(writer).try_init();
-        } else {
-            let _ = builder.with_writer(writer).try_init();
-        }
-    } else if json {
-        let _ = builder.json().with_writer(std::io::stderr).try_init();
+        let _ = builder.with_writer(writer).try_init();
     } else {
         let _ = builder.with_writer(std::io::stderr).try_init();
     }

@@ -108,30 +108,44 @@ fn upstream_flags(help: &str) -> BTreeMap<String, String> {
     out
 }
 
-/// clap's help: `      --name <NAME>  usage [default: X]`, wrapped over several lines.
+/// clap's help: a flag line (`      --name <NAME>`, six spaces, or `  -h, --help`), then its
+/// usage, wrapped, ending in `[default: X]` when there is one.
 fn our_flags(help: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<String> = None;
+    let mut sections: Vec<(String, String)> = Vec::new();
     for line in help.lines() {
-        let trimmed = line.trim_start();
-        let flag = trimmed
-            .strip_prefix("-h, --")
-            .or_else(|| trimmed.strip_prefix("--"));
-        if let Some(rest) = flag {
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .collect();
-            out.insert(name.clone(), String::new());
-            current = Some(name);
-        }
-        if let (Some(name), Some(i)) = (&current, line.find("[default: ")) {
-            let value = &line[i + "[default: ".len()..];
-            let value = value.split(']').next().unwrap_or_default();
-            out.insert(name.clone(), normalise_default(value));
+        let header = line
+            .strip_prefix("      --")
+            .or_else(|| line.strip_prefix("  -h, --"));
+        match (header, sections.last_mut()) {
+            (Some(rest), _) => {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                sections.push((name, rest.to_string()));
+            }
+            (None, Some((_, body))) => {
+                body.push(' ');
+                body.push_str(line.trim());
+            }
+            (None, None) => {}
         }
     }
-    out
+    sections
+        .into_iter()
+        .map(|(name, body)| {
+            let default = body
+                .rfind("[default: ")
+                .map(|i| {
+                    body[i + "[default: ".len()..]
+                        .split(']')
+                        .next()
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
+            (name, normalise_default(default))
+        })
+        .collect()
 }
 
 #[test]
@@ -146,11 +160,11 @@ fn every_upstream_flag_exists_with_upstream_default() {
     );
     let o = run(&ours(), &["--help"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let ours = our_flags(&text(&o.stdout));
+    let our_list = our_flags(&text(&o.stdout));
 
     let mut problems = Vec::new();
     for (name, default) in &upstream {
-        let Some(our_default) = ours.get(name) else {
+        let Some(our_default) = our_list.get(name) else {
             problems.push(format!("--{name} is missing"));
             continue;
         };
@@ -305,10 +319,46 @@ fn log_streams_match_upstream() {
             );
         }
     }
-    // JSON lines carry the message as a JSON string in both.
-    let out = run(&ours(), &["--log-format=json"], &[]);
-    let line = text(&out.stdout);
-    let first: serde_json::Value =
-        serde_json::from_str(line.lines().next().unwrap_or_default()).expect("a JSON log line");
-    assert!(first.to_string().contains(FIRST_LINE), "{first}");
+}
+
+/// `"key":"value"` in a JSON line with the value replaced by `*`.
+fn mask_json_string(line: &str, key: &str) -> String {
+    let start = format!("\"{key}\":\"");
+    let Some(i) = line.find(&start) else {
+        return line.to_string();
+    };
+    let value_start = i + start.len();
+    let value_end = line[value_start..]
+        .find('"')
+        .map_or(line.len(), |j| value_start + j);
+    format!("{}*{}", &line[..value_start], &line[value_end..])
+}
+
+/// The first line of stdout with the time and the version masked, keys in their order.
+fn first_line_shape(out: &Output, json: bool) -> String {
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().next().unwrap_or_default();
+    if json {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        mask_json_string(&mask_json_string(line, "time"), "version")
+    } else {
+        line.split(' ')
+            .map(|field| match field.split_once('=') {
+                Some((key @ ("time" | "version"), _)) => format!("{key}=*"),
+                _ => field.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[test]
+fn log_lines_have_slogs_shape() {
+    for json in [false, true] {
+        let args: &[&str] = if json { &["--log-format=json"] } else { &[] };
+        let up = first_line_shape(&run(&upstream(), args, &[]), json);
+        let o = first_line_shape(&run(&ours(), args, &[]), json);
+        assert_eq!(o, up, "json={json}");
+    }
 }
