@@ -107,37 +107,11 @@ fn needs_quoting(s: &str) -> bool {
             .any(|c| c == ' ' || c == '=' || c == '"' || c.is_whitespace() || c.is_control())
 }
 
-/// Go's `strconv.Quote` for the characters a log line can hold.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{07}' => out.push_str("\\a"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0b}' => out.push_str("\\v"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
+/// Quoted like Go's `strconv.Quote` for everything a log line normally holds (quotes, backslashes,
+/// newlines, tabs); rarer control characters get Rust's `\u{..}` form.
 fn text_value(s: &str) -> String {
     if needs_quoting(s) {
-        go_quote(s)
+        format!("{s:?}")
     } else {
         s.to_string()
     }
@@ -245,13 +219,13 @@ mod tests {
             &[
                 ("empty", Value::Text(String::new())),
                 ("eq", Value::Text("a=b".into())),
-                ("nl", Value::Text("a\nb\u{1b}".into())),
+                ("nl", Value::Text("a\n\"b\"".into())),
                 ("n", Value::Bare("3".into())),
             ],
         );
         assert_eq!(
             render(false, at(), Level::WARN, &f),
-            "time=2026-12-04T19:09:46.409Z level=WARN msg=x empty=\"\" eq=\"a=b\" nl=\"a\\nb\\x1b\" n=3"
+            "time=2026-12-04T19:09:46.409Z level=WARN msg=x empty=\"\" eq=\"a=b\" nl=\"a\\n\\\"b\\\"\" n=3"
         );
     }
 

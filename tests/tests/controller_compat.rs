@@ -5,18 +5,15 @@
 
 mod controller_common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use controller_common::*;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::api::{Api, PostParams};
 use sealwright_crypto::SealedSecret;
 use sealwright_tests::{
     ControllerBinary, ControllerOptions, RunningController, TestContext, eventually,
 };
-
-const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
 
 fn binaries(ctx: &TestContext) -> [ControllerBinary; 2] {
     [
@@ -85,38 +82,6 @@ async fn readyz_like_upstream() {
     }
 }
 
-async fn key_secrets(ctx: &TestContext) -> Vec<Secret> {
-    Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace)
-        .list(&ListParams::default().labels(&format!("{KEY_LABEL}=active")))
-        .await
-        .expect("list key Secrets")
-        .items
-}
-
-/// Copies a key Secret into `to` under `name`, labelled active or not (the legacy key).
-async fn plant_key(from: &Secret, to: &TestContext, name: &str, labelled: bool) {
-    let labels: BTreeMap<String, String> = if labelled {
-        [(KEY_LABEL.to_string(), "active".to_string())].into()
-    } else {
-        BTreeMap::new()
-    };
-    let copy = Secret {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            namespace: Some(to.namespace.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        },
-        type_: from.type_.clone(),
-        data: from.data.clone(),
-        ..Default::default()
-    };
-    Api::<Secret>::namespaced(to.admin.clone(), &to.namespace)
-        .create(&PostParams::default(), &copy)
-        .await
-        .expect("plant key Secret");
-}
-
 /// Waits `for_how_long`, then asserts that no Secret `name` exists in `ctx`'s namespace.
 async fn assert_no_secret(ctx: &TestContext, name: &str, for_how_long: Duration, why: &str) {
     tokio::time::sleep(for_how_long).await;
@@ -141,8 +106,8 @@ async fn keys_only_from_the_controllers_own_namespace() {
         let home = TestContext::new(&format!("ctl-nskeys-{label}")).await;
         let other = TestContext::new(&format!("ctl-nskeys-{label}-x")).await;
         // The watched namespace holds the foreign key twice: labelled, and under the legacy name.
-        plant_key(&foreign_key, &other, "labelled-key", true).await;
-        plant_key(&foreign_key, &other, "sealed-secrets-key", false).await;
+        copy_key(&foreign_key, &other, "labelled-key", true).await;
+        copy_key(&foreign_key, &other, "sealed-secrets-key", false).await;
 
         let additional = format!("--additional-namespaces={}", other.namespace);
         let controller = start(&home, &binary, &[&additional, "--watch-for-secrets"]).await;
@@ -173,27 +138,22 @@ async fn keys_only_from_the_controllers_own_namespace() {
         wait_synced(&other, &controller, "foreign", "False", 1).await;
 
         // A labelled key added there while running is not picked up either, with
-        // --watch-for-secrets on: the object, re-created, still does not open.
-        plant_key(&foreign_key, &other, "added-while-running", true).await;
-        let api = Api::<SealedSecret>::namespaced(other.admin.clone(), &other.namespace);
-        api.delete("foreign", &DeleteParams::default())
-            .await
-            .expect("delete SealedSecret");
-        eventually(WAIT, "the SealedSecret to be gone", || {
-            let api = api.clone();
-            async move { api.get_opt("foreign").await.ok()?.is_none().then_some(()) }
-        })
-        .await
-        .expect("SealedSecret deleted");
+        // --watch-for-secrets on: an object sealed for it afterwards does not open.
+        copy_key(&foreign_key, &other, "added-while-running", true).await;
         create_in(
             &other,
-            &seal(&foreign_pem, &other.namespace, "foreign", &[("k", "v")]),
+            &seal(
+                &foreign_pem,
+                &other.namespace,
+                "foreign-later",
+                &[("k", "v")],
+            ),
         )
         .await;
-        wait_synced(&other, &controller, "foreign", "False", 1).await;
+        wait_synced(&other, &controller, "foreign-later", "False", 1).await;
         assert_no_secret(
             &other,
-            "foreign",
+            "foreign-later",
             Duration::from_secs(5),
             &format!("{label}: a key outside its namespace was used"),
         )

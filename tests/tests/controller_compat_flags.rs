@@ -238,70 +238,30 @@ fn streams(out: &Output) -> Streams {
     }
 }
 
+/// The INFO line on stdout (the default), on stderr, or nowhere; the failure always on stderr.
+fn info_on(stdout: bool, stderr: bool) -> Streams {
+    Streams {
+        info_on_stdout: stdout,
+        info_on_stderr: stderr,
+        stdout_empty: !stdout,
+        error_on_stderr: true,
+    }
+}
+
 #[test]
 fn log_streams_match_upstream() {
     let cases: &[(&[&str], &[(&str, &str)], Streams)] = &[
-        (
-            &[],
-            &[],
-            Streams {
-                info_on_stdout: true,
-                info_on_stderr: false,
-                stdout_empty: false,
-                error_on_stderr: true,
-            },
-        ),
-        (
-            &["--log-format=json"],
-            &[],
-            Streams {
-                info_on_stdout: true,
-                info_on_stderr: false,
-                stdout_empty: false,
-                error_on_stderr: true,
-            },
-        ),
-        (
-            &["--log-info-stdout=false"],
-            &[],
-            Streams {
-                info_on_stdout: false,
-                info_on_stderr: true,
-                stdout_empty: true,
-                error_on_stderr: true,
-            },
-        ),
+        (&[], &[], info_on(true, false)),
+        (&["--log-format=json"], &[], info_on(true, false)),
+        (&["--log-info-stdout=false"], &[], info_on(false, true)),
         (
             &[],
             &[("SEALED_SECRETS_LOG_INFO_STDOUT", "false")],
-            Streams {
-                info_on_stdout: false,
-                info_on_stderr: true,
-                stdout_empty: true,
-                error_on_stderr: true,
-            },
+            info_on(false, true),
         ),
-        (
-            &["--log-level=ERROR"],
-            &[],
-            Streams {
-                info_on_stdout: false,
-                info_on_stderr: false,
-                stdout_empty: true,
-                error_on_stderr: true,
-            },
-        ),
-        (
-            // Not a slog level: ignored, INFO.
-            &["--log-level=WARNING"],
-            &[],
-            Streams {
-                info_on_stdout: true,
-                info_on_stderr: false,
-                stdout_empty: false,
-                error_on_stderr: true,
-            },
-        ),
+        (&["--log-level=ERROR"], &[], info_on(false, false)),
+        // Not a slog level: ignored, INFO.
+        (&["--log-level=WARNING"], &[], info_on(true, false)),
     ];
     for (args, env, want) in cases {
         for (label, bin) in [("upstream", upstream()), ("ours", ours())] {

@@ -4,48 +4,12 @@
 
 mod controller_common;
 
-use std::collections::BTreeMap;
-
 use controller_common::*;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+use kube::api::{Api, ObjectMeta, PostParams};
 use sealwright_tests::{
     ControllerBinary, ControllerOptions, RunningController, TestContext, eventually,
 };
-
-const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
-
-async fn key_secrets(ctx: &TestContext) -> Vec<Secret> {
-    Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace)
-        .list(&ListParams::default().labels(&format!("{KEY_LABEL}=active")))
-        .await
-        .expect("list key Secrets")
-        .items
-}
-
-/// Copies a key Secret into `to`'s namespace under `name`, keeping labels, type and data.
-async fn copy_key(from: &Secret, to: &TestContext, name: &str, labelled: bool) {
-    let labels: BTreeMap<String, String> = if labelled {
-        [(KEY_LABEL.to_string(), "active".to_string())].into()
-    } else {
-        BTreeMap::new()
-    };
-    let copy = Secret {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            namespace: Some(to.namespace.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        },
-        type_: from.type_.clone(),
-        data: from.data.clone(),
-        ..Default::default()
-    };
-    Api::<Secret>::namespaced(to.admin.clone(), &to.namespace)
-        .create(&PostParams::default(), &copy)
-        .await
-        .expect("copy key Secret");
-}
 
 fn tls_crt(secret: &Secret) -> String {
     String::from_utf8_lossy(

@@ -218,3 +218,39 @@ pub async fn request(
         body: body.to_string(),
     }
 }
+
+/// The label that marks key Secrets.
+pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
+
+pub async fn key_secrets(ctx: &TestContext) -> Vec<Secret> {
+    Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace)
+        .list(&ListParams::default().labels(&format!("{KEY_LABEL}=active")))
+        .await
+        .expect("list key Secrets")
+        .items
+}
+
+/// Copies a key Secret into `to`'s namespace under `name`, labelled active or not (the legacy
+/// key), keeping its type and data.
+pub async fn copy_key(from: &Secret, to: &TestContext, name: &str, labelled: bool) {
+    let labels: BTreeMap<String, String> = if labelled {
+        [(KEY_LABEL.to_string(), "active".to_string())].into()
+    } else {
+        BTreeMap::new()
+    };
+    let copy = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(to.namespace.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        type_: from.type_.clone(),
+        data: from.data.clone(),
+        ..Default::default()
+    };
+    Api::<Secret>::namespaced(to.admin.clone(), &to.namespace)
+        .create(&PostParams::default(), &copy)
+        .await
+        .expect("copy key Secret");
+}
