@@ -233,27 +233,27 @@ fn block_on<T>(f: impl std::future::Future<Output = Result<T, CliError>>) -> Res
 fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
     let mut out = crate::stdout::Stdout;
     match cmd {
-        Command::Completion { shell } => {
+        Command::Completion { shell, .. } => {
             let mut c = Cli::command();
             clap_complete::generate(*shell, &mut c, "kubeseal", &mut out);
             Ok(())
         }
-        Command::Man => crate::manpage::render(&mut out)
+        Command::Man { .. } => crate::manpage::render(&mut out)
             .map_err(|e| CliError::Completion(format!("cannot write the manual page: {e}"))),
-        Command::Help { command: None } => {
+        Command::Help { command: None, .. } => {
             crate::help::print_help();
             Ok(())
         }
         Command::Help {
             command: Some(name),
+            ..
         } => {
-            let mut c = Cli::command();
-            let sub = c
+            let mut c = Cli::command().bin_name("kubeseal");
+            // Built as a whole, so the subcommand's usage and global flags are filled in.
+            c.build();
+            let text = c
                 .find_subcommand_mut(name)
-                .ok_or_else(|| CliError::UnknownCommand(name.clone()))?;
-            let text = sub
-                .clone()
-                .bin_name(format!("kubeseal {name}"))
+                .ok_or_else(|| CliError::UnknownCommand(name.clone()))?
                 .render_long_help();
             crate::out!("{text}");
             Ok(())

@@ -117,17 +117,27 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script
     Completion {
+        /// Print help
+        #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff)
-    Man,
+    Man {
+        /// Print help
+        #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
     /// The controller's sealing keys: list, rotate, backup, restore, retire
     Keys(crate::keys::KeysArgs),
     /// Re-encrypt every SealedSecret in files and directories to the newest key
     Reencrypt(crate::tree::ReencryptArgs),
     /// Print the help, or a command's help
     Help {
+        /// Print help
+        #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
         /// completion, man, keys or reencrypt
         command: Option<String>,
     },
@@ -372,7 +382,8 @@ pub struct KubeArgs {
         global = true,
         help_heading = "Global flags",
         long,
-        env = "SEALED_SECRETS_TOKEN"
+        env = "SEALED_SECRETS_TOKEN",
+        hide_env_values = true
     )]
     pub token: Option<String>,
     /// Username to impersonate for the operation
@@ -407,7 +418,8 @@ pub struct KubeArgs {
         global = true,
         help_heading = "Global flags",
         long,
-        env = "SEALED_SECRETS_PASSWORD"
+        env = "SEALED_SECRETS_PASSWORD",
+        hide_env_values = true
     )]
     pub password: Option<String>,
     /// The length of time to wait before giving up on a single server request (e.g. 1s, 2m, 3h; 0 = no timeout).

@@ -18,14 +18,21 @@ use target::Target;
 /// The documents of a SealedSecret stream, as JSON values; empty documents (`null`, `{}`) are
 /// dropped. YAML is read with the SealedSecret's field types (see [`target`]).
 pub fn documents(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
-    documents_as(bytes, target::SEALED_SECRET)
+    documents_as(bytes, target::SEALED_SECRET, None)
 }
 
-fn documents_as(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
+/// A JSON document that Go's `encoding/json` would refuse for the target type: the message.
+type StrictCheck = fn(&Value) -> Option<String>;
+
+fn documents_as(
+    bytes: &[u8],
+    target: Target,
+    strict: Option<StrictCheck>,
+) -> Result<Vec<Value>, CliError> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let docs = match start.map(|i| bytes[i]) {
         None => Vec::new(),
-        Some(b'{') => json_stream(bytes, target)?,
+        Some(b'{') => json_stream(bytes, target, strict)?,
         Some(_) => yaml_stream(bytes, target)?,
     };
     Ok(docs.into_iter().filter(|d| !is_empty_document(d)).collect())
@@ -39,16 +46,49 @@ fn is_empty_document(v: &Value) -> bool {
     }
 }
 
-/// Each JSON object goes through the same Go-type conversion as YAML (upstream reads JSON
-/// with its YAML reader), so numbers and booleans in string fields become their text.
-fn json_stream(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
+/// A JSON stream as the Kubernetes stream decoder reads it: object after object with Go's
+/// strict `encoding/json`; when the first or second object does not fit the Go type (a number
+/// where a string belongs), the decoder gives up on JSON and reads the rest of the input as
+/// YAML, where such values become their text, and only the first object of that rest is
+/// seen. From the third object on, a misfit is an error.
+fn json_stream(
+    bytes: &[u8],
+    target: Target,
+    strict: Option<StrictCheck>,
+) -> Result<Vec<Value>, CliError> {
     let mut out = Vec::new();
-    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+    loop {
+        let start = stream.byte_offset();
+        let Some(item) = stream.next() else {
+            break;
+        };
         let value = item.map_err(|e| CliError::Input(format!("invalid JSON input: {e}")))?;
         let n = out.len() + 1;
-        let converted = target::to_json(&yaml_tree::from_json(&value), target)
-            .map_err(|e| CliError::Input(format!("document {n}: {e}")))?;
-        out.push(converted);
+        let misfit = strict.and_then(|check| value.is_object().then(|| check(&value)).flatten());
+        let Some(message) = misfit else {
+            let converted = target::to_json(&yaml_tree::from_json(&value), target)
+                .map_err(|e| CliError::Input(format!("document {n}: {e}")))?;
+            out.push(converted);
+            continue;
+        };
+        if out.len() > 1 {
+            // Upstream's words for this one (`encoding/json`'s, with its prefix).
+            return Err(CliError::Input(format!("json: {message}")));
+        }
+        // The YAML reader starts after the whitespace up to the first line break.
+        let mut rest = &bytes[start..];
+        while let Some((&b, tail)) = rest.split_first() {
+            if !b.is_ascii_whitespace() {
+                break;
+            }
+            rest = tail;
+            if b == b'\n' {
+                break;
+            }
+        }
+        out.extend(yaml_stream(rest, target)?);
+        break;
     }
     Ok(out)
 }
@@ -293,7 +333,7 @@ fn canonical_base64(s: &str) -> Option<String> {
 
 /// All Secrets in a stream, in order.
 pub fn read_secrets(bytes: &[u8]) -> Result<Vec<Secret>, CliError> {
-    documents_as(bytes, target::SECRET)?
+    documents_as(bytes, target::SECRET, Some(gotypes::secret_type_error))?
         .into_iter()
         .enumerate()
         .map(|(i, d)| secret_from(d, i))

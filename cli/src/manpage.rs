@@ -19,7 +19,8 @@ fn roff(s: &str) -> String {
 }
 
 pub fn render(w: &mut dyn Write) -> std::io::Result<()> {
-    let cmd = Cli::command().version(version());
+    // clap_mangen writes the version with its own leading `v`.
+    let cmd = Cli::command().version(version().trim_start_matches('v'));
     let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(w)?;
     man.render_name_section(w)?;
@@ -96,6 +97,6 @@ mod tests {
             assert!(text.contains(section), "{section}");
         }
         assert!(!text.contains("kubeseal\\-keys(1)"));
-        assert!(text.contains(version()));
+        assert!(text.contains(version().trim_start_matches('v')));
     }
 }

@@ -193,6 +193,17 @@ fn scalar(text: &str, rng: &mut Rng) -> String {
     }
 }
 
+/// A map value: a scalar, sometimes with an explicit `!!str` or `!!binary` tag.
+fn value_scalar(text: &str, rng: &mut Rng) -> String {
+    if rng.chance(4) && !text.is_empty() {
+        return format!("!!binary {}", base64(text.as_bytes()));
+    }
+    if rng.chance(4) {
+        return format!("!!str {}", double_quoted(text, rng));
+    }
+    scalar(text, rng)
+}
+
 /// A block value (` |-` and its indented lines) for a multi-line text, literal or folded;
 /// a double-quoted one where a folded scalar cannot hold the text.
 fn block_value(text: &str, indent: usize, rng: &mut Rng) -> String {
@@ -246,7 +257,7 @@ fn block_entries(entries: &[(String, Entry)], indent: usize, rng: &mut Rng, out:
                     out,
                     "{:indent$}{key}: {}{}",
                     "",
-                    scalar(t, rng),
+                    value_scalar(t, rng),
                     eol(rng, 15)
                 );
             }
@@ -469,6 +480,55 @@ fn stream(rng: &mut Rng, first: usize, docs: usize) -> String {
     out
 }
 
+/// JSON literals people put in `stringData` without quotes.
+const JSON_VALUES: &[&str] = &[
+    "5432",
+    "0",
+    "-1",
+    "1.5",
+    "1.5e3",
+    "1E-7",
+    "1e21",
+    "0.1",
+    "12345678901234567890",
+    "true",
+    "false",
+    "null",
+    "\"text\"",
+    "\"\"",
+    "\"8080\"",
+    "-0.0",
+    "3.0",
+];
+
+/// `docs` JSON Secrets, one after the other (kubeseal reads a JSON stream too), with numbers,
+/// booleans and nulls where strings belong.
+fn json_stream(rng: &mut Rng, first: usize, docs: usize) -> String {
+    let mut out = String::new();
+    for i in 0..docs {
+        let items: Vec<String> = (0..1 + rng.below(4))
+            .map(|j| format!("\"k{j}\": {}", rng.pick(JSON_VALUES)))
+            .collect();
+        let labels = if rng.chance(30) {
+            format!(
+                ", \"labels\": {{\"port\": {}}}",
+                rng.pick(&["80", "true", "1.5"])
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {{\"name\": \"{}-{}\", \"namespace\": \"{}\"{labels}}}, \"stringData\": {{{}}}}}",
+            rng.pick(WORDS),
+            first + i,
+            rng.pick(WORDS),
+            items.join(", ")
+        );
+    }
+    out
+}
+
 fn seed() -> u64 {
     match std::env::var("SEALWRIGHT_HANDWRITTEN_SEED") {
         Ok(v) => v
@@ -619,7 +679,11 @@ fn handwritten_manifests_seal_as_upstream() {
     let mut rejected_example = String::new();
     while done < total {
         let docs = 1 + rng.below(4);
-        let input = stream(&mut rng, done, docs);
+        let input = if rng.chance(10) {
+            json_stream(&mut rng, done, docs)
+        } else {
+            stream(&mut rng, done, docs)
+        };
         done += docs;
         streams += 1;
         let mut sealed_yaml = None;

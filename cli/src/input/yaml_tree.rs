@@ -237,11 +237,12 @@ fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, 
             _ => Scalar::Str(value.to_string()),
         });
     };
-    if !tag.is_yaml_core_schema() {
+    // `!!binary` and `!!timestamp` are YAML 1.1 tags, outside the 1.2 core schema.
+    let Some(suffix) = tag.suffix_in_namespace("tag:yaml.org,2002:") else {
         // Local and non-specific tags: v2 keeps the text.
         return Ok(Scalar::Str(value.to_string()));
-    }
-    match tag.suffix() {
+    };
+    match suffix.as_ref() {
         "str" => Ok(Scalar::Str(value.to_string())),
         "binary" => {
             use base64::Engine;
@@ -251,7 +252,7 @@ fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, 
                 .map_err(|_| "the !!binary value is not valid base64".to_string())?;
             Ok(Scalar::Str(String::from_utf8_lossy(&bytes).into_owned()))
         }
-        suffix => {
+        suffix @ ("null" | "bool" | "int" | "float" | "timestamp") => {
             let resolved = resolve_plain(value);
             let fits = matches!(
                 (suffix, &resolved),
@@ -272,6 +273,7 @@ fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, 
                 Err(format!("the value cannot be decoded as a !!{suffix}"))
             }
         }
+        _ => Ok(Scalar::Str(value.to_string())),
     }
 }
 
@@ -323,6 +325,20 @@ mod tests {
                 (s("z"), Node::Scalar(Scalar::Int(5))),
             ]))
         );
+    }
+
+    #[test]
+    fn yaml_1_1_tags() {
+        let doc = parse_document("a: !!binary aGVsbG8=\nb: !!timestamp 2024-01-02\nc: !!str 12\n");
+        let Ok(Node::Map(entries)) = doc else {
+            panic!("{doc:?}")
+        };
+        let values: Vec<_> = entries.into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, vec![s("hello"), s("2024-01-02"), s("12")]);
+        let err = parse_document("k: !!binary not*base64\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(err, "k: the !!binary value is not valid base64");
     }
 
     #[test]
