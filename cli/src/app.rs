@@ -79,7 +79,9 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
             None => read_capped(std::io::stdin(), cap, "stdin"),
         }
     };
-    let cert_timeout = kubeconfig::parse_timeout(&cli.kube.request_timeout)?;
+    // A malformed value is reported where the cluster is contacted; a certificate URL then
+    // falls back to the default bound.
+    let cert_timeout = kubeconfig::parse_timeout(&cli.kube.request_timeout).unwrap_or(None);
     let controller = Controller {
         namespace: a.controller_namespace.clone(),
         name: a.controller_name.clone(),

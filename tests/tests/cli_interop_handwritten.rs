@@ -13,29 +13,7 @@ mod support;
 
 use std::fmt::Write as _;
 
-use support::{Scratch, cert, key, mask, ours, run, s, text, upstream};
-
-/// A small deterministic generator (xorshift), so a printed seed reproduces a run.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use support::{Rng, Scratch, cert, key, mask, ours, run, s, text, upstream};
 
 /// Comment texts people leave, including ones full of YAML punctuation.
 const COMMENTS: &[&str] = &[
@@ -133,6 +111,13 @@ const TEXTS: &[&str] = &[
     "back\\slash",
     "ünïcödé",
     "postgres://user:pa55@db:5432/app?sslmode=disable",
+    // Odd bytes that end up in pasted values.
+    "no\u{a0}break",
+    "zero\u{200b}width",
+    "👩‍💻 joined",
+    "line\u{2028}separator",
+    "carriage\rreturn",
+    "bell\u{7}",
 ];
 
 /// Multi-line texts for block scalars and escaped double quotes.
@@ -161,6 +146,14 @@ fn plain_ok(t: &str) -> bool {
         && !t.contains('\t')
         && !t.contains(['{', '}', '[', ']', ','])
         && t != "null"
+        && raw_ok(t)
+}
+
+/// Whether `t` can stand unescaped in a plain or single-quoted scalar: no control characters
+/// and no Unicode line breaks (YAML 1.1 folds those).
+fn raw_ok(t: &str) -> bool {
+    !t.chars()
+        .any(|c| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}'))
 }
 
 fn single_quoted(t: &str) -> String {
@@ -172,6 +165,9 @@ fn double_quoted(t: &str, rng: &mut Rng) -> String {
     for c in t.chars() {
         match c {
             '"' => out.push_str("\\\""),
+            '\r' => out.push_str("\\r"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{2028}' => out.push_str("\\u2028"),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' if rng.chance(50) => out.push_str("\\t"),
@@ -188,7 +184,7 @@ fn double_quoted(t: &str, rng: &mut Rng) -> String {
 fn scalar(text: &str, rng: &mut Rng) -> String {
     match rng.below(3) {
         0 if plain_ok(text) => text.to_string(),
-        1 if !text.contains('\n') => single_quoted(text),
+        1 if !text.contains('\n') && raw_ok(text) => single_quoted(text),
         _ => double_quoted(text, rng),
     }
 }
@@ -279,7 +275,7 @@ fn flow_entries(entries: &[(String, Entry)], indent: usize, rng: &mut Rng) -> St
             };
             let value = match v {
                 Entry::Text(t) | Entry::Block(t) => match rng.below(2) {
-                    0 if !t.contains('\n') => single_quoted(t),
+                    0 if !t.contains('\n') && raw_ok(t) => single_quoted(t),
                     _ => double_quoted(t, rng),
                 },
             };
@@ -351,24 +347,8 @@ fn map_field(
 }
 
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// One hand-written Secret document (without its `---`).
