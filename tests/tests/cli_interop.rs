@@ -5,7 +5,7 @@
 #[path = "cli_support.rs"]
 mod support;
 
-use support::{Rng, Scratch, cert, key, mask, ours, run, s, text, upstream};
+use support::{Rng, Scratch, cert, first_difference, key, mask, ours, run, s, text, upstream};
 
 /// Inputs that exercise the renderers: labels, annotations with `<>&`, stringData, multiple
 /// documents, empty values, long annotation values with spaces, quoting-sensitive strings.
@@ -468,25 +468,7 @@ fn yaml_scalars_match_upstream_on_generated_strings() {
                 continue;
             }
             let (u, o) = (mask(&text(&u.stdout)), mask(&text(&o.stdout)));
-            if u != o {
-                let first = u
-                    .lines()
-                    .zip(o.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                let window = |t: &str| {
-                    t.lines()
-                        .skip(first.saturating_sub(2))
-                        .take(6)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                };
-                panic!(
-                    "seed {seed} {format}: first difference at line {first}\nupstream:\n{}\nours:\n{}",
-                    window(&u),
-                    window(&o)
-                );
-            }
+            assert!(u == o, "seed {seed} {format}: {}", first_difference(&u, &o));
         }
     }
 }

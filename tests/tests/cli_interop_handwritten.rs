@@ -13,7 +13,7 @@ mod support;
 
 use std::fmt::Write as _;
 
-use support::{Rng, Scratch, cert, key, mask, ours, run, s, text, upstream};
+use support::{Rng, Scratch, cert, first_difference, key, mask, ours, run, s, text, upstream};
 
 /// Comment texts people leave, including ones full of YAML punctuation.
 const COMMENTS: &[&str] = &[
@@ -530,26 +530,6 @@ fn documents() -> usize {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(1_000)
-}
-
-fn first_difference(u: &str, o: &str) -> String {
-    let line = u
-        .lines()
-        .zip(o.lines())
-        .position(|(a, b)| a != b)
-        .unwrap_or_else(|| u.lines().count().min(o.lines().count()));
-    let window = |t: &str| {
-        t.lines()
-            .skip(line.saturating_sub(2))
-            .take(6)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    format!(
-        "first difference at line {line}\nupstream:\n{}\nours:\n{}",
-        window(u),
-        window(o)
-    )
 }
 
 /// A kubeconfig whose context names the namespace for Secrets without one (never contacted:

@@ -197,3 +197,24 @@ impl Rng {
         items[self.below(items.len())]
     }
 }
+
+/// Where two texts part: the line number and a few lines of each around it.
+pub fn first_difference(u: &str, o: &str) -> String {
+    let line = u
+        .lines()
+        .zip(o.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| u.lines().count().min(o.lines().count()));
+    let window = |t: &str| {
+        t.lines()
+            .skip(line.saturating_sub(2))
+            .take(6)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "first difference at line {line}\nupstream:\n{}\nours:\n{}",
+        window(u),
+        window(o)
+    )
+}
