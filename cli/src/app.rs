@@ -25,7 +25,7 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
         return Ok(());
     }
     if cli.version {
-        println!("kubeseal version: {}", version());
+        crate::outln!("kubeseal version: {}", version());
         return Ok(());
     }
     let a = &cli.seal;
@@ -54,6 +54,10 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
         }
     };
     let re_encrypt = a.re_encrypt || a.rotate;
+    if a.recovery_unseal && re_encrypt {
+        // Upstream writes the opened Secret over the SealedSecret file given with -f.
+        return Err(CliError::UnsealWithReEncrypt);
+    }
     let mut output_file = a.sealed_secret_file.clone();
     if re_encrypt && output_file.is_none() {
         // In-place re-encryption of the input file (upstream #405).
@@ -68,18 +72,16 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     } else {
         a.format.clone()
     };
+    let cap = a.max_input_size;
     let read_input = |file: Option<std::fs::File>| -> Result<Vec<u8>, CliError> {
-        let mut buf = Vec::new();
         match file {
-            Some(mut f) => f
-                .read_to_end(&mut buf)
-                .map_err(|e| CliError::Io(format!("read: {e}")))?,
-            None => std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| CliError::Io(format!("read /dev/stdin: {e}")))?,
-        };
-        Ok(buf)
+            Some(f) => read_capped(f, cap, "the input"),
+            None => read_capped(std::io::stdin(), cap, "stdin"),
+        }
     };
+    // A malformed value is reported where the cluster is contacted; a certificate URL then
+    // falls back to the default bound.
+    let cert_timeout = kubeconfig::parse_timeout(&cli.kube.request_timeout).unwrap_or(None);
     let controller = Controller {
         namespace: a.controller_namespace.clone(),
         name: a.controller_name.clone(),
@@ -111,7 +113,7 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
         let input = read_input(input_file)?;
         let text = if offline_re_encrypt {
             let keys = unseal::read_keys(&a.recovery_private_key)?;
-            let pem = certsource::open_local(&a.cert)?;
+            let pem = certsource::open_local(&a.cert, cert_timeout)?;
             let key = parse_key(&pem)?;
             reencrypt::run_offline(&input, &keys, &key, &format)?
         } else {
@@ -131,7 +133,7 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
             certsource::open_cluster(&client, &controller).await
         })?
     } else {
-        certsource::open_local(&a.cert)?
+        certsource::open_local(&a.cert, cert_timeout)?
     };
     if a.fetch_cert {
         return sink.commit(&pem);
@@ -163,7 +165,7 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
 
     if let Some(target) = &a.merge_into {
         let input = read_input(input_file)?;
-        return merge::run(target, &input, &key, &opts, &format, &mut namespace);
+        return merge::run(target, &input, cap, &key, &opts, &format, &mut namespace);
     }
     if a.raw {
         let ns = if a.scope == sealwright_crypto::Scope::ClusterWide {
@@ -181,8 +183,12 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
                 read_input(None)?
             }
             [one] => {
-                let path = std::path::Path::new(raw::from_file_path(one));
-                std::fs::read(path).map_err(|e| io_error("open", path, &e))?
+                let path = raw::from_file_path(one);
+                read_capped(
+                    std::fs::File::open(path).map_err(|e| io_error("open", path, &e))?,
+                    a.max_input_size,
+                    &path.display().to_string(),
+                )?
             }
             _ => return Err(CliError::RawOneFromFile),
         };
@@ -192,6 +198,23 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     let input = read_input(input_file)?;
     let text = seal::run(&input, &key, &opts, &format, &mut namespace)?;
     sink.commit(text.as_bytes())
+}
+
+/// Reads at most `cap` bytes: `-f /dev/zero` or a runaway pipe is refused instead of growing
+/// without bound.
+pub fn read_capped(reader: impl Read, cap: u64, what: &str) -> Result<Vec<u8>, CliError> {
+    let mut buf = Vec::new();
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::Io(format!("read {what}: {e}")))?;
+    if buf.len() as u64 > cap {
+        return Err(CliError::InputTooLarge {
+            what: what.to_string(),
+            cap,
+        });
+    }
+    Ok(buf)
 }
 
 /// `ParseKey`: the first certificate's RSA key, refused once expired.
@@ -210,16 +233,33 @@ fn block_on<T>(f: impl std::future::Future<Output = Result<T, CliError>>) -> Res
 }
 
 fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::Stdout;
     match cmd {
-        Command::Completion { shell } => {
+        Command::Completion { shell, .. } => {
             let mut c = Cli::command();
             clap_complete::generate(*shell, &mut c, "kubeseal", &mut out);
             Ok(())
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut out)
+        Command::Man { .. } => crate::manpage::render(&mut out)
             .map_err(|e| CliError::Completion(format!("cannot write the manual page: {e}"))),
+        Command::Help { command: None, .. } => {
+            crate::help::print_help();
+            Ok(())
+        }
+        Command::Help {
+            command: Some(name),
+            ..
+        } => {
+            let mut c = Cli::command().bin_name("kubeseal");
+            // Built as a whole, so the subcommand's usage and global flags are filled in.
+            c.build();
+            let text = c
+                .find_subcommand_mut(name)
+                .ok_or_else(|| CliError::UnknownCommand(name.clone()))?
+                .render_long_help();
+            crate::out!("{text}");
+            Ok(())
+        }
         Command::Keys(keys) => crate::keys::run(keys, cli),
         Command::Reencrypt(args) => crate::tree::run(args, cli),
     }

@@ -29,8 +29,20 @@ fn scheme(s: &str) -> Option<&str> {
     }
 }
 
-/// Reads `--cert`.
-pub fn open_local(cert: &str) -> Result<Vec<u8>, CliError> {
+/// How long a certificate URL may take when `--request-timeout` is 0 (unset): a server that
+/// accepts the connection and never answers must not hang kubeseal.
+const DEFAULT_CERT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads `--cert`; `timeout` bounds an `http(s)://` fetch (`None`: 30 s).
+pub fn open_local(
+    cert: &std::ffi::OsStr,
+    timeout: Option<std::time::Duration>,
+) -> Result<Vec<u8>, CliError> {
+    // A name that is not UTF-8 cannot be a URL.
+    let Some(cert) = cert.to_str() else {
+        let path = std::path::Path::new(cert);
+        return std::fs::read(path).map_err(|e| io_error("open", path, &e));
+    };
     if is_filename(cert) {
         let path = std::path::Path::new(cert);
         return std::fs::read(path).map_err(|e| io_error("open", path, &e));
@@ -38,7 +50,7 @@ pub fn open_local(cert: &str) -> Result<Vec<u8>, CliError> {
     let lower_scheme = scheme(cert).unwrap_or_default().to_ascii_lowercase();
     match lower_scheme.as_str() {
         "file" => open_file_url(cert),
-        "http" | "https" => open_http(cert),
+        "http" | "https" => open_http(cert, timeout.unwrap_or(DEFAULT_CERT_TIMEOUT)),
         other => Err(CliError::CertHttp(format!(
             "Get {}: unsupported protocol scheme {}",
             crate::error::go_quote(cert),
@@ -100,9 +112,10 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn open_http(url: &str) -> Result<Vec<u8>, CliError> {
+fn open_http(url: &str, timeout: std::time::Duration) -> Result<Vec<u8>, CliError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .timeout_global(Some(timeout))
         .build()
         .into();
     let mut resp = agent
@@ -137,10 +150,11 @@ pub async fn open_cluster(
 ) -> Result<Vec<u8>, CliError> {
     let port = service_port(client, controller).await?;
     let req = controller.cert_request(&port)?;
+    let (method, path) = (req.method().clone(), req.uri().to_string());
     match client.request_text(req).await {
         Ok(pem) => Ok(pem.into_bytes()),
         Err(proxy_err) => {
-            let reason = proxy::describe(&proxy_err);
+            let reason = proxy::describe_request(&proxy_err, &method, &path);
             if let Some(pem) = configmap_cert(client, controller).await {
                 eprintln!(
                     "warning: cannot reach the controller through the API server proxy ({reason}); using the certificate published in ConfigMap {}/{CERT_CONFIGMAP}",
@@ -165,10 +179,11 @@ pub async fn service_port(
     controller: &Controller,
 ) -> Result<String, CliError> {
     let req = controller.service_request()?;
+    let (method, path) = (req.method().clone(), req.uri().to_string());
     let text = client
         .request_text(req)
         .await
-        .map_err(|e| CliError::ServiceGet(proxy::describe(&e)))?;
+        .map_err(|e| CliError::ServiceGet(proxy::describe_request(&e, &method, &path)))?;
     proxy::first_port_name(&text)
 }
 
@@ -187,7 +202,7 @@ mod tests {
 
     #[test]
     fn file_url_missing_is_404() {
-        let err = open_local("file:///nonexistent/dir/cert.pem")
+        let err = open_local("file:///nonexistent/dir/cert.pem".as_ref(), None)
             .err()
             .map(|e| e.to_string());
         assert_eq!(
@@ -198,7 +213,7 @@ mod tests {
 
     #[test]
     fn missing_path_reads_like_go() {
-        let err = open_local("/nonexistent/cert.pem")
+        let err = open_local("/nonexistent/cert.pem".as_ref(), None)
             .err()
             .map(|e| e.to_string());
         assert_eq!(

@@ -2,6 +2,7 @@
 //! environment variables, command line wins), kubectl's connection flags, and the
 //! sealwright-only subcommands.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +27,52 @@ pub fn parse_go_bool(s: &str) -> Result<bool, String> {
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
     s.parse::<Scope>().map_err(|e| e.to_string())
+}
+
+/// A value parser that lists `values` for shell completion and leaves checking to `parse`
+/// (upstream's wording for a bad `--scope`; `-o` is only checked when printing).
+#[derive(Debug, Clone, Copy)]
+pub struct Completing<T: Clone + Send + Sync + 'static> {
+    values: &'static [&'static str],
+    parse: fn(&str) -> Result<T, String>,
+}
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Completing<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        // clap's own parser for a plain function, so errors carry the flag, value and cause.
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.values
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
+}
+
+fn scope_parser() -> Completing<Scope> {
+    Completing {
+        values: &["strict", "namespace-wide", "cluster-wide"],
+        parse: parse_scope,
+    }
+}
+
+fn format_parser() -> Completing<String> {
+    Completing {
+        values: &["json", "yaml"],
+        parse: |s| Ok(s.to_string()),
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -70,15 +117,30 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script
     Completion {
+        /// Print help
+        #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff)
-    Man,
+    Man {
+        /// Print help
+        #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
     /// The controller's sealing keys: list, rotate, backup, restore, retire
     Keys(crate::keys::KeysArgs),
     /// Re-encrypt every SealedSecret in files and directories to the newest key
     Reencrypt(crate::tree::ReencryptArgs),
+    /// Print the help, or a command's help
+    Help {
+        /// Print help
+        #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+        /// completion, man, keys or reencrypt
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -86,18 +148,18 @@ pub struct SealArgs {
     /// Certificate / public key file/URL to use for encryption. Overrides --controller-*
     #[arg(
         global = true,
-        help_heading = "Controller and keys (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CERT",
         default_value = "",
         hide_default_value = true
     )]
-    pub cert: String,
+    pub cert: OsString,
 
     /// Namespace of sealed-secrets controller.
     #[arg(
         global = true,
-        help_heading = "Controller and keys (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
         default_value = "kube-system"
@@ -107,7 +169,7 @@ pub struct SealArgs {
     /// Name of sealed-secrets controller.
     #[arg(
         global = true,
-        help_heading = "Controller and keys (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAME",
         default_value = "sealed-secrets-controller"
@@ -119,7 +181,8 @@ pub struct SealArgs {
         short = 'o',
         long,
         env = "SEALED_SECRETS_FORMAT",
-        default_value = "json"
+        default_value = "json",
+        value_parser = format_parser()
     )]
     pub format: String,
 
@@ -167,12 +230,12 @@ pub struct SealArgs {
     /// (only with --raw) Secret items can be sourced from files (kubectl syntax `[key=]path`).
     /// Comma-separated or repeated; SEALED_SECRETS_FROM_FILE is prepended.
     #[arg(long, value_delimiter = ',', action = clap::ArgAction::Append)]
-    pub from_file: Vec<String>,
+    pub from_file: Vec<OsString>,
 
     /// Path to a kube config. Only required if out-of-cluster
     #[arg(
         global = true,
-        help_heading = "Controller and keys (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_KUBECONFIG"
     )]
@@ -181,7 +244,7 @@ pub struct SealArgs {
     /// Set the scope of the sealed secret: strict, namespace-wide, cluster-wide (defaults to strict).
     /// Mandatory for --raw, otherwise the 'sealedsecrets.bitnami.com/cluster-wide' and
     /// 'sealedsecrets.bitnami.com/namespace-wide' annotations on the input secret can be used to select the scope.
-    #[arg(long, env = "SEALED_SECRETS_SCOPE", default_value = "strict", value_parser = parse_scope)]
+    #[arg(long, env = "SEALED_SECRETS_SCOPE", default_value = "strict", value_parser = scope_parser())]
     pub scope: Scope,
 
     /// Deprecated: please use --re-encrypt instead
@@ -204,8 +267,34 @@ pub struct SealArgs {
     /// Private key filename used by the --recovery-unseal command. Multiple files accepted either
     /// via comma separated list or by repetition of the flag. Either PEM encoded private keys or a
     /// backup of a json/yaml encoded k8s sealed-secret controller secret (and v1.List) are accepted.
-    #[arg(global = true, help_heading = "Controller and keys (global)", long, value_delimiter = ',', action = clap::ArgAction::Append)]
-    pub recovery_private_key: Vec<String>,
+    #[arg(global = true, help_heading = "Global flags", long, value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub recovery_private_key: Vec<PathBuf>,
+
+    /// The most input kubeseal reads (stdin, -f, --merge-into), e.g. 64Mi, 1G, 500000.
+    #[arg(long, env = "SEALED_SECRETS_MAX_INPUT_SIZE", hide = true, default_value = "64Mi",
+          value_parser = parse_size)]
+    pub max_input_size: u64,
+}
+
+/// A byte count with an optional binary or decimal suffix (`64Mi`, `1G`, `500k`).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 64Mi, 1G, 500000)"))?;
+    let factor: u64 = match unit {
+        "" => 1,
+        "k" | "K" => 1_000,
+        "Ki" => 1 << 10,
+        "M" => 1_000_000,
+        "Mi" => 1 << 20,
+        "G" => 1_000_000_000,
+        "Gi" => 1 << 30,
+        _ => return Err(format!("{s:?} is not a size (e.g. 64Mi, 1G, 500000)")),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 /// kubectl's connection flags (`clientcmd.RecommendedConfigOverrideFlags("")`).
@@ -214,7 +303,7 @@ pub struct KubeArgs {
     /// If present, the namespace scope for this CLI request
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         short = 'n',
         long,
         env = "SEALED_SECRETS_NAMESPACE"
@@ -223,7 +312,7 @@ pub struct KubeArgs {
     /// The name of the kubeconfig context to use
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CONTEXT"
     )]
@@ -231,7 +320,7 @@ pub struct KubeArgs {
     /// The name of the kubeconfig cluster to use
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CLUSTER"
     )]
@@ -239,7 +328,7 @@ pub struct KubeArgs {
     /// The name of the kubeconfig user to use
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_USER"
     )]
@@ -247,7 +336,7 @@ pub struct KubeArgs {
     /// The address and port of the Kubernetes API server
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_SERVER"
     )]
@@ -255,19 +344,19 @@ pub struct KubeArgs {
     /// If provided, this name will be used to validate server certificate.
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_TLS_SERVER_NAME"
     )]
     pub tls_server_name: Option<String>,
     /// If true, the server's certificate will not be checked for validity.
-    #[arg(global = true, help_heading = "Connection (global)", long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", num_args = 0..=1, require_equals = true,
+    #[arg(global = true, help_heading = "Global flags", long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub insecure_skip_tls_verify: Option<bool>,
     /// Path to a client certificate file for TLS
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CLIENT_CERTIFICATE"
     )]
@@ -275,7 +364,7 @@ pub struct KubeArgs {
     /// Path to a client key file for TLS
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CLIENT_KEY"
     )]
@@ -283,7 +372,7 @@ pub struct KubeArgs {
     /// Path to a cert file for the certificate authority
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY"
     )]
@@ -291,15 +380,16 @@ pub struct KubeArgs {
     /// Bearer token for authentication to the API server
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
-        env = "SEALED_SECRETS_TOKEN"
+        env = "SEALED_SECRETS_TOKEN",
+        hide_env_values = true
     )]
     pub token: Option<String>,
     /// Username to impersonate for the operation
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long = "as",
         env = "SEALED_SECRETS_AS"
     )]
@@ -307,18 +397,18 @@ pub struct KubeArgs {
     /// UID to impersonate for the operation
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long = "as-uid",
         env = "SEALED_SECRETS_AS_UID"
     )]
     pub impersonate_uid: Option<String>,
     /// Group to impersonate for the operation, this flag can be repeated to specify multiple groups.
-    #[arg(global = true, help_heading = "Connection (global)", long = "as-group", action = clap::ArgAction::Append)]
+    #[arg(global = true, help_heading = "Global flags", long = "as-group", action = clap::ArgAction::Append)]
     pub impersonate_groups: Vec<String>,
     /// Username for basic authentication to the API server
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_USERNAME"
     )]
@@ -326,15 +416,16 @@ pub struct KubeArgs {
     /// Password for basic authentication to the API server
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
-        env = "SEALED_SECRETS_PASSWORD"
+        env = "SEALED_SECRETS_PASSWORD",
+        hide_env_values = true
     )]
     pub password: Option<String>,
     /// The length of time to wait before giving up on a single server request (e.g. 1s, 2m, 3h; 0 = no timeout).
     #[arg(
         global = true,
-        help_heading = "Controller and keys (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_REQUEST_TIMEOUT",
         default_value = "0"
@@ -343,13 +434,13 @@ pub struct KubeArgs {
     /// If provided, this URL will be used to connect via proxy
     #[arg(
         global = true,
-        help_heading = "Connection (global)",
+        help_heading = "Global flags",
         long,
         env = "SEALED_SECRETS_PROXY_URL"
     )]
     pub proxy_url: Option<String>,
     /// If true, opt-out of response compression for all requests to the server
-    #[arg(global = true, help_heading = "Connection (global)", long, env = "SEALED_SECRETS_DISABLE_COMPRESSION", num_args = 0..=1, require_equals = true,
+    #[arg(global = true, help_heading = "Global flags", long, env = "SEALED_SECRETS_DISABLE_COMPRESSION", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub disable_compression: Option<bool>,
 }
@@ -397,15 +488,13 @@ impl Cli {
     }
 }
 
-fn prepend_env(values: &mut Vec<String>, var: &str) {
+fn prepend_env<T: From<String>>(values: &mut Vec<T>, var: &str) {
     if let Ok(v) = std::env::var(var)
         && !v.is_empty()
     {
-        {
-            let mut merged: Vec<String> = v.split(',').map(str::to_string).collect();
-            merged.append(values);
-            *values = merged;
-        }
+        let mut merged: Vec<T> = v.split(',').map(|s| T::from(s.to_string())).collect();
+        merged.append(values);
+        *values = merged;
     }
 }
 
@@ -442,6 +531,9 @@ mod tests {
             "--recovery-private-key=c",
         ]);
         let keys = cli.map(|c| c.seal.recovery_private_key).unwrap_or_default();
-        assert_eq!(keys, vec!["a", "b", "c"]);
+        assert_eq!(
+            keys,
+            vec![PathBuf::from("a"), PathBuf::from("b"), PathBuf::from("c")]
+        );
     }
 }

@@ -32,6 +32,16 @@ pub enum CliError {
     RawNeedsName(String),
     #[error("must provide only one --from-file when encrypting a single item with --raw")]
     RawOneFromFile,
+    #[error("unknown command {0:?}; the commands are completion, man, keys, reencrypt and help")]
+    UnknownCommand(String),
+    #[error(
+        "--recovery-unseal cannot be combined with --re-encrypt: it would write the decrypted Secret over the SealedSecret file"
+    )]
+    UnsealWithReEncrypt,
+    #[error(
+        "{what} is larger than {cap} bytes; raise the limit with --max-input-size if this is intended"
+    )]
+    InputTooLarge { what: String, cap: u64 },
     /// Input that is not a readable object stream.
     #[error("{0}")]
     Input(String),
@@ -97,6 +107,9 @@ impl CliError {
             CliError::RawNeedsNamespace(_) => "raw_needs_namespace",
             CliError::RawNeedsName(_) => "raw_needs_name",
             CliError::RawOneFromFile => "raw_one_from_file",
+            CliError::UnknownCommand(_) => "unknown_command",
+            CliError::UnsealWithReEncrypt => "unseal_with_re_encrypt",
+            CliError::InputTooLarge { .. } => "input_too_large",
             CliError::Input(_) => "input",
             CliError::Seal(_) => "seal",
             CliError::Cert(_) => "cert",

@@ -4,12 +4,59 @@
 //! layout. Flag errors use pflag's sentences and exit 2.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, CommandFactory};
 
 use crate::cli::Cli;
+
+/// What the tool does, in one line, for someone who has never used it.
+const INTRO: &str = "kubeseal encrypts Kubernetes Secrets into SealedSecrets, which only the sealed-secrets controller in your cluster can decrypt: safe to keep in Git.";
+
+/// The three things a newcomer does first (also in the manual page).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "Fetch the controller's certificate (needs access to the cluster):",
+        "kubeseal --fetch-cert > cert.pem",
+    ),
+    (
+        "Seal a Secret manifest offline with that certificate:",
+        "kubeseal --cert cert.pem -f secret.yaml -o yaml > sealed-secret.yaml",
+    ),
+    (
+        "Unseal a SealedSecret with a backup of the controller's keys (disaster recovery):",
+        "kubeseal --recovery-unseal --recovery-private-key sealed-secrets-keys.yaml -f sealed-secret.yaml -o yaml",
+    ),
+];
+
+/// List flags that take their `SEALED_SECRETS_*` variable outside clap (see `apply_slice_env`).
+pub const SLICE_ENV: &[(&str, &str)] = &[
+    ("SEALED_SECRETS_FROM_FILE", "--from-file"),
+    (
+        "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        "--recovery-private-key",
+    ),
+    ("SEALED_SECRETS_AS_GROUP", "--as-group"),
+];
+
+/// The lines above upstream's `Usage of …:` list.
+pub fn intro() -> String {
+    let mut out = format!("{INTRO}\n\nExamples:\n");
+    for (what, command) in EXAMPLES {
+        let _ = writeln!(out, "  # {what}\n  {command}\n");
+    }
+    let commands: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let _ = writeln!(
+        out,
+        "Commands: {}; see `kubeseal <command> --help`.\n",
+        commands.join(", ")
+    );
+    out
+}
 
 /// One line of the flag list.
 struct Row {
@@ -192,6 +239,10 @@ const EXTRAS: &[(&str, &str)] = &[
         "--re-encrypt --recovery-private-key KEYS --cert CERT",
         "Re-encrypt offline: open with the private keys, seal to the certificate",
     ),
+    (
+        "--max-input-size SIZE",
+        "The most input read from stdin, -f or --merge-into (default 64Mi; e.g. 1Gi, 500000)",
+    ),
 ];
 
 /// pflag treats an argument as a bool flag when it takes no value (`--raw`, `--raw=false`);
@@ -305,6 +356,12 @@ pub fn flag_usages() -> String {
     out
 }
 
+/// The command line, lossily decoded: a path argument may hold any bytes, and looking at the
+/// arguments must never panic.
+fn args() -> impl DoubleEndedIterator<Item = String> {
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned())
+}
+
 fn argv0() -> String {
     std::env::args_os()
         .next()
@@ -319,7 +376,7 @@ fn header() -> String {
 /// True when pflag would have stopped at a `-h` (a short cluster starting with `h`) before
 /// `--`: upstream then writes the header to stderr and the list to stdout.
 pub fn shorthand_help_requested() -> bool {
-    std::env::args()
+    args()
         .skip(1)
         .take_while(|a| a != "--")
         .any(|a| a.starts_with("-h"))
@@ -328,7 +385,7 @@ pub fn shorthand_help_requested() -> bool {
 /// Whether a `-h` comes before the argument clap complains about (else the error wins, as
 /// pflag parses left to right).
 fn help_before_error(e: &clap::Error) -> bool {
-    let args: Vec<String> = std::env::args().skip(1).take_while(|a| a != "--").collect();
+    let args: Vec<String> = args().skip(1).take_while(|a| a != "--").collect();
     let Some(help_at) = args.iter().position(|a| a.starts_with("-h")) else {
         return false;
     };
@@ -346,19 +403,18 @@ fn help_before_error(e: &clap::Error) -> bool {
 pub fn print_help() {
     let list = flag_usages();
     if shorthand_help_requested() {
-        eprint!("{}", header());
+        eprint!("{}{}", intro(), header());
     } else {
-        print!("{}", header());
+        crate::out!("{}{}", intro(), header());
     }
-    print!("{list}");
-    let _ = std::io::stdout().flush();
+    crate::out!("{list}");
 }
 
 /// A command-line error, as pflag reports it: the usage, then the sentence, exit 2. Upstream
 /// prints the list and sentence on stdout; we keep stdout for sealed output and write all of
 /// it, in the same order, to stderr.
 pub fn exit_on_flag_error(e: clap::Error) -> ! {
-    let subcommand = std::env::args()
+    let subcommand = args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .is_some_and(|a| Cli::command().find_subcommand(&a).is_some());
@@ -373,6 +429,15 @@ pub fn exit_on_flag_error(e: clap::Error) -> ! {
         // Our own subcommands keep clap's messages.
         e.exit()
     }
+    if e.kind() == ErrorKind::InvalidUtf8 {
+        eprintln!("error: {}", invalid_utf8_message());
+        std::process::exit(2)
+    }
+    if let Some(message) = environment_error(&e) {
+        // The user never typed this flag: name the variable, and spare them the usage.
+        eprintln!("error: {message}");
+        std::process::exit(2)
+    }
     if help_before_error(&e) {
         // pflag stops at `-h`; whatever follows it is never looked at.
         print_help();
@@ -381,6 +446,60 @@ pub fn exit_on_flag_error(e: clap::Error) -> ! {
     let message = pflag_message(&e);
     eprintln!("{}{}{message}", header(), flag_usages());
     std::process::exit(2)
+}
+
+/// Names the flag whose value is not UTF-8 (only paths may hold arbitrary bytes).
+fn invalid_utf8_message() -> String {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let bad = raw.iter().position(|a| a.to_str().is_none());
+    let flag = bad.and_then(|i| {
+        let lossy = raw[i].to_string_lossy();
+        if lossy.starts_with('-') {
+            lossy.split('=').next().map(str::to_string)
+        } else {
+            i.checked_sub(1)
+                .map(|p| raw[p].to_string_lossy().into_owned())
+        }
+    });
+    match flag {
+        Some(f) if f.starts_with('-') => {
+            format!(
+                "invalid argument for {f:?}: the value is not valid UTF-8 (only file paths may hold other bytes)"
+            )
+        }
+        _ => "an argument is not valid UTF-8 (only file paths may hold other bytes)".into(),
+    }
+}
+
+/// A bad value that came from a `SEALED_SECRETS_*` variable rather than the command line.
+fn environment_error(e: &clap::Error) -> Option<String> {
+    if !matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        return None;
+    }
+    let arg = context(e, ContextKind::InvalidArg)?;
+    let flag = arg.split([' ', '[', '=']).next()?.to_string();
+    let long = flag.strip_prefix("--")?;
+    let short = short_of(long).map(|c| format!("-{c}"));
+    let typed = args().skip(1).take_while(|a| a != "--").any(|a| {
+        a == flag
+            || a.starts_with(&format!("{flag}="))
+            || short.as_ref().is_some_and(|s| a.starts_with(s.as_str()))
+    });
+    if typed {
+        return None;
+    }
+    let var = format!("SEALED_SECRETS_{}", long.replace('-', "_").to_uppercase());
+    let value = std::env::var_os(&var)?;
+    let cause = std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "invalid value".into());
+    Some(format!(
+        "invalid value {:?} in the environment variable {var} (for --{long}): {cause}",
+        value.to_string_lossy()
+    ))
 }
 
 fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
@@ -434,7 +553,7 @@ fn pflag_message(e: &clap::Error) -> String {
 
 /// The shorthand of the last argument when it is a bare `-x` (a flag missing its value).
 fn last_short_flag() -> Option<char> {
-    let last = std::env::args().next_back()?;
+    let last = args().next_back()?;
     let mut chars = last.strip_prefix('-')?.chars();
     let c = chars.next()?;
     (chars.next().is_none() && c != '-').then_some(c)

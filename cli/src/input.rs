@@ -18,14 +18,21 @@ use target::Target;
 /// The documents of a SealedSecret stream, as JSON values; empty documents (`null`, `{}`) are
 /// dropped. YAML is read with the SealedSecret's field types (see [`target`]).
 pub fn documents(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
-    documents_as(bytes, target::SEALED_SECRET)
+    documents_as(bytes, target::SEALED_SECRET, None)
 }
 
-fn documents_as(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
+/// A JSON document that Go's `encoding/json` would refuse for the target type: the message.
+type StrictCheck = fn(&Value) -> Option<String>;
+
+fn documents_as(
+    bytes: &[u8],
+    target: Target,
+    strict: Option<StrictCheck>,
+) -> Result<Vec<Value>, CliError> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let docs = match start.map(|i| bytes[i]) {
         None => Vec::new(),
-        Some(b'{') => json_stream(bytes)?,
+        Some(b'{') => json_stream(bytes, target, strict)?,
         Some(_) => yaml_stream(bytes, target)?,
     };
     Ok(docs.into_iter().filter(|d| !is_empty_document(d)).collect())
@@ -39,10 +46,49 @@ fn is_empty_document(v: &Value) -> bool {
     }
 }
 
-fn json_stream(bytes: &[u8]) -> Result<Vec<Value>, CliError> {
+/// A JSON stream as the Kubernetes stream decoder reads it: object after object with Go's
+/// strict `encoding/json`; when the first or second object does not fit the Go type (a number
+/// where a string belongs), the decoder gives up on JSON and reads the rest of the input as
+/// YAML, where such values become their text, and only the first object of that rest is
+/// seen. From the third object on, a misfit is an error.
+fn json_stream(
+    bytes: &[u8],
+    target: Target,
+    strict: Option<StrictCheck>,
+) -> Result<Vec<Value>, CliError> {
     let mut out = Vec::new();
-    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
-        out.push(item.map_err(|e| CliError::Input(format!("invalid JSON input: {e}")))?);
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+    loop {
+        let start = stream.byte_offset();
+        let Some(item) = stream.next() else {
+            break;
+        };
+        let value = item.map_err(|e| CliError::Input(format!("invalid JSON input: {e}")))?;
+        let n = out.len() + 1;
+        let misfit = strict.and_then(|check| value.is_object().then(|| check(&value)).flatten());
+        let Some(message) = misfit else {
+            let converted = target::to_json(&yaml_tree::from_json(&value), target)
+                .map_err(|e| CliError::Input(format!("document {n}: {e}")))?;
+            out.push(converted);
+            continue;
+        };
+        if out.len() > 1 {
+            // Upstream's words for this one (`encoding/json`'s, with its prefix).
+            return Err(CliError::Input(format!("json: {message}")));
+        }
+        // The YAML reader starts after the whitespace up to the first line break.
+        let mut rest = &bytes[start..];
+        while let Some((&b, tail)) = rest.split_first() {
+            if !b.is_ascii_whitespace() {
+                break;
+            }
+            rest = tail;
+            if b == b'\n' {
+                break;
+            }
+        }
+        out.extend(yaml_stream(rest, target)?);
+        break;
     }
     Ok(out)
 }
@@ -86,6 +132,30 @@ fn yaml_stream(bytes: &[u8], target: Target) -> Result<Vec<Value>, CliError> {
     }
     flush(&mut current, &mut out)?;
     Ok(out)
+}
+
+/// serde quotes the offending value (`invalid type: string "…"`); a Secret's values are
+/// secrets, so anything quoted is dropped from the message.
+fn redact_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut open: Option<char> = None;
+    for c in s.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn one_line(s: &str) -> String {
@@ -168,6 +238,22 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
     if let Some(meta) = doc.get_mut("metadata") {
         fold_keys(meta, META_FIELDS);
     }
+    if let Some(kind) = doc.get("kind").and_then(Value::as_str)
+        && !kind.is_empty()
+        && kind != "Secret"
+    {
+        // Upstream seals any object as if it were a Secret (a ConfigMap's data becomes
+        // ciphertext, a List becomes an empty Secret); a document without a kind still goes.
+        let hint = if kind.ends_with("List") {
+            ": put each Secret in a document of its own, separated by `---`"
+        } else {
+            ""
+        };
+        return Err(CliError::Input(format!(
+            "document {}: kind {kind} is not a Secret; kubeseal seals Secrets only{hint}",
+            index + 1
+        )));
+    }
     if let Value::Object(map) = &mut doc {
         // k8s-openapi insists on the Secret's own kind; upstream does not look.
         map.remove("kind");
@@ -196,7 +282,7 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
         CliError::Input(format!(
             "document {}: cannot read a Secret: {}",
             index + 1,
-            one_line(&e.to_string())
+            redact_quoted(&one_line(&e.to_string()))
         ))
     })
 }
@@ -247,7 +333,7 @@ fn canonical_base64(s: &str) -> Option<String> {
 
 /// All Secrets in a stream, in order.
 pub fn read_secrets(bytes: &[u8]) -> Result<Vec<Secret>, CliError> {
-    documents_as(bytes, target::SECRET)?
+    documents_as(bytes, target::SECRET, Some(gotypes::secret_type_error))?
         .into_iter()
         .enumerate()
         .map(|(i, d)| secret_from(d, i))
@@ -373,6 +459,63 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(secrets.len(), 2);
         assert_eq!(secrets[0].metadata.name.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn quoted_values_are_redacted() {
+        assert_eq!(
+            redact_quoted("invalid type: string \"hunter2\", expected `x` here"),
+            "invalid type: string \"…\", expected `…` here"
+        );
+    }
+
+    #[test]
+    fn comments_everywhere_and_crlf() {
+        let input = "# head\n--- # marker\n# own line\napiVersion: v1 # c\nkind: Secret\nmetadata: # m\n  name: a # n\n  labels: {x: y, # in flow\n    z: w}\nstringData:\n  # before\n  k: v # after\n  b: | # header\n    line\n# end\n";
+        for text in [input.to_string(), input.replace('\n', "\r\n")] {
+            let secrets = read_secrets(text.as_bytes()).map_err(|e| e.to_string());
+            let Ok(secrets) = secrets else {
+                panic!("{secrets:?}")
+            };
+            let s = &secrets[0];
+            assert_eq!(s.metadata.name.as_deref(), Some("a"));
+            let data = s.string_data.clone().unwrap_or_default();
+            assert_eq!(data.get("k").map(String::as_str), Some("v"));
+            assert_eq!(data.get("b").map(String::as_str), Some("line\n"));
+        }
+    }
+
+    #[test]
+    fn value_errors_name_the_key_not_the_value() {
+        let input = b"metadata:\n  name: a\nstringData: {port: !!int SUPERSECRETPLAINTEXT}\n";
+        let err = read_secrets(input)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("stringData.port"), "{err}");
+        assert!(!err.contains("SUPERSECRET"), "{err}");
+    }
+
+    #[test]
+    fn json_numbers_in_string_fields_become_text() {
+        let input = br#"{"metadata":{"name":"a"},"stringData":{"port":5432,"f":1.5e3,"b":true}}"#;
+        let secrets = read_secrets(input).unwrap_or_default();
+        let data = secrets
+            .first()
+            .and_then(|s| s.string_data.clone())
+            .unwrap_or_default();
+        assert_eq!(data.get("port").map(String::as_str), Some("5432"));
+        assert_eq!(data.get("f").map(String::as_str), Some("1500"));
+        assert_eq!(data.get("b").map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn other_kinds_are_refused_by_name() {
+        let err = read_secrets(b"kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("kind ConfigMap is not a Secret"), "{err}");
     }
 
     #[test]

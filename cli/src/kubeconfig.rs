@@ -91,9 +91,12 @@ pub fn namespace(source: &Source, args: &KubeArgs) -> Result<(String, bool), Cli
         Source::File(kc) => {
             let name = context_name(kc, args);
             let ctx = match &name {
-                Some(n) => Some(kc.contexts.iter().find(|c| &c.name == n).ok_or_else(|| {
-                    CliError::Kube(format!("context was not found for specified context: {n}"))
-                })?),
+                Some(n) => Some(
+                    kc.contexts
+                        .iter()
+                        .find(|c| &c.name == n)
+                        .ok_or_else(|| context_missing(n))?,
+                ),
                 None => None,
             };
             let cluster_name = args.cluster.clone().or_else(|| {
@@ -126,6 +129,14 @@ pub fn namespace(source: &Source, args: &KubeArgs) -> Result<(String, bool), Cli
     ))
 }
 
+/// kubectl's wording for `--context` (or `current-context`) naming no context.
+fn context_missing(name: &str) -> CliError {
+    CliError::Kube(format!(
+        "context {} does not exist",
+        crate::error::go_quote(name)
+    ))
+}
+
 fn no_configuration() -> CliError {
     CliError::Kube(
         "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable".into(),
@@ -154,6 +165,11 @@ pub fn with_overrides(
             Kubeconfig::default()
         }
     };
+    if let Some(wanted) = args.context.as_ref().filter(|c| !c.is_empty())
+        && !kc.contexts.iter().any(|c| &c.name == wanted)
+    {
+        return Err(context_missing(wanted));
+    }
     let ctx_name = context_name(&kc, args).unwrap_or_else(|| "sealwright-flags".to_string());
     if !kc.contexts.iter().any(|c| c.name == ctx_name) {
         kc.contexts.push(NamedContext {
@@ -345,6 +361,7 @@ pub async fn client(source: Source, args: &KubeArgs) -> Result<kube::Client, Cli
         config.write_timeout = timeout;
         config.connect_timeout = timeout;
     }
+    crate::proxy::remember_cluster_url(&config.cluster_url);
     kube::Client::try_from(config).map_err(|e| CliError::Kube(e.to_string()))
 }
 

@@ -9,10 +9,12 @@ mod help;
 mod input;
 mod keys;
 mod kubeconfig;
+mod manpage;
 mod modes;
 mod output;
 mod proxy;
 mod sink;
+mod stdout;
 mod tree;
 
 use clap::Parser;

@@ -128,6 +128,42 @@ pub fn describe(err: &kube::Error) -> String {
     }
 }
 
+/// The API server's URL, remembered when the client is built, for connection errors.
+static CLUSTER_URL: std::sync::OnceLock<http::Uri> = std::sync::OnceLock::new();
+
+pub fn remember_cluster_url(url: &http::Uri) {
+    let _ = CLUSTER_URL.set(url.clone());
+}
+
+/// A failed request, worded as Go's `net/http` words it when the connection itself failed
+/// (`Get "https://127.0.0.1:1/api/…": dial tcp 127.0.0.1:1: connect: connection refused`),
+/// else as [`describe`].
+pub fn describe_request(err: &kube::Error, method: &Method, path: &str) -> String {
+    let io = std::iter::successors(Some(err as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .find_map(|e| e.downcast_ref::<std::io::Error>());
+    let (Some(io), Some(base)) = (io, CLUSTER_URL.get()) else {
+        return describe(err);
+    };
+    let host = base.host().unwrap_or_default();
+    let port = base
+        .port_u16()
+        .unwrap_or(if base.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    let url = format!("{}{path}", base.to_string().trim_end_matches('/'));
+    let verb = method.as_str();
+    let verb = format!("{}{}", &verb[..1], verb[1..].to_ascii_lowercase());
+    format!(
+        "{verb} {}: dial tcp {host}:{port}: connect: {}",
+        crate::error::go_quote(&url),
+        crate::error::go_errno_text(io)
+    )
+}
+
 /// HTTP status code of a failed request, when the server answered.
 pub fn status_code(err: &kube::Error) -> Option<u16> {
     match err {

@@ -5,7 +5,7 @@
 #[path = "cli_support.rs"]
 mod support;
 
-use support::{Scratch, cert, key, mask, ours, run, s, text, upstream};
+use support::{Rng, Scratch, cert, first_difference, key, mask, ours, run, s, text, upstream};
 
 /// Inputs that exercise the renderers: labels, annotations with `<>&`, stringData, multiple
 /// documents, empty values, long annotation values with spaces, quoting-sensitive strings.
@@ -362,22 +362,6 @@ fn wrong_key_or_scope_fails_like_upstream() {
     assert!(text(&o.stderr).contains("hint: "), "{}", text(&o.stderr));
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
 /// Strings built from the pieces that steer go-yaml's quoting and folding, as annotation keys
 /// and values of one JSON Secret; our YAML must equal upstream's for all of them.
 #[test]
@@ -448,7 +432,7 @@ fn yaml_scalars_match_upstream_on_generated_strings() {
         let mut rng = Rng(seed);
         let mut annotations = serde_json::Map::new();
         for i in 0..250 {
-            let n = 1 + rng.next() % 12;
+            let n = 1 + rng.next_u64() % 12;
             let value: String = (0..n).map(|_| rng.pick(&pieces)).collect();
             annotations.insert(format!("v{i:03}"), serde_json::Value::String(value.clone()));
             if i % 5 == 0 && (seed != 42 || !value.contains('\u{85}')) {
@@ -484,25 +468,7 @@ fn yaml_scalars_match_upstream_on_generated_strings() {
                 continue;
             }
             let (u, o) = (mask(&text(&u.stdout)), mask(&text(&o.stdout)));
-            if u != o {
-                let first = u
-                    .lines()
-                    .zip(o.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                let window = |t: &str| {
-                    t.lines()
-                        .skip(first.saturating_sub(2))
-                        .take(6)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                };
-                panic!(
-                    "seed {seed} {format}: first difference at line {first}\nupstream:\n{}\nours:\n{}",
-                    window(&u),
-                    window(&o)
-                );
-            }
+            assert!(u == o, "seed {seed} {format}: {}", first_difference(&u, &o));
         }
     }
 }

@@ -175,3 +175,46 @@ pub fn key(bits: u32) -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// A small deterministic generator (xorshift), so a printed seed reproduces a failure.
+#[derive(Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// Where two texts part: the line number and a few lines of each around it.
+pub fn first_difference(u: &str, o: &str) -> String {
+    let line = u
+        .lines()
+        .zip(o.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| u.lines().count().min(o.lines().count()));
+    let window = |t: &str| {
+        t.lines()
+            .skip(line.saturating_sub(2))
+            .take(6)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "first difference at line {line}\nupstream:\n{}\nours:\n{}",
+        window(u),
+        window(o)
+    )
+}

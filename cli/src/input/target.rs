@@ -192,13 +192,12 @@ fn scalar_json(s: &Scalar, path: &[String]) -> Result<Value, String> {
         Scalar::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
             Value::Number((*f as i64).into())
         }
-        Scalar::Float(f) => Value::Number(Number::from_f64(*f).ok_or_else(|| {
-            format!(
-                "unsupported value {} at {}",
-                super::yaml11::go_format_float32(*f),
-                path.join(".")
-            )
-        })?),
+        // The value itself is not quoted: it may be a secret.
+        Scalar::Float(f) => {
+            Value::Number(Number::from_f64(*f).ok_or_else(|| {
+                format!("unsupported value (infinity or NaN) at {}", path.join("."))
+            })?)
+        }
         Scalar::Str(s) => Value::String(s.clone()),
     })
 }

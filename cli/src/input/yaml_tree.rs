@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, Tag};
 
-use super::yaml11::{Scalar, resolve_plain};
+use super::yaml11::{Scalar, key_string, resolve_plain};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -27,6 +27,7 @@ pub fn parse_document(text: &str) -> Result<Node, String> {
         events: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
+        path: Vec::new(),
     };
     loop {
         match b.next()? {
@@ -50,14 +51,29 @@ struct Builder<'a> {
     events: Parser<'a, granit_parser::StrInput<'a>>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    /// Keys and indexes leading to the node being built, so that a value error can name its
+    /// place without quoting the value (values are secrets).
+    path: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
+    /// The next data event; comments are presentation only (go-yaml v2 drops them too).
     fn next(&mut self) -> Result<Option<Event<'a>>, String> {
-        match self.events.next() {
-            None => Ok(None),
-            Some(Ok((ev, _))) => Ok(Some(ev)),
-            Some(Err(e)) => Err(e.to_string()),
+        loop {
+            match self.events.next() {
+                None => return Ok(None),
+                Some(Ok((Event::Comment(..), _))) => {}
+                Some(Ok((ev, _))) => return Ok(Some(ev)),
+                Some(Err(e)) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    fn place(&self) -> String {
+        if self.path.is_empty() {
+            "the top level".into()
+        } else {
+            self.path.join(".")
         }
     }
 
@@ -76,7 +92,9 @@ impl<'a> Builder<'a> {
         self.count(1)?;
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
-                (Node::Scalar(scalar(&value, style, tag.as_deref())?), anchor)
+                let scalar = scalar(&value, style, tag.as_deref())
+                    .map_err(|problem| format!("{}: {problem}", self.place()))?;
+                (Node::Scalar(scalar), anchor)
             }
             Event::Alias(id) => {
                 let node = self
@@ -92,7 +110,12 @@ impl<'a> Builder<'a> {
                 loop {
                     match self.next()? {
                         Some(Event::SequenceEnd) => break,
-                        Some(ev) => items.push(self.node(ev, depth + 1)?),
+                        Some(ev) => {
+                            self.path.push(items.len().to_string());
+                            let item = self.node(ev, depth + 1);
+                            self.path.pop();
+                            items.push(item?);
+                        }
                         None => return Err("unexpected end of a sequence".into()),
                     }
                 }
@@ -113,10 +136,17 @@ impl<'a> Builder<'a> {
                         }
                         None => return Err("unexpected end of a mapping".into()),
                     };
+                    self.path.push(match &key {
+                        Some(Node::Scalar(s)) => key_string(s).unwrap_or_else(|| "?".into()),
+                        Some(_) => "?".into(),
+                        None => "<<".into(),
+                    });
                     let value = match self.next()? {
-                        Some(ev) => self.node(ev, depth + 1)?,
-                        None => return Err("unexpected end of a mapping".into()),
+                        Some(ev) => self.node(ev, depth + 1),
+                        None => Err("unexpected end of a mapping".into()),
                     };
+                    self.path.pop();
+                    let value = value?;
                     match key {
                         Some(key) => insert(&mut entries, key, value),
                         None => merge(&mut entries, value)?,
@@ -130,6 +160,25 @@ impl<'a> Builder<'a> {
             self.anchors.insert(anchor, node.clone());
         }
         Ok(node)
+    }
+}
+
+/// A JSON document as the YAML reader sees it (JSON is YAML): numbers and booleans are plain
+/// scalars, resolved by the same rules, so `{"port": 5432}` under `stringData` becomes "5432"
+/// exactly as in YAML.
+pub fn from_json(v: &serde_json::Value) -> Node {
+    use serde_json::Value;
+    match v {
+        Value::Null => Node::Scalar(Scalar::Null),
+        Value::Bool(b) => Node::Scalar(Scalar::Bool(*b)),
+        Value::Number(n) => Node::Scalar(resolve_plain(&n.to_string())),
+        Value::String(s) => Node::Scalar(Scalar::Str(s.clone())),
+        Value::Array(items) => Node::Seq(items.iter().map(from_json).collect()),
+        Value::Object(map) => Node::Map(
+            map.iter()
+                .map(|(k, v)| (Node::Scalar(Scalar::Str(k.clone())), from_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -188,21 +237,22 @@ fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, 
             _ => Scalar::Str(value.to_string()),
         });
     };
-    if !tag.is_yaml_core_schema() {
+    // `!!binary` and `!!timestamp` are YAML 1.1 tags, outside the 1.2 core schema.
+    let Some(suffix) = tag.suffix_in_namespace("tag:yaml.org,2002:") else {
         // Local and non-specific tags: v2 keeps the text.
         return Ok(Scalar::Str(value.to_string()));
-    }
-    match tag.suffix() {
+    };
+    match suffix.as_ref() {
         "str" => Ok(Scalar::Str(value.to_string())),
         "binary" => {
             use base64::Engine;
             let cleaned: String = value.chars().filter(|c| !c.is_whitespace()).collect();
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(cleaned)
-                .map_err(|_| "!!binary value is not valid base64".to_string())?;
+                .map_err(|_| "the !!binary value is not valid base64".to_string())?;
             Ok(Scalar::Str(String::from_utf8_lossy(&bytes).into_owned()))
         }
-        suffix => {
+        suffix @ ("null" | "bool" | "int" | "float" | "timestamp") => {
             let resolved = resolve_plain(value);
             let fits = matches!(
                 (suffix, &resolved),
@@ -219,9 +269,11 @@ fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, 
                     (_, r) => r,
                 })
             } else {
-                Err(format!("cannot decode {value:?} as a !!{suffix}"))
+                // Go quotes the value here; it may be a secret, so only the tag is named.
+                Err(format!("the value cannot be decoded as a !!{suffix}"))
             }
         }
+        _ => Ok(Scalar::Str(value.to_string())),
     }
 }
 
@@ -273,6 +325,20 @@ mod tests {
                 (s("z"), Node::Scalar(Scalar::Int(5))),
             ]))
         );
+    }
+
+    #[test]
+    fn yaml_1_1_tags() {
+        let doc = parse_document("a: !!binary aGVsbG8=\nb: !!timestamp 2024-01-02\nc: !!str 12\n");
+        let Ok(Node::Map(entries)) = doc else {
+            panic!("{doc:?}")
+        };
+        let values: Vec<_> = entries.into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, vec![s("hello"), s("2024-01-02"), s("12")]);
+        let err = parse_document("k: !!binary not*base64\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(err, "k: the !!binary value is not valid base64");
     }
 
     #[test]

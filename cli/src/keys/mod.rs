@@ -52,7 +52,7 @@ pub fn run(cmd: &KeysArgs, cli: &Cli) -> Result<(), CliError> {
                 let usage = cluster::usage(&client, &entries).await?;
                 let report = list::report(&ns, &entries, &usage);
                 let text = list::render(&report, list_output.unwrap_or(list::Output::Table))?;
-                print!("{text}");
+                crate::out!("{text}");
             }
             KeysCommand::Rotate(a) => rotate::run(&client, &controller, a).await?,
             KeysCommand::Backup(a) => {
@@ -67,10 +67,10 @@ pub fn run(cmd: &KeysArgs, cli: &Cli) -> Result<(), CliError> {
                 }
                 let text = backup::render(&ns, &usable)?;
                 if a.output.as_os_str() == "-" {
-                    print!("{}", text.as_str());
+                    crate::out!("{}", text.as_str());
                 } else {
                     backup::write(&a.output, text.as_bytes(), a.force)?;
-                    println!(
+                    crate::outln!(
                         "wrote {} key(s) of namespace {ns} to {}",
                         usable.len(),
                         a.output.display()

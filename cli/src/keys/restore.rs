@@ -51,21 +51,23 @@ pub async fn run(client: &Client, namespace: &str, path: &Path) -> Result<(), Ke
         match outcome {
             Outcome::Restored { secret } => {
                 restored += 1;
-                println!(
+                crate::outln!(
                     "restored {} as Secret {namespace}/{secret} (from {} in the file)",
-                    key.fingerprint, key.origin
+                    key.fingerprint,
+                    key.origin
                 );
             }
             Outcome::Present { secret } => {
                 skipped += 1;
-                println!(
+                crate::outln!(
                     "already present {} in Secret {namespace}/{secret} (from {} in the file)",
-                    key.fingerprint, key.origin
+                    key.fingerprint,
+                    key.origin
                 );
             }
         }
     }
-    println!("{restored} key(s) restored, {skipped} already present");
+    crate::outln!("{restored} key(s) restored, {skipped} already present");
     Ok(())
 }
 

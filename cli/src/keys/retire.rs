@@ -134,14 +134,14 @@ pub async fn run(client: &Client, namespace: &str, args: &RetireArgs) -> Result<
         });
     }
     if decision.retire.is_empty() {
-        println!("nothing to retire in namespace {namespace}");
+        crate::outln!("nothing to retire in namespace {namespace}");
         return Ok(());
     }
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     for &i in &decision.retire {
         let e = &entries[i];
         if args.dry_run {
-            println!(
+            crate::outln!(
                 "would retire {} ({}) in namespace {namespace}",
                 e.secret_name,
                 e.fingerprint()
@@ -159,7 +159,7 @@ pub async fn run(client: &Client, namespace: &str, args: &RetireArgs) -> Result<
         api.delete(&e.secret_name, &params).await.map_err(|err| {
             KeysError::kube(format!("delete Secret {namespace}/{}", e.secret_name), &err)
         })?;
-        println!("retired {} ({})", e.secret_name, e.fingerprint());
+        crate::outln!("retired {} ({})", e.secret_name, e.fingerprint());
     }
     Ok(())
 }

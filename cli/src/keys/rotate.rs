@@ -59,12 +59,12 @@ pub async fn run(
             KeysError::kube(format!("create a key Secret in namespace {namespace}"), &e)
         })?;
     let made = keys::from_secret(&created).map_err(|e| KeysError::Generate(e.to_string()))?;
-    println!(
+    crate::outln!(
         "created Secret {namespace}/{}",
         created.metadata.name.as_deref().unwrap_or_default()
     );
-    println!("fingerprint: {}", made.fingerprint);
-    println!("expires: {}", rfc3339(made.cert.not_after));
+    crate::outln!("fingerprint: {}", made.fingerprint);
+    crate::outln!("expires: {}", rfc3339(made.cert.not_after));
 
     let wait = crate::kubeconfig::parse_timeout(&args.wait)
         .map_err(|_| bad_flag("wait", format!("invalid duration {:?}", args.wait)))?;
@@ -114,9 +114,10 @@ async fn confirm(client: &Client, controller: &Controller, fingerprint: &str, wa
     loop {
         let (last, hopeless) = match served_fingerprint(client, controller).await {
             Ok(fp) if fp == fingerprint => {
-                println!(
+                crate::outln!(
                     "the controller {}/{} now seals with the new key",
-                    controller.namespace, controller.name
+                    controller.namespace,
+                    controller.name
                 );
                 return;
             }

@@ -14,18 +14,19 @@ use crate::output::{self, Format, objects};
 pub fn run(
     file: &Path,
     input_bytes: &[u8],
+    cap: u64,
     key: &RsaPublicKey,
     opts: &SealOptions,
     format: &str,
     namespace: &mut dyn FnMut() -> (String, bool),
 ) -> Result<(), CliError> {
     // Opened read-write first, as upstream: a read-only file fails before anything else.
-    std::fs::OpenOptions::new()
+    let handle = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(file)
         .map_err(|e| io_error("open", file, &e))?;
-    let bytes = std::fs::read(file).map_err(|e| io_error("read", file, &e))?;
+    let bytes = crate::app::read_capped(handle, cap, &file.display().to_string())?;
     let mut orig = input::one_sealed_secret(&bytes)?;
 
     let opts = SealOptions {
@@ -53,7 +54,9 @@ pub fn run(
         Format::parse(format)?
     };
     let text = output::render(&objects::sealed_secret(&orig), format)?;
-    std::fs::write(file, text).map_err(|e| io_error("write", file, &e))
+    // Upstream truncates and rewrites: a full disk leaves the file cut short. Ours replaces it
+    // whole or not at all.
+    crate::sink::write_atomically(file, text.as_bytes())
 }
 
 /// Merges items, template annotations, labels and template data (creating missing maps, where

@@ -19,11 +19,14 @@ pub fn check(scope: Scope, namespace: &str, name: &str) -> Result<(), CliError> 
 }
 
 /// The file part of kubectl's `[key=]path` syntax.
-pub fn from_file_path(spec: &str) -> &str {
-    match spec.split_once('=') {
-        Some((_, path)) => path,
-        None => spec,
-    }
+pub fn from_file_path(spec: &std::ffi::OsStr) -> &std::path::Path {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = spec.as_bytes();
+    let path = match bytes.iter().position(|b| *b == b'=') {
+        Some(i) => &bytes[i + 1..],
+        None => bytes,
+    };
+    std::path::Path::new(std::ffi::OsStr::from_bytes(path))
 }
 
 pub fn seal(
@@ -63,7 +66,8 @@ mod tests {
 
     #[test]
     fn from_file_syntax() {
-        assert_eq!(from_file_path("key=/tmp/x"), "/tmp/x");
-        assert_eq!(from_file_path("/tmp/x"), "/tmp/x");
+        let p = |s: &str| from_file_path(std::ffi::OsStr::new(s)).to_path_buf();
+        assert_eq!(p("key=/tmp/x"), std::path::PathBuf::from("/tmp/x"));
+        assert_eq!(p("/tmp/x"), std::path::PathBuf::from("/tmp/x"));
     }
 }

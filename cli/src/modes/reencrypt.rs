@@ -31,10 +31,15 @@ pub async fn run_online(
     let mut out = String::new();
     for (_, body) in bodies {
         let req = controller.rotate_request(&port, body)?;
+        let (method, path) = (req.method().clone(), req.uri().to_string());
         let text = match client.request_text(req).await {
             Ok(t) => t,
             Err(e) if proxy::status_code(&e) == Some(409) => return Err(CliError::RotateConflict),
-            Err(e) => return Err(CliError::ReEncrypt(proxy::describe(&e))),
+            Err(e) => {
+                return Err(CliError::ReEncrypt(proxy::describe_request(
+                    &e, &method, &path,
+                )));
+            }
         };
         let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             CliError::ReEncrypt(format!("cannot read the controller's answer: {e}"))

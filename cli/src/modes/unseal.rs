@@ -1,6 +1,6 @@
 //! `--recovery-unseal`: open a SealedSecret offline with private keys from files.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
 use sealwright_crypto::{KeySet, Scope, SealedSecret, keys};
@@ -10,11 +10,10 @@ use crate::input;
 use crate::output::{self, Format, objects};
 
 /// Every key from every file (PEM, Secret, `v1 List`, or a stream of Secrets), each key once.
-pub fn read_keys(files: &[String]) -> Result<KeySet, CliError> {
+pub fn read_keys(files: &[PathBuf]) -> Result<KeySet, CliError> {
     let mut set = KeySet::default();
     let mut seen = std::collections::HashSet::new();
-    for f in files {
-        let path = Path::new(f);
+    for path in files {
         let bytes =
             zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| io_error("open", path, &e))?);
         for key in keys::parse_private_keys(&bytes)? {
@@ -51,7 +50,7 @@ pub fn open(
         })
 }
 
-pub fn run(input_bytes: &[u8], key_files: &[String], format: &str) -> Result<String, CliError> {
+pub fn run(input_bytes: &[u8], key_files: &[PathBuf], format: &str) -> Result<String, CliError> {
     let keys = read_keys(key_files)?;
     let ss = input::one_sealed_secret(input_bytes)?;
     let secret = open(&ss, &keys, false)?;

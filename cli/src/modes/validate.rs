@@ -40,11 +40,14 @@ pub async fn run(
     let bodies = bodies(input_bytes).map_err(|()| CliError::ValidateParse)?;
     for (name, body) in bodies {
         let req = controller.verify_request(&port, body)?;
+        let (method, path) = (req.method().clone(), req.uri().to_string());
         if let Err(e) = client.request_text(req).await {
             if proxy::status_code(&e) == Some(409) {
                 return Err(CliError::ValidateConflict(name));
             }
-            return Err(CliError::Validate(proxy::describe(&e)));
+            return Err(CliError::Validate(proxy::describe_request(
+                &e, &method, &path,
+            )));
         }
     }
     Ok(())

@@ -91,7 +91,8 @@ fn mode(cli: &Cli) -> Result<Box<dyn Reseal>, CliError> {
     match (a.recovery_private_key.is_empty(), a.cert.is_empty()) {
         (false, false) => {
             let keys = unseal::read_keys(&a.recovery_private_key)?;
-            let info = cert::parse_pem(&certsource::open_local(&a.cert)?)?;
+            let timeout = crate::kubeconfig::parse_timeout(&cli.kube.request_timeout)?;
+            let info = cert::parse_pem(&certsource::open_local(&a.cert, timeout)?)?;
             info.check_not_expired(time::OffsetDateTime::now_utc())?;
             let offline = offline::Offline::new(&keys, info.public_key);
             if !offline.knows_current() {
