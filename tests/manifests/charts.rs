@@ -101,13 +101,17 @@ impl Chart {
             } else {
                 &effective[key.as_str()]
             };
-            let validator = jsonschema::validator_for(schema)
-                .unwrap_or_else(|e| panic!("values schema of {} {}: {e}", self.name, self.version));
-            for error in validator.iter_errors(part) {
-                let at = format!("{key}{}", error.instance_path().as_str());
-                let at = if at.is_empty() { "/" } else { at.as_str() };
-                out.push(format!("{at}: {error}"));
-            }
+            let prefix = if key.is_empty() {
+                String::new()
+            } else {
+                format!("/{key}")
+            };
+            out.extend(schema_errors(schema, part, &self.label()).into_iter().map(
+                |(at, message)| {
+                    let at = format!("{prefix}{at}");
+                    format!("{}: {message}", if at.is_empty() { "/" } else { &at })
+                },
+            ));
         }
         out
     }
@@ -132,6 +136,28 @@ impl Chart {
     pub fn label(&self) -> String {
         format!("{} {}", self.name, self.version)
     }
+}
+
+/// (instance location, message) of every failed leaf check of `instance` against `schema`.
+fn schema_errors(schema: &Value, instance: &Value, chart: &str) -> Vec<(String, String)> {
+    const URL: &str = "file:///values.schema.json";
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let index = compiler
+        .add_resource(URL, schema.clone())
+        .and_then(|()| compiler.compile(URL, &mut schemas))
+        .unwrap_or_else(|e| panic!("values schema of {chart} does not compile: {e}"));
+    fn leaves(e: &boon::ValidationError, out: &mut Vec<(String, String)>) {
+        if e.causes.is_empty() {
+            out.push((e.instance_location.to_string(), e.kind.to_string()));
+        }
+        e.causes.iter().for_each(|c| leaves(c, out));
+    }
+    let mut out = Vec::new();
+    if let Err(e) = schemas.validate(instance, index) {
+        leaves(&e, &mut out);
+    }
+    out
 }
 
 fn join(path: &str, key: &str) -> String {

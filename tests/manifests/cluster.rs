@@ -12,6 +12,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::Client;
 use kube::api::{
     Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
@@ -20,7 +21,9 @@ use kube::discovery::{Scope, pinned_kind};
 use sealwright_crypto::SealedSecret;
 use serde_json::Value;
 
-use crate::support::{id, kind, name, namespace, repo_root};
+use sealwright_tests::Testenv;
+
+use crate::support::{id, kind, manifests_dir, name, namespace, repo_root, schema_source};
 
 pub const NS: &str = "kube-system";
 pub const NAME: &str = "sealed-secrets-controller";
@@ -95,7 +98,7 @@ pub fn ignore_missing<T>(result: Result<T, kube::Error>, what: &str) {
     }
 }
 
-/// Removes what this test leaves in kube-system and in the stack namespaces, so a rerun and the
+/// Removes what a test leaves in kube-system and in the stack namespaces, so a rerun and the
 /// upstream suite (which deploys its own controller under the same name) start clean.
 pub async fn clean_up(admin: &Client, also_base: bool) {
     let dp = DeleteParams::default();
@@ -164,6 +167,12 @@ pub async fn clean_up(admin: &Client, also_base: bool) {
                 "delete a Service",
             );
         }
+        ignore_missing(
+            Api::<NetworkPolicy>::namespaced(admin.clone(), NS)
+                .delete(NAME, &dp)
+                .await,
+            "delete the NetworkPolicy",
+        );
     }
 }
 
@@ -175,4 +184,88 @@ pub fn random_value(len: usize) -> String {
     }
     s.truncate(len);
     s
+}
+
+/// `kubectl` as the control plane's admin, with `-f file` when given: stdout and stderr together,
+/// `Err` when it fails.
+pub fn kubectl(env: &Testenv, args: &[&str], file: Option<&Path>) -> Result<String, String> {
+    let kubeconfig = env.kubeconfig("admin").map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&env.kubectl);
+    cmd.arg("--kubeconfig").arg(kubeconfig).args(args);
+    if let Some(f) = file {
+        cmd.arg("-f").arg(f);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run kubectl: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+/// Installs every CRD the stack's custom resources need (ours and the upstream ones in
+/// schema-sources.tsv) and waits until the API serves them.
+pub fn install_stack_crds(env: &Testenv) {
+    let mut crd_files = vec![manifests_dir().join("sealed-secrets/crd.yaml")];
+    crd_files.extend(
+        [
+            "traefik",
+            "prometheus-operator",
+            "argocd",
+            "helm-controller",
+        ]
+        .map(|n| schema_source(n).to_path_buf()),
+    );
+    for f in &crd_files {
+        kubectl(
+            env,
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--field-manager=manifests-test",
+            ],
+            Some(f),
+        )
+        .unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
+    }
+    let crds = [
+        "crd/sealedsecrets.bitnami.com",
+        "crd/middlewares.traefik.io",
+        "crd/ingressroutes.traefik.io",
+        "crd/servicemonitors.monitoring.coreos.com",
+        "crd/applications.argoproj.io",
+        "crd/helmchartconfigs.helm.cattle.io",
+    ];
+    let mut wait = vec!["wait", "--for=condition=Established", "--timeout=60s"];
+    wait.extend(crds);
+    kubectl(env, &wait, None).unwrap_or_else(|e| panic!("CRDs not established: {e}"));
+}
+
+/// Runs `test` against the control plane with the controller's objects cleaned out of
+/// kube-system before and after; the cleanup runs even when the test panics.
+pub async fn run_cleaned<F, Fut>(test: F)
+where
+    F: FnOnce(&'static Testenv, Client, PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let env = Testenv::get();
+    let admin = env
+        .admin()
+        .await
+        .unwrap_or_else(|e| panic!("testenv: {e}\n{}", env.component_log_tails(40)));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    clean_up(&admin, false).await;
+    let outcome = tokio::spawn(test(env, admin.clone(), scratch.path().to_path_buf())).await;
+    clean_up(&admin, true).await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }

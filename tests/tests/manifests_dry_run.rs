@@ -4,77 +4,23 @@
 //! warnings for pod templates fail the run (`--warnings-as-errors`).
 //! Needs the control plane (`SEALWRIGHT_TESTENV`); without it the test fails, as all cluster tests.
 
+#[path = "../manifests/cluster.rs"]
+mod cluster;
 #[path = "../manifests/support.rs"]
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
+use cluster::{install_stack_crds, kubectl};
 use sealwright_tests::Testenv;
 use support::*;
-
-fn kubectl(env: &Testenv, args: &[&str], file: Option<&Path>) -> Result<String, String> {
-    let kubeconfig = env.kubeconfig("admin").map_err(|e| e.to_string())?;
-    let mut cmd = Command::new(&env.kubectl);
-    cmd.arg("--kubeconfig").arg(kubeconfig).args(args);
-    if let Some(f) = file {
-        cmd.arg("-f").arg(f);
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run kubectl: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(text)
-    }
-}
 
 #[test]
 fn rendered_stack_passes_server_side_dry_run() {
     let env = Testenv::get();
     let scratch = tempfile::tempdir().expect("temp dir");
 
-    // Every CRD the stack's custom resources need, then wait until the API serves them.
-    let mut crd_files = vec![manifests_dir().join("sealed-secrets/crd.yaml")];
-    crd_files.extend(
-        [
-            "traefik",
-            "prometheus-operator",
-            "argocd",
-            "helm-controller",
-        ]
-        .map(|n| schema_source(n).to_path_buf()),
-    );
-    for f in &crd_files {
-        kubectl(
-            env,
-            &[
-                "apply",
-                "--server-side",
-                "--force-conflicts",
-                "--field-manager=manifests-test",
-            ],
-            Some(f),
-        )
-        .unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
-    }
-    let crds = [
-        "crd/sealedsecrets.bitnami.com",
-        "crd/middlewares.traefik.io",
-        "crd/ingressroutes.traefik.io",
-        "crd/servicemonitors.monitoring.coreos.com",
-        "crd/applications.argoproj.io",
-        "crd/helmchartconfigs.helm.cattle.io",
-    ];
-    let mut wait = vec!["wait", "--for=condition=Established", "--timeout=60s"];
-    wait.extend(crds);
-    kubectl(env, &wait, None).unwrap_or_else(|e| panic!("CRDs not established: {e}"));
+    install_stack_crds(env);
 
     for (variant, dir) in VARIANTS {
         dry_run(env, scratch.path(), variant, dir);

@@ -339,17 +339,5 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_secrets_base_unseals_the_stack_secrets() {
-    let env = Testenv::get();
-    let admin = env
-        .admin()
-        .await
-        .unwrap_or_else(|e| panic!("testenv: {e}\n{}", env.component_log_tails(40)));
-    let scratch = tempfile::tempdir().expect("temp dir");
-    clean_up(&admin, false).await;
-    // A panic inside still lets the cleanup run (the task's guard kills the process).
-    let outcome = tokio::spawn(run(env, admin.clone(), scratch.path().to_path_buf())).await;
-    clean_up(&admin, true).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    run_cleaned(run).await;
 }

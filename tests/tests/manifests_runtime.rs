@@ -17,6 +17,10 @@
 //! Two departures from the Deployment, as in `manifests_e2e`: `:PORT` binds the pod's address,
 //! and the controller watches only the test's namespace. The runtime gets explicit file and
 //! process limits (4096): podman's defaults raise them, which needs `CAP_SYS_RESOURCE`.
+//!
+//! The tests run under `ip netns exec`, which gives them a fresh `/sys` without the cgroup
+//! hierarchies the runtime needs; each podman call therefore runs in a private mount namespace
+//! where they are mounted again, as the kernel lists them in `/proc/cgroups`.
 
 #[path = "../manifests/cluster.rs"]
 mod cluster;
@@ -25,7 +29,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -40,12 +44,41 @@ use sealwright_tests::wire;
 use sealwright_tests::{PodIp, Testenv, create_namespace, eventually};
 use support::*;
 
-/// runc: crun refuses this machine's hybrid cgroup layout.
+/// runc: crun refuses a hybrid (cgroup v1 and v2) layout.
 const RUNTIME: [&str; 2] = ["--runtime", "runc"];
 const SERVICE_ACCOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
+/// Mounts the cgroup hierarchies under /sys/fs/cgroup when they are missing, then runs `$@`:
+/// each v1 hierarchy with its controllers (those sharing a hierarchy id mount together) and the
+/// v2 hierarchy at `unified`, or, on a v2-only kernel, the v2 hierarchy alone.
+const CGROUPS_WRAPPER: &str = r#"set -e
+if ! grep -q ' /sys/fs/cgroup ' /proc/self/mountinfo; then
+  v1=$(awk 'NR > 1 && $2 > 0 && $4 == 1 {h[$2] = h[$2] ? h[$2] "," $1 : $1} END {for (i in h) print h[i]}' /proc/cgroups)
+  if [ -z "$v1" ]; then
+    mount -t cgroup2 none /sys/fs/cgroup
+  else
+    mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+    for c in $v1; do
+      mkdir -p "/sys/fs/cgroup/$c"
+      mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"
+    done
+    mkdir -p /sys/fs/cgroup/unified
+    mount -t cgroup2 none /sys/fs/cgroup/unified
+  fi
+fi
+exec "$@""#;
+
 fn podman(args: &[&str]) -> Output {
-    Command::new("podman")
+    Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            CGROUPS_WRAPPER,
+        ])
+        .args(["sh", "podman"])
         .args(RUNTIME)
         .args(args)
         .stdin(Stdio::null())
@@ -118,7 +151,8 @@ fn process_status(container: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn run(env: &'static Testenv, admin: Client, scratch: &Path) {
+async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
+    let scratch = scratch.as_path();
     let info = podman(&[
         "info",
         "--format",
@@ -350,21 +384,5 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controller_image_unseals_in_a_container_runtime() {
-    let env = Testenv::get();
-    let admin = env
-        .admin()
-        .await
-        .unwrap_or_else(|e| panic!("testenv: {e}\n{}", env.component_log_tails(40)));
-    let scratch = tempfile::tempdir().expect("temp dir");
-    clean_up(&admin, false).await;
-    let dir = scratch.path().to_path_buf();
-    let outcome = tokio::spawn({
-        let admin = admin.clone();
-        async move { run(env, admin, &dir).await }
-    })
-    .await;
-    clean_up(&admin, true).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    run_cleaned(run).await;
 }

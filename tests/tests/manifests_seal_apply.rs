@@ -18,7 +18,7 @@ mod cluster;
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -46,26 +46,6 @@ const REMOVED_KINDS: [&str; 10] = [
     "IngressRoute",
 ];
 
-fn kubectl(env: &Testenv, args: &[&str]) -> Result<String, String> {
-    let kubeconfig = env.kubeconfig("admin").map_err(|e| e.to_string())?;
-    let out = Command::new(&env.kubectl)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run kubectl: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(text)
-    }
-}
-
 fn copy_tree(from: &Path, to: &Path) {
     let status = Command::new("cp")
         .arg("-a")
@@ -84,47 +64,15 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The CRDs of the stack's custom resources and the namespaces the controller is told to watch
 /// (it skips a watched namespace that does not exist when it starts).
 fn prepare_cluster(env: &Testenv) {
-    for source in ["traefik", "prometheus-operator", "argocd"] {
-        let file = schema_source(source).display().to_string();
-        kubectl(
-            env,
-            &[
-                "apply",
-                "--server-side",
-                "--force-conflicts",
-                "--field-manager=manifests-test",
-                "-f",
-                &file,
-            ],
-        )
-        .unwrap_or_else(|e| panic!("install the {source} CRDs: {e}"));
-    }
-    kubectl(
-        env,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/middlewares.traefik.io",
-            "crd/ingressroutes.traefik.io",
-            "crd/servicemonitors.monitoring.coreos.com",
-            "crd/applications.argoproj.io",
-        ],
-    )
-    .unwrap_or_else(|e| panic!("CRDs not established: {e}"));
+    install_stack_crds(env);
     for ns in STACK_NAMESPACES.iter().chain(&["argocd"]) {
         let doc = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
         let file = std::env::temp_dir().join(format!("seal-apply-ns-{ns}.json"));
         std::fs::write(&file, doc.to_string()).expect("write namespace");
         kubectl(
             env,
-            &[
-                "apply",
-                "--server-side",
-                "--field-manager=manifests-test",
-                "-f",
-                &file.display().to_string(),
-            ],
+            &["apply", "--server-side", "--field-manager=manifests-test"],
+            Some(&file),
         )
         .unwrap_or_else(|e| panic!("namespace {ns}: {e}"));
     }
@@ -196,26 +144,29 @@ async fn play_the_node(env: &'static Testenv, admin: &Client) -> DeployedPod {
     pod
 }
 
-/// Removes what the script applied (see `REMOVED_KINDS`) from the control plane.
-fn remove_applied(env: &Testenv, tree: &Path) {
-    let docs = yaml_documents(&render_yaml_at(tree));
-    let removed: Vec<String> = docs
-        .iter()
-        .filter(|d| REMOVED_KINDS.contains(&kind(d)))
-        .map(|d| serde_yaml::to_string(d).expect("serialise"))
-        .collect();
-    let file = tree.join("applied.yaml");
-    std::fs::write(&file, removed.join("---\n")).expect("write applied objects");
-    let _ = kubectl(
-        env,
-        &[
-            "delete",
-            "--ignore-not-found",
-            "--wait=false",
-            "-f",
-            &file.display().to_string(),
-        ],
-    );
+/// Removes what the script applied (see `REMOVED_KINDS`) when dropped, even after a panic.
+struct RemoveApplied<'a> {
+    env: &'a Testenv,
+    tree: PathBuf,
+}
+
+impl Drop for RemoveApplied<'_> {
+    fn drop(&mut self) {
+        let docs = yaml_documents(&render_yaml_at(&self.tree));
+        let removed: Vec<String> = docs
+            .iter()
+            .filter(|d| REMOVED_KINDS.contains(&kind(d)))
+            .map(|d| serde_yaml::to_string(d).expect("serialise"))
+            .collect();
+        let file = self.tree.join("applied.yaml");
+        if std::fs::write(&file, removed.join("---\n")).is_ok() {
+            let _ = kubectl(
+                self.env,
+                &["delete", "--ignore-not-found", "--wait=false"],
+                Some(&file),
+            );
+        }
+    }
 }
 
 /// `kustomize build` of a copied `manifests/` tree.
@@ -233,7 +184,8 @@ fn render_yaml_at(dir: &Path) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
-async fn run(env: &'static Testenv, admin: Client, scratch: &Path) {
+async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
+    let scratch = scratch.as_path();
     prepare_cluster(env);
     let root = scratch.join("checkout");
     std::fs::create_dir_all(root.join("scripts")).expect("mkdir");
@@ -242,6 +194,10 @@ async fn run(env: &'static Testenv, admin: Client, scratch: &Path) {
         &root.join("scripts"),
     );
     copy_tree(&manifests_dir(), &root);
+    let _remove = RemoveApplied {
+        env,
+        tree: root.join("manifests"),
+    };
 
     // The one credential a user must supply; the script generates the CrowdSec keys.
     let values_file = scratch.join("stack.env");
@@ -326,7 +282,7 @@ async fn run(env: &'static Testenv, admin: Client, scratch: &Path) {
         if !namespace(doc).is_empty() {
             args.extend(["-n", namespace(doc)]);
         }
-        kubectl(env, &args)
+        kubectl(env, &args, None)
             .unwrap_or_else(|e| panic!("{} was not applied: {e}\n{output}", id(doc)));
     }
 
@@ -363,26 +319,5 @@ async fn run(env: &'static Testenv, admin: Client, scratch: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_deploys_the_stack_and_its_secrets_unseal() {
-    let env = Testenv::get();
-    let admin = env
-        .admin()
-        .await
-        .unwrap_or_else(|e| panic!("testenv: {e}\n{}", env.component_log_tails(40)));
-    let scratch = tempfile::tempdir().expect("temp dir");
-    clean_up(&admin, false).await;
-    let dir = scratch.path().to_path_buf();
-    let outcome = tokio::spawn({
-        let admin = admin.clone();
-        let dir = dir.clone();
-        async move { run(env, admin, &dir).await }
-    })
-    .await;
-    let tree = dir.join("checkout/manifests");
-    if tree.is_dir() {
-        remove_applied(env, &tree);
-    }
-    clean_up(&admin, true).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    run_cleaned(run).await;
 }
