@@ -2,7 +2,7 @@
 # Seals the security stack's credentials with sealwright's kubeseal and writes the SealedSecret
 # manifests into manifests/*/sealed/. With --apply it deploys the whole stack in one go.
 #
-#   scripts/seal-stack-secrets.sh --values FILE [--generate-missing] [--cert FILE] [--apply]
+#   scripts/seal-stack-secrets.sh --values FILE [--generate-missing] [--cert FILE] [--apply [--k3s]]
 #   scripts/seal-stack-secrets.sh --example
 #
 # --values FILE        KEY=VALUE lines (keep the file outside the repository, mode 600):
@@ -15,6 +15,8 @@
 # --out-dir DIR        write the sealed/ files below DIR instead of the repository root
 # --apply              deploy the controller, wait for it, seal against its certificate,
 #                      then apply the whole stack (kubectl apply -k manifests/)
+# --k3s                with --apply: deploy the k3s variant (manifests/overlays/k3s), which
+#                      configures k3s's bundled Traefik instead of installing one with ArgoCD
 # --example            reseal the committed examples for a throwaway demo key whose private
 #                      key is discarded at once: they can never be unsealed anywhere
 #
@@ -24,19 +26,23 @@ set -euo pipefail
 umask 077
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-values_file="" cert="" apply=0 example=0 generate=0 out_dir=$root
+values_file="" cert="" apply=0 example=0 generate=0 out_dir=$root stack=manifests
 while (($#)); do
   case $1 in
     --values) values_file=${2:?--values needs a file}; shift 2 ;;
     --cert) cert=${2:?--cert needs a file}; shift 2 ;;
     --out-dir) out_dir=${2:?--out-dir needs a directory}; shift 2 ;;
     --apply) apply=1; shift ;;
+    --k3s) stack=manifests/overlays/k3s; shift ;;
     --example) example=1; shift ;;
     --generate-missing) generate=1; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "seal-stack-secrets: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+if ((!apply)) && [[ $stack != manifests ]]; then
+  echo "seal-stack-secrets: --k3s chooses what --apply deploys, so it needs --apply" >&2; exit 2
+fi
 if ((apply)) && [[ $out_dir != "$root" ]]; then
   echo "seal-stack-secrets: --apply deploys the repository's manifests, so it takes no --out-dir" >&2; exit 2
 fi
@@ -151,7 +157,7 @@ if ((apply)); then
   # Traefik's CRDs arrive with its Application: on a first deploy the Middleware cannot be
   # applied until ArgoCD has synced Traefik, so apply, wait for the CRD, apply again.
   if ! kubectl get crd middlewares.traefik.io >/dev/null 2>&1; then
-    kubectl apply --server-side -k "$root/manifests" || true
+    kubectl apply --server-side -k "$root/$stack" || true
     echo "waiting for ArgoCD to install Traefik's CRDs" >&2
     for _ in $(seq 120); do
       kubectl get crd middlewares.traefik.io >/dev/null 2>&1 && break
@@ -159,5 +165,5 @@ if ((apply)); then
     done
     kubectl wait --for=condition=Established crd/middlewares.traefik.io crd/ingressroutes.traefik.io --timeout=120s
   fi
-  kubectl apply --server-side -k "$root/manifests"
+  kubectl apply --server-side -k "$root/$stack"
 fi

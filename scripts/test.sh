@@ -71,6 +71,10 @@ step "manifest tools and schema sources (cached)"
 # Everything that needs crates.io happens here, outside the network namespace.
 step "cargo build --workspace --all-targets"
 cargo build --locked --workspace --all-targets
+# The shipped image (static release binary; cargo keeps it warm), which manifests_runtime runs in
+# a container runtime. Built here, where crates.io is reachable.
+step "controller release image (target/image)"
+"$repo/manifests/image/build.sh" >/dev/null
 if [[ -n $lint ]]; then
   step "cargo fmt --check"
   cargo fmt --all --check

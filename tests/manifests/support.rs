@@ -80,6 +80,25 @@ pub fn render_yaml(dir: &str) -> String {
     )
 }
 
+/// The two ways to deploy the stack: (name, kustomization under `manifests/`). `argocd` brings
+/// its own Traefik through ArgoCD; `k3s` configures the Traefik k3s already runs.
+pub const VARIANTS: [(&str, &str); 2] = [("argocd", "."), ("k3s", "overlays/k3s")];
+
+/// One variant's rendered objects (without the examples), rendered once per test process.
+pub fn rendered_variant(variant: &str) -> &'static [Value] {
+    static DOCS: OnceLock<Vec<(String, Vec<Value>)>> = OnceLock::new();
+    let all = DOCS.get_or_init(|| {
+        VARIANTS
+            .iter()
+            .map(|(n, dir)| (n.to_string(), yaml_documents(&render_yaml(dir))))
+            .collect()
+    });
+    all.iter()
+        .find(|(n, _)| n == variant)
+        .map(|(_, docs)| docs.as_slice())
+        .unwrap_or_else(|| panic!("no variant {variant}"))
+}
+
 /// The rendered stack (`manifests/`) plus the example route (`manifests/examples/`).
 pub fn rendered() -> &'static [Value] {
     static DOCS: OnceLock<Vec<Value>> = OnceLock::new();

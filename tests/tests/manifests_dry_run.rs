@@ -1,75 +1,35 @@
-//! Server-side dry-run of the whole rendered stack against the local control plane: real API
-//! validation and defaulting, CRD schemas (Traefik, prometheus-operator, ArgoCD, ours) and Pod
-//! Security admission, whose warnings for pod templates fail the run (`--warnings-as-errors`).
+//! Server-side dry-run of the whole rendered stack, both variants (ArgoCD and k3s), against the
+//! local control plane: real API validation and defaulting, CRD schemas (Traefik,
+//! prometheus-operator, ArgoCD, k3s helm-controller, ours) and Pod Security admission, whose
+//! warnings for pod templates fail the run (`--warnings-as-errors`).
 //! Needs the control plane (`SEALWRIGHT_TESTENV`); without it the test fails, as all cluster tests.
 
+#[path = "../manifests/cluster.rs"]
+mod cluster;
 #[path = "../manifests/support.rs"]
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
+use cluster::{install_stack_crds, kubectl};
 use sealwright_tests::Testenv;
 use support::*;
-
-fn kubectl(env: &Testenv, args: &[&str], file: Option<&Path>) -> Result<String, String> {
-    let kubeconfig = env.kubeconfig("admin").map_err(|e| e.to_string())?;
-    let mut cmd = Command::new(&env.kubectl);
-    cmd.arg("--kubeconfig").arg(kubeconfig).args(args);
-    if let Some(f) = file {
-        cmd.arg("-f").arg(f);
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run kubectl: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(text)
-    }
-}
 
 #[test]
 fn rendered_stack_passes_server_side_dry_run() {
     let env = Testenv::get();
     let scratch = tempfile::tempdir().expect("temp dir");
 
-    // Every CRD the stack's custom resources need, then wait until the API serves them.
-    let mut crd_files = vec![manifests_dir().join("sealed-secrets/crd.yaml")];
-    crd_files.extend(
-        ["traefik", "prometheus-operator", "argocd"].map(|n| schema_source(n).to_path_buf()),
-    );
-    for f in &crd_files {
-        kubectl(
-            env,
-            &[
-                "apply",
-                "--server-side",
-                "--force-conflicts",
-                "--field-manager=manifests-test",
-            ],
-            Some(f),
-        )
-        .unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
-    }
-    let crds = [
-        "crd/sealedsecrets.bitnami.com",
-        "crd/middlewares.traefik.io",
-        "crd/ingressroutes.traefik.io",
-        "crd/servicemonitors.monitoring.coreos.com",
-        "crd/applications.argoproj.io",
-    ];
-    let mut wait = vec!["wait", "--for=condition=Established", "--timeout=60s"];
-    wait.extend(crds);
-    kubectl(env, &wait, None).unwrap_or_else(|e| panic!("CRDs not established: {e}"));
+    install_stack_crds(env);
 
+    for (variant, dir) in VARIANTS {
+        dry_run(env, scratch.path(), variant, dir);
+    }
+}
+
+fn dry_run(env: &Testenv, scratch: &Path, variant: &str, dir: &str) {
     // Namespaces must exist for a dry-run of the objects in them; create them for real.
-    let yaml = format!("{}\n---\n{}", render_yaml("."), render_yaml("examples"));
+    let yaml = format!("{}\n---\n{}", render_yaml(dir), render_yaml("examples"));
     let docs = yaml_documents(&yaml);
     let mut namespaces: Vec<serde_json::Value> = docs
         .iter()
@@ -77,7 +37,7 @@ fn rendered_stack_passes_server_side_dry_run() {
         .cloned()
         .collect();
     namespaces.push(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}));
-    let ns_file = scratch.path().join("namespaces.yaml");
+    let ns_file = scratch.join(format!("namespaces-{variant}.yaml"));
     let ns_yaml: Vec<String> = namespaces
         .iter()
         .map(|n| serde_yaml::to_string(n).expect("serialise"))
@@ -93,9 +53,9 @@ fn rendered_stack_passes_server_side_dry_run() {
         ],
         Some(&ns_file),
     )
-    .unwrap_or_else(|e| panic!("creating namespaces: {e}"));
+    .unwrap_or_else(|e| panic!("{variant}: creating namespaces: {e}"));
 
-    let all = scratch.path().join("stack.yaml");
+    let all = scratch.join(format!("stack-{variant}.yaml"));
     std::fs::write(&all, &yaml).expect("write rendered stack");
     let out = kubectl(
         env,
@@ -109,10 +69,10 @@ fn rendered_stack_passes_server_side_dry_run() {
         ],
         Some(&all),
     )
-    .unwrap_or_else(|e| panic!("server-side dry-run failed:\n{e}"));
+    .unwrap_or_else(|e| panic!("{variant}: server-side dry-run failed:\n{e}"));
     let applied = out
         .lines()
         .filter(|l| l.contains("(server dry run)"))
         .count();
-    assert_eq!(applied, docs.len(), "dry-run output:\n{out}");
+    assert_eq!(applied, docs.len(), "{variant}: dry-run output:\n{out}");
 }

@@ -19,6 +19,8 @@
 //! `SEALWRIGHT_CONTROLLER_IMAGE=target/image/sealed-secrets-controller-v<version>.oci.tar` to
 //! run the release image `manifests/image/build.sh` wrote instead.
 
+#[path = "../manifests/cluster.rs"]
+mod cluster;
 #[path = "../manifests/support.rs"]
 mod support;
 
@@ -27,14 +29,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use cluster::*;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod, Secret, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{
-    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
-};
-use kube::discovery::{Scope, pinned_kind};
+use k8s_openapi::api::core::v1::{Secret, Service};
+use kube::api::Api;
 use kube::{Client, ResourceExt};
 use sealwright_crypto::SealedSecret;
 use sealwright_tests::oci::OciImage;
@@ -43,50 +41,8 @@ use sealwright_tests::{DeployedPod, Testenv, eventually};
 use serde_json::Value;
 use support::*;
 
-const NS: &str = "kube-system";
-const NAME: &str = "sealed-secrets-controller";
-const METRICS: &str = "sealed-secrets-controller-metrics";
-const STACK_NAMESPACES: [&str; 2] = ["crowdsec", "cloudflared"];
-const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
-const FIELD_MANAGER: &str = "sealwright-e2e";
 /// kubeseal's message when it falls back from the service proxy to the certificate ConfigMap.
 const PROXY_FALLBACK: &str = "cannot reach the controller through the API server proxy";
-
-/// (Secret key, values-file variable).
-type Items = &'static [(&'static str, &'static str)];
-
-/// The Secrets the script seals: (namespace, name, items).
-const SEALED: [(&str, &str, Items); 3] = [
-    (
-        "crowdsec",
-        "crowdsec-bouncer-key",
-        &[("api-key", "CROWDSEC_BOUNCER_API_KEY")],
-    ),
-    (
-        "crowdsec",
-        "crowdsec-lapi-secrets",
-        &[
-            ("csLapiSecret", "CROWDSEC_LAPI_SECRET"),
-            ("registrationToken", "CROWDSEC_REGISTRATION_TOKEN"),
-        ],
-    ),
-    (
-        "cloudflared",
-        "cloudflared-token",
-        &[("token", "CLOUDFLARE_TUNNEL_TOKEN")],
-    ),
-];
-
-/// Builds a workspace binary of this run's profile (as the seal script test does).
-fn workspace_binary(package: &str, bin: &str) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(repo_root())
-        .args(["build", "-q", "-p", package, "--bin", bin])
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "building {bin} failed");
-    Path::new(env!("CARGO_BIN_EXE_crdgen")).with_file_name(bin)
-}
 
 /// The controller image tarball: `$SEALWRIGHT_CONTROLLER_IMAGE`, else one built now with
 /// `manifests/image/build.sh` from this run's controller binary.
@@ -110,118 +66,6 @@ fn controller_image(scratch: &Path) -> PathBuf {
         String::from_utf8_lossy(&run.stderr)
     );
     out.join(format!("{NAME}-v{}.oci.tar", workspace_version()))
-}
-
-/// Server-side apply of one rendered document, whatever its kind.
-async fn apply(client: &Client, doc: &Value) {
-    let api_version = doc["apiVersion"].as_str().unwrap_or_default();
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let gvk = GroupVersionKind::gvk(group, version, kind(doc));
-    let (resource, caps) = pinned_kind(client, &gvk)
-        .await
-        .unwrap_or_else(|e| panic!("discover {}: {e}", id(doc)));
-    let api: Api<DynamicObject> = match caps.scope {
-        Scope::Namespaced => Api::namespaced_with(client.clone(), namespace(doc), &resource),
-        Scope::Cluster => Api::all_with(client.clone(), &resource),
-    };
-    api.patch(
-        name(doc),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(doc),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("apply {}: {e}", id(doc)));
-}
-
-/// Ignores "not found": cleanup runs before and after, whatever is left.
-fn ignore_missing<T>(result: Result<T, kube::Error>, what: &str) {
-    match result {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => panic!("{what}: {e}"),
-    }
-}
-
-/// Removes what this test leaves in kube-system and in the stack namespaces, so a rerun and the
-/// upstream suite (which deploys its own controller under the same name) start clean.
-async fn clean_up(admin: &Client, also_base: bool) {
-    let dp = DeleteParams::default();
-    let by_label = |selector: &str| ListParams::default().labels(selector);
-    ignore_missing(
-        Api::<Pod>::namespaced(admin.clone(), NS)
-            .delete_collection(&dp, &by_label(&format!("name={NAME}")))
-            .await,
-        "delete controller pods",
-    );
-    ignore_missing(
-        Api::<EndpointSlice>::namespaced(admin.clone(), NS)
-            .delete_collection(
-                &dp,
-                &by_label(&format!("kubernetes.io/service-name in ({NAME},{METRICS})")),
-            )
-            .await,
-        "delete endpoint slices",
-    );
-    for service in [NAME, METRICS] {
-        ignore_missing(
-            Api::<Endpoints>::namespaced(admin.clone(), NS)
-                .delete(service, &dp)
-                .await,
-            "delete endpoints",
-        );
-    }
-    ignore_missing(
-        Api::<Secret>::namespaced(admin.clone(), NS)
-            .delete_collection(&dp, &by_label(KEY_LABEL))
-            .await,
-        "delete key secrets",
-    );
-    ignore_missing(
-        Api::<ConfigMap>::namespaced(admin.clone(), NS)
-            .delete("sealed-secrets-cert", &dp)
-            .await,
-        "delete the certificate ConfigMap",
-    );
-    ignore_missing(
-        Api::<Lease>::namespaced(admin.clone(), NS)
-            .delete(NAME, &dp)
-            .await,
-        "delete the Lease",
-    );
-    for ns in STACK_NAMESPACES {
-        ignore_missing(
-            Api::<SealedSecret>::namespaced(admin.clone(), ns)
-                .delete_collection(&dp, &ListParams::default())
-                .await,
-            "delete stack SealedSecrets",
-        );
-    }
-    if also_base {
-        ignore_missing(
-            Api::<Deployment>::namespaced(admin.clone(), NS)
-                .delete(NAME, &dp)
-                .await,
-            "delete the Deployment",
-        );
-        for service in [NAME, METRICS] {
-            ignore_missing(
-                Api::<Service>::namespaced(admin.clone(), NS)
-                    .delete(service, &dp)
-                    .await,
-                "delete a Service",
-            );
-        }
-    }
-}
-
-/// A random credential of `len` hex digits.
-fn random_value(len: usize) -> String {
-    let mut s = String::new();
-    while s.len() < len {
-        s.push_str(&format!("{:016x}", rand::random::<u64>()));
-    }
-    s.truncate(len);
-    s
 }
 
 /// Every (namespace, Secret, key) the rendered stack reads: `secretKeyRef`s in workloads and in
@@ -495,17 +339,5 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_secrets_base_unseals_the_stack_secrets() {
-    let env = Testenv::get();
-    let admin = env
-        .admin()
-        .await
-        .unwrap_or_else(|e| panic!("testenv: {e}\n{}", env.component_log_tails(40)));
-    let scratch = tempfile::tempdir().expect("temp dir");
-    clean_up(&admin, false).await;
-    // A panic inside still lets the cleanup run (the task's guard kills the process).
-    let outcome = tokio::spawn(run(env, admin.clone(), scratch.path().to_path_buf())).await;
-    clean_up(&admin, true).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    run_cleaned(run).await;
 }

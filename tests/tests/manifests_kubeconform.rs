@@ -1,6 +1,7 @@
-//! kubeconform (built from the Go module proxy) in strict mode over the rendered stack, with
-//! schemas for every kind it contains: core kinds from the Kubernetes OpenAPI document, Traefik,
-//! prometheus-operator and ArgoCD kinds from their upstream CRDs, SealedSecret from ours.
+//! kubeconform (built from the Go module proxy) in strict mode over the rendered stack, both
+//! variants (ArgoCD and k3s), with schemas for every kind they contain: core kinds from the
+//! Kubernetes OpenAPI document, Traefik, prometheus-operator, ArgoCD and k3s helm-controller
+//! kinds from their upstream CRDs, SealedSecret from ours.
 //! Missing schemas fail the test (no `-ignore-missing-schemas`).
 
 #[path = "../manifests/schemas.rs"]
@@ -34,7 +35,12 @@ fn crd_docs(path: &std::path::Path) -> Vec<Value> {
 fn schema_dir(docs: &[Value]) -> tempfile::TempDir {
     let wanted: BTreeSet<_> = docs.iter().map(gvk).collect();
     let mut set = schemas::SchemaSet::new();
-    for name in ["traefik", "prometheus-operator", "argocd"] {
+    for name in [
+        "traefik",
+        "prometheus-operator",
+        "argocd",
+        "helm-controller",
+    ] {
         schemas::from_crds(&crd_docs(schema_source(name)), &mut set);
     }
     schemas::from_crds(
@@ -72,27 +78,33 @@ fn kubeconform(docs: &[Value], rendered_yaml: &str) -> std::process::Output {
 
 #[test]
 fn rendered_stack_is_schema_valid_in_strict_mode() {
-    let yaml = format!("{}\n---\n{}", render_yaml("."), render_yaml("examples"));
-    let docs = yaml_documents(&yaml);
-    let out = kubeconform(&docs, &yaml);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "kubeconform failed:\n{stdout}\n{stderr}"
-    );
-    let summary = stdout.lines().last().unwrap_or_default();
-    let expected = format!("Valid: {}, Invalid: 0, Errors: 0, Skipped: 0", docs.len());
-    assert!(
-        summary.contains(&expected),
-        "unexpected summary {summary:?}, want {expected:?}"
-    );
+    for (variant, dir) in VARIANTS {
+        let yaml = format!("{}\n---\n{}", render_yaml(dir), render_yaml("examples"));
+        let docs = yaml_documents(&yaml);
+        let out = kubeconform(&docs, &yaml);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{variant}: kubeconform failed:\n{stdout}\n{stderr}"
+        );
+        let summary = stdout.lines().last().unwrap_or_default();
+        let expected = format!("Valid: {}, Invalid: 0, Errors: 0, Skipped: 0", docs.len());
+        assert!(
+            summary.contains(&expected),
+            "{variant}: unexpected summary {summary:?}, want {expected:?}"
+        );
+    }
 }
 
 /// The schemas are strict enough to catch a misplaced field in each kind of source.
 #[test]
 fn strict_schemas_reject_unknown_fields() {
-    let docs = rendered();
+    let docs: Vec<Value> = rendered()
+        .iter()
+        .chain(rendered_variant("k3s"))
+        .cloned()
+        .collect();
     let cases = [
         (
             "Deployment",
@@ -103,6 +115,8 @@ fn strict_schemas_reject_unknown_fields() {
         ("Application", "/spec/source", "chartt"),
         ("SealedSecret", "/spec", "encrypteddata"),
         ("ServiceMonitor", "/spec", "endpoint"),
+        ("NetworkPolicy", "/spec", "ingres"),
+        ("HelmChartConfig", "/spec", "valuescontent"),
     ];
     for (kind_, pointer, field) in cases {
         let mut doc = docs

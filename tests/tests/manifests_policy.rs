@@ -2,6 +2,8 @@
 //! catch, plus the invariants this stack depends on (bouncer wiring, trusted proxies, sealed
 //! credentials, upstream-compatible controller objects).
 
+#[path = "../manifests/charts.rs"]
+mod charts;
 #[path = "../manifests/policy.rs"]
 mod policy;
 #[path = "../manifests/support.rs"]
@@ -294,26 +296,39 @@ fn traefik_trusts_the_pod_network_and_exactly_cloudflares_ranges() {
         "2a06:98c0::/29",
         "2c0f:f248::/32",
     ];
-    let values = &find(rendered(), "Application", "argocd", "traefik")["spec"]["source"]["helm"]["valuesObject"];
-    let websecure = &values["ports"]["websecure"];
-    let trusted: BTreeSet<&str> = array(&websecure["forwardedHeaders"]["trustedIPs"])
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     let want: BTreeSet<&str> = CLOUDFLARE.iter().copied().chain([POD_CIDR]).collect();
-    assert_eq!(trusted, want);
-    assert_eq!(
-        values["logs"]["access"],
-        json!({"enabled": true, "format": "json"})
-    );
-    assert_eq!(
-        values["providers"]["kubernetesCRD"]["allowCrossNamespace"],
-        true
-    );
-    assert_eq!(
-        websecure["http"]["middlewares"],
-        json!(["traefik-crowdsec-bouncer@kubernetescrd"])
-    );
+    for (variant, _) in VARIANTS {
+        // The values Traefik's chart ends up with: ours over its defaults, from the Application
+        // (argocd) or the HelmChartConfig for k3s's bundled chart (k3s).
+        let (source, values) = charts::effective_values(rendered_variant(variant), "traefik");
+        let what = format!(
+            "{variant}: {} (chart traefik {})",
+            source.origin, source.version
+        );
+        let websecure = &values["ports"]["websecure"];
+        let trusted: BTreeSet<&str> = array(&websecure["forwardedHeaders"]["trustedIPs"])
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(trusted, want, "{what}");
+        // Chart 41 renamed logs.access to accessLog; each variant uses its chart's key.
+        let access_log = if source.version.starts_with("39.") {
+            &values["logs"]["access"]
+        } else {
+            &values["accessLog"]
+        };
+        assert_eq!(access_log["enabled"], true, "{what}: access log");
+        assert_eq!(access_log["format"], "json", "{what}: access log format");
+        assert_eq!(
+            values["providers"]["kubernetesCRD"]["allowCrossNamespace"], true,
+            "{what}"
+        );
+        assert_eq!(
+            websecure["http"]["middlewares"],
+            json!(["traefik-crowdsec-bouncer@kubernetescrd"]),
+            "{what}"
+        );
+    }
     // The same pod CIDR is the bouncer's only trusted proxy and CrowdSec's registration range.
     let bouncer = find(rendered(), "Deployment", "crowdsec", "crowdsec-bouncer");
     let env = array(&bouncer["spec"]["template"]["spec"]["containers"][0]["env"]);
@@ -326,6 +341,17 @@ fn traefik_trusts_the_pod_network_and_exactly_cloudflares_ranges() {
     assert!(
         local.contains(&format!("\"{POD_CIDR}\"")),
         "allowed_ranges lacks the pod CIDR"
+    );
+    // The controller's API port admits host-network sources (the API server's proxy) and no pod.
+    let np = find(
+        rendered(),
+        "NetworkPolicy",
+        "kube-system",
+        "sealed-secrets-controller",
+    );
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["ipBlock"],
+        json!({"cidr": "0.0.0.0/0", "except": [POD_CIDR]})
     );
 }
 
@@ -360,12 +386,54 @@ fn applications_pin_exact_chart_versions_and_images() {
 
 #[test]
 fn kubescape_scans_nsa_mitre_and_images() {
-    let app = find(rendered(), "Application", "argocd", "kubescape");
-    assert_eq!(app["spec"]["source"]["chart"], "kubescape-operator");
-    let values = &app["spec"]["source"]["helm"]["valuesObject"];
-    assert_eq!(values["defaultFrameworks"], json!(["nsa", "mitre"]));
-    assert_eq!(values["capabilities"]["vulnerabilityScan"], "enable");
+    let (source, values) = charts::effective_values(rendered(), "kubescape-operator");
+    assert_eq!(source.version, "1.40.3");
+    // The scheduled scan's request names the two frameworks (the chart has no other setting
+    // that picks frameworks).
+    let commands = array(&values["kubescapeScheduler"]["requestBody"]["commands"]);
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert_eq!(commands[0]["CommandName"], "kubescapeScan");
+    assert_eq!(
+        commands[0]["args"]["scanV1"],
+        json!({"targetType": "framework", "targetNames": ["nsa", "mitre"]})
+    );
+    for capability in [
+        "configurationScan",
+        "vulnerabilityScan",
+        "nodeSbomGeneration",
+    ] {
+        assert_eq!(values["capabilities"][capability], "enable", "{capability}");
+    }
     assert_eq!(values["certificates"]["strategy"], "initContainer");
+}
+
+/// Nothing is published outside the cluster by accident: no Service of ours, and no chart's
+/// Service as configured, is a LoadBalancer or NodePort (k3s's ServiceLB would bind every
+/// node's ports for a LoadBalancer).
+#[test]
+fn nothing_is_exposed_outside_the_cluster() {
+    for (variant, _) in VARIANTS {
+        for doc in rendered_variant(variant)
+            .iter()
+            .filter(|d| kind(d) == "Service")
+        {
+            let t = doc["spec"]["type"].as_str().unwrap_or("ClusterIP");
+            assert_eq!(t, "ClusterIP", "{variant}: {}", id(doc));
+        }
+        let (source, traefik) = charts::effective_values(rendered_variant(variant), "traefik");
+        // Chart 41 reads service.spec.type, chart 39 service.type (default LoadBalancer in both).
+        let service_type = if source.version.starts_with("39.") {
+            &traefik["service"]["type"]
+        } else {
+            &traefik["service"]["spec"]["type"]
+        };
+        assert_eq!(service_type, "ClusterIP", "{variant}: {}", source.origin);
+        let (_, crowdsec) = charts::effective_values(rendered_variant(variant), "crowdsec");
+        assert_eq!(
+            crowdsec["lapi"]["service"]["type"], "ClusterIP",
+            "{variant}"
+        );
+    }
 }
 
 #[test]

@@ -93,3 +93,51 @@ fn controller_image_tag_follows_the_workspace_version() {
         )
     );
 }
+
+/// The k3s variant is the ArgoCD variant with Traefik swapped: no Traefik Application, a
+/// HelmChartConfig for k3s's own Traefik instead, Traefik's NetworkPolicy next to its pods in
+/// kube-system, and the two objects that name Traefik's namespace pointed there.
+#[test]
+fn k3s_variant_swaps_only_traefik() {
+    let argocd = rendered_variant("argocd");
+    let k3s = rendered_variant("k3s");
+    let ids = |docs: &[serde_json::Value]| docs.iter().map(id).collect::<BTreeSet<_>>();
+    let (a, k) = (ids(argocd), ids(k3s));
+    let only = |x: &BTreeSet<String>, y: &BTreeSet<String>| {
+        x.difference(y).cloned().collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        only(&a, &k),
+        [
+            "Application/argocd/traefik".to_string(),
+            "NetworkPolicy/traefik/traefik".into()
+        ]
+        .into()
+    );
+    assert_eq!(
+        only(&k, &a),
+        [
+            "HelmChartConfig/kube-system/traefik".to_string(),
+            "NetworkPolicy/kube-system/traefik".into()
+        ]
+        .into()
+    );
+    let changed: BTreeSet<String> = k3s
+        .iter()
+        .filter(|d| a.contains(&id(d)) && !argocd.contains(d))
+        .map(id)
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "Application/argocd/crowdsec".to_string(),
+            "NetworkPolicy/crowdsec/crowdsec-bouncer".into()
+        ]
+        .into()
+    );
+    let crowdsec = find(k3s, "Application", "argocd", "crowdsec");
+    assert_eq!(
+        crowdsec["spec"]["source"]["helm"]["valuesObject"]["agent"]["acquisition"],
+        serde_json::json!([{"namespace": "kube-system", "podName": "traefik-*", "program": "traefik"}])
+    );
+}
