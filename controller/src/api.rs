@@ -1,30 +1,47 @@
 //! The HTTP API on `--listen-addr` (spec §5.6): `/healthz`, `/v1/cert.pem`, `/v1/verify`,
 //! `/v1/rotate`; methods are not checked, other paths give Go's 404 text.
+//!
+//! `/v1/verify` and `/v1/rotate` answer anyone who can reach the Service, so they never render
+//! `spec.template.data` (that would be a decryption oracle), are rate-limited per client, and do
+//! their work in a bounded pool (`http_pool`).
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use axum::{Extension, Router};
 use sealwright_crypto::SealedSecret;
-use sealwright_crypto::model::{API_VERSION, KIND};
-use sealwright_crypto::unseal::{self, UnsealOptions};
+use sealwright_crypto::open;
+use sealwright_crypto::unseal::UnsealOptions;
 
+use crate::http_pool::WorkPool;
+use crate::keyring::Snapshot;
 use crate::keystore::KeyStore;
 use crate::metrics::Metrics;
-use crate::ratelimit::Gcra;
+use crate::ratelimit::{ClientKey, Endpoint, Gcra};
+use crate::request_body::decode_sealed_secret;
 
 const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The largest request body read. etcd stores at most ~1.5 MiB per object, so no real
+/// SealedSecret is bigger; upstream reads bodies of any size.
+pub const MAX_BODY_BYTES: usize = 2 << 20;
+
+/// How long a client may take to send its body once admitted (it holds a place in the pool
+/// meanwhile). A body of `MAX_BODY_BYTES` takes milliseconds inside a cluster.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct ApiState {
     pub keys: Arc<KeyStore>,
     pub metrics: Arc<Metrics>,
     pub limiter: Mutex<Gcra>,
+    pub pool: WorkPool,
     pub epoch: Instant,
     pub accept_v1_data: bool,
 }
@@ -36,8 +53,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/verify", any(verify))
         .route("/v1/rotate", any(rotate))
         .fallback(not_found)
-        // Upstream reads bodies without a size cap; keep a generous one.
-        .layer(DefaultBodyLimit::max(64 << 20))
         .with_state(state)
 }
 
@@ -88,58 +103,6 @@ async fn cert(State(state): State<Arc<ApiState>>, method: Method) -> Response {
     observe(&state, "/v1/cert.pem", &method, start, response)
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum DecodeError {
-    MultiDocument,
-    Syntax(String),
-    WrongType(String),
-}
-
-/// Decodes a posted SealedSecret (JSON or YAML). `single` refuses multi-document bodies, as
-/// `/v1/verify` does upstream.
-pub fn decode_sealed_secret(body: &[u8], single: bool) -> Result<SealedSecret, DecodeError> {
-    let docs: Vec<serde_json::Value> =
-        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            serde_json::Deserializer::from_slice(body)
-                .into_iter::<serde_json::Value>()
-                .collect::<Result<_, _>>()
-                .map_err(|e| DecodeError::Syntax(e.to_string()))?
-        } else {
-            let mut docs = Vec::new();
-            for doc in serde_yaml::Deserializer::from_slice(body) {
-                let v = serde::Deserialize::deserialize(doc)
-                    .map_err(|e: serde_yaml::Error| DecodeError::Syntax(e.to_string()))?;
-                if v != serde_json::Value::Null {
-                    docs.push(v);
-                }
-            }
-            docs
-        };
-    if single && docs.len() > 1 {
-        return Err(DecodeError::MultiDocument);
-    }
-    let doc = docs
-        .into_iter()
-        .next()
-        .ok_or_else(|| DecodeError::Syntax("empty body".into()))?;
-    let api_version = doc
-        .get("apiVersion")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let kind = doc
-        .get("kind")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    if api_version != API_VERSION || kind != KIND {
-        return Err(DecodeError::WrongType(format!(
-            "{api_version}, Kind={kind}"
-        )));
-    }
-    serde_json::from_value(doc).map_err(|e| DecodeError::Syntax(e.to_string()))
-}
-
 fn rate_limit_headers(headers: &mut HeaderMap, pairs: Vec<(&'static str, String)>) {
     for (name, value) in pairs {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -148,50 +111,41 @@ fn rate_limit_headers(headers: &mut HeaderMap, pairs: Vec<(&'static str, String)
     }
 }
 
-async fn verify(
-    State(state): State<Arc<ApiState>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let start = Instant::now();
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let decision = {
-        let mut limiter = state.limiter.lock().unwrap_or_else(|e| e.into_inner());
-        limiter.check(&Gcra::key(forwarded, "/v1/verify"), state.epoch.elapsed())
-    };
-    let mut response = if !decision.allowed {
-        text(StatusCode::TOO_MANY_REQUESTS, "limit exceeded\n")
-    } else {
-        match decode_sealed_secret(&body, true) {
-            Err(e) => {
-                tracing::info!(error = ?e, "verify: cannot decode request body");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
-            Ok(ss) => {
-                let keys = state.keys.snapshot();
-                let options = UnsealOptions {
-                    accept_v1_data: state.accept_v1_data,
-                };
-                match unseal::unseal(&ss, &keys.keys, options) {
-                    Ok(_) => StatusCode::OK.into_response(),
-                    Err(e) => {
-                        tracing::info!(error = %e, "verify: cannot unseal");
-                        StatusCode::CONFLICT.into_response()
-                    }
+/// What `/v1/verify` answers for a body (upstream's `AttemptUnseal`): 200 when every item
+/// opens, 409 when one does not, 500 for a body that is not one SealedSecret.
+pub fn verify_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> StatusCode {
+    match decode_sealed_secret(body, true) {
+        Err(e) => {
+            tracing::info!(error = %e, kind = e.name(), "verify: cannot decode request body");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        Ok(ss) => {
+            match open::validate_encrypted_data(&ss, &keys.keys, UnsealOptions { accept_v1_data }) {
+                Ok(()) => StatusCode::OK,
+                Err(e) => {
+                    tracing::info!(error = %e, kind = e.name(), "verify: cannot decrypt");
+                    StatusCode::CONFLICT
                 }
             }
         }
-    };
-    rate_limit_headers(response.headers_mut(), decision.headers());
-    observe(&state, "/v1/verify", &method, start, response)
+    }
+}
+
+/// What `/v1/rotate` answers for a body: the SealedSecret re-sealed with the current key as
+/// compact JSON, or `Err` (500, message for the log only).
+pub fn rotate_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Result<String, String> {
+    let ss = decode_sealed_secret(body, false).map_err(|e| e.to_string())?;
+    let resealed = rotate_sealed_secret(ss, keys, accept_v1_data)?;
+    Ok(sealwright_crypto::gojson::to_go_json_compact(&resealed))
 }
 
 /// Re-seals a posted SealedSecret with the current key. The scope comes from the top-level
-/// metadata only (the v0.36.0 fix): a template that disagrees is overwritten first.
+/// metadata only (the v0.36.0 fix): a template that disagrees is overwritten first. The items
+/// are decrypted without rendering `spec.template.data`, which is carried over unchanged
+/// (upstream drops it, losing it on `kubeseal --re-encrypt`).
 pub fn rotate_sealed_secret(
     mut ss: SealedSecret,
-    keys: &crate::keyring::Snapshot,
+    keys: &Snapshot,
     accept_v1_data: bool,
 ) -> Result<serde_json::Value, String> {
     if ss.spec.template.metadata.as_ref() != Some(&ss.metadata) {
@@ -200,47 +154,147 @@ pub fn rotate_sealed_secret(
         );
         ss.spec.template.metadata = Some(ss.metadata.clone());
     }
-    let unsealed = unseal::unseal(&ss, &keys.keys, UnsealOptions { accept_v1_data })
+    let unsealed = open::unseal_without_template(&ss, &keys.keys, UnsealOptions { accept_v1_data })
         .map_err(|e| format!("error decrypting secret. {e}"))?;
     let current = keys
         .current
         .as_ref()
-        .ok_or_else(|| "error creating new sealed secret. key registry has no keys".to_string())?;
-    let resealed = sealwright_crypto::seal::seal_secret(&unsealed.secret, &current.cert.public_key)
-        .map_err(|e| format!("error creating new sealed secret. {e}"))?;
-    let mut json = serde_json::to_value(&resealed).map_err(|e| e.to_string())?;
-    // Upstream marshals the Go struct without TypeMeta: `metadata`, `spec`, then `status` if set.
-    let mut out = serde_json::Map::new();
+        .ok_or_else(|| "error getting latest private key. no key".to_string())?;
+    let mut resealed =
+        sealwright_crypto::seal::seal_secret(&unsealed.secret, &current.cert.public_key)
+            .map_err(|e| format!("error creating new sealed secret. {e}"))?;
+    resealed.spec.template.data = ss.spec.template.data.take();
+    // Upstream marshals the Go struct without TypeMeta: `metadata`, `spec` (no status).
+    let mut json = sealwright_crypto::goobject::sealed_secret(&resealed);
     if let Some(obj) = json.as_object_mut() {
-        for field in ["metadata", "spec", "status"] {
-            if let Some(v) = obj.remove(field) {
-                out.insert(field.to_string(), v);
-            }
-        }
+        obj.remove("kind");
+        obj.remove("apiVersion");
     }
-    Ok(serde_json::Value::Object(out))
+    Ok(json)
 }
 
-async fn rotate(State(state): State<Arc<ApiState>>, method: Method, body: Bytes) -> Response {
-    let start = Instant::now();
-    let response = match decode_sealed_secret(&body, false) {
+/// What a pooled endpoint computes: a status and, for 200, a body.
+type Answer = (StatusCode, Option<String>);
+
+/// Rate limit, admission to the pool, body read, then `job` on a blocking thread. Every answer
+/// carries the rate-limit headers, as upstream's limiter sets them before the handler runs.
+async fn pooled(
+    state: &ApiState,
+    endpoint: Endpoint,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    body: Body,
+    job: fn(&[u8], &Snapshot, bool) -> Answer,
+) -> Response {
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let key = ClientKey::new(peer.map(|p| p.ip()), forwarded, endpoint);
+    let decision = {
+        let mut limiter = state.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        limiter.check(&key, state.epoch.elapsed())
+    };
+    let mut response = if !decision.allowed {
+        text(StatusCode::TOO_MANY_REQUESTS, "limit exceeded\n")
+    } else {
+        run_pooled(state, body, job).await
+    };
+    rate_limit_headers(response.headers_mut(), decision.headers());
+    response
+}
+
+async fn run_pooled(
+    state: &ApiState,
+    body: Body,
+    job: fn(&[u8], &Snapshot, bool) -> Answer,
+) -> Response {
+    let Ok(admission) = state.pool.admit() else {
+        let mut busy = text(StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n");
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return busy;
+    };
+    let bytes: Bytes = match tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "request body too slow\n"),
+        Ok(Err(e)) if is_too_large(&e) => {
+            return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+        }
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "cannot read request body");
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    let keys = state.keys.snapshot();
+    let accept_v1_data = state.accept_v1_data;
+    match admission
+        .run(move || job(&bytes, &keys, accept_v1_data))
+        .await
+    {
+        Ok((code, None)) => code.into_response(),
+        // Upstream sets its JSON content type after writing the status, so Go sniffs text/plain.
+        Ok((code, Some(body))) => (code, [(header::CONTENT_TYPE, TEXT)], body).into_response(),
         Err(e) => {
-            tracing::info!(error = ?e, "rotate: cannot decode request body");
+            tracing::error!(error = %e, kind = e.name(), "request handler failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-        Ok(ss) => match rotate_sealed_secret(ss, &state.keys.snapshot(), state.accept_v1_data) {
-            Ok(json) => (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, TEXT)],
-                json.to_string(),
-            )
-                .into_response(),
-            Err(message) => {
-                tracing::info!(error = %message, "rotate failed");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
-        },
-    };
+    }
+}
+
+fn is_too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn verify_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
+    (verify_answer(body, keys, accept_v1_data), None)
+}
+
+fn rotate_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
+    match rotate_answer(body, keys, accept_v1_data) {
+        Ok(json) => (StatusCode::OK, Some(json)),
+        Err(message) => {
+            tracing::info!(error = %message, "rotate failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
+        }
+    }
+}
+
+async fn verify(
+    State(state): State<Arc<ApiState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let start = Instant::now();
+    let peer = peer.map(|Extension(ConnectInfo(p))| p);
+    let response = pooled(&state, Endpoint::Verify, peer, &headers, body, verify_job).await;
+    observe(&state, "/v1/verify", &method, start, response)
+}
+
+async fn rotate(
+    State(state): State<Arc<ApiState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let start = Instant::now();
+    let peer = peer.map(|Extension(ConnectInfo(p))| p);
+    let response = pooled(&state, Endpoint::Rotate, peer, &headers, body, rotate_job).await;
     observe(&state, "/v1/rotate", &method, start, response)
 }
 
@@ -296,35 +350,6 @@ pub fn listen_address(addr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decodes_json_and_yaml() {
-        let json = br#"{"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{"name":"a","namespace":"n"},"spec":{"encryptedData":{"k":"AAAA"}}}"#;
-        let ss = decode_sealed_secret(json, true).unwrap();
-        assert_eq!(ss.metadata.name.as_deref(), Some("a"));
-        let yaml = b"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: a\nspec:\n  encryptedData: {}\n";
-        assert!(decode_sealed_secret(yaml, true).is_ok());
-        let multi = b"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: a\nspec: {}\n---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: b\nspec: {}\n";
-        assert_eq!(
-            decode_sealed_secret(multi, true).unwrap_err(),
-            DecodeError::MultiDocument
-        );
-        assert!(decode_sealed_secret(multi, false).is_ok());
-        let two_json = [json.as_slice(), json.as_slice()].concat();
-        assert_eq!(
-            decode_sealed_secret(&two_json, true).unwrap_err(),
-            DecodeError::MultiDocument
-        );
-        let secret = br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"a"}}"#;
-        assert!(matches!(
-            decode_sealed_secret(secret, true),
-            Err(DecodeError::WrongType(_))
-        ));
-        assert!(matches!(
-            decode_sealed_secret(b"{", true),
-            Err(DecodeError::Syntax(_))
-        ));
-    }
 
     #[test]
     fn listen_addresses() {

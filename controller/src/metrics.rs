@@ -200,7 +200,7 @@ impl Metrics {
     }
 
     pub fn observe_http(&self, path: &str, method: &str, code: u16, seconds: f64) {
-        let method = method.to_ascii_lowercase();
+        let method = method_label(method).to_string();
         self.http_requests
             .get_or_create(&HttpLabels {
                 code: code.to_string(),
@@ -482,6 +482,18 @@ pub fn write_families(mut families: Vec<TextFamily>) -> String {
     out
 }
 
+/// The `method` label: upstream's lower-case name for the standard methods, one value for
+/// everything else, since any token is a valid method and each would be a new series.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "get", "head", "post", "put", "delete", "connect", "options", "trace", "patch",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| method.eq_ignore_ascii_case(known))
+        .unwrap_or("other")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,5 +619,23 @@ mod tests {
                 ("le".to_string(), "1.0".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn method_label_is_bounded() {
+        assert_eq!(method_label("GET"), "get");
+        assert_eq!(method_label("patch"), "patch");
+        assert_eq!(method_label("PURGE"), "other");
+        assert_eq!(method_label("X-RANDOM-1234"), "other");
+        let m = Metrics::new("v0.0.0");
+        for i in 0..100 {
+            m.observe_http("/v1/verify", &format!("M{i}"), 200, 0.001);
+        }
+        let text = m.render();
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("sealed_secrets_controller_http_requests_total{"))
+            .count();
+        assert_eq!(series, 1, "{text}");
     }
 }

@@ -19,6 +19,8 @@ use crate::controller::{self, Scope};
 use crate::error::{Error, is_not_found};
 use crate::events::Recorder;
 use crate::flags::{self, Flags};
+use crate::http_pool::WorkPool;
+use crate::http_server::{self, ServerLimits};
 use crate::keystore::{KeyParams, KeyStore};
 use crate::metrics::Metrics;
 use crate::ratelimit::Gcra;
@@ -176,7 +178,7 @@ async fn publish_cert(keys: Arc<KeyStore>) {
     }
 }
 
-async fn serve(addr: String, router: axum::Router) -> Result<(), Error> {
+async fn serve(addr: String, router: axum::Router, limits: ServerLimits) -> Result<(), Error> {
     let listen = api::listen_address(&addr);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
@@ -185,7 +187,7 @@ async fn serve(addr: String, router: axum::Router) -> Result<(), Error> {
             source,
         })?;
     tracing::info!(addr = %addr, "HTTP server listening");
-    axum::serve(listener, router)
+    http_server::serve(listener, router, limits)
         .await
         .map_err(|source| Error::Serve { addr, source })
 }
@@ -281,19 +283,23 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         keys: keys.clone(),
         metrics: metrics.clone(),
         limiter: Mutex::new(Gcra::new(flags.rate_limit, flags.rate_limit_burst)),
+        pool: WorkPool::for_this_machine(),
         epoch: Instant::now(),
         accept_v1_data: flags.accept_deprecated_v1_data,
     });
     // Go's ReadTimeout + WriteTimeout, as one bound per request.
     let deadline = flags.read_timeout.saturating_add(flags.write_timeout);
+    let limits = ServerLimits::from_read_timeout(flags.read_timeout);
     let http = api::router(state).merge(readiness::router(readiness.clone()));
     tasks.spawn(serve(
         flags.listen_addr.clone(),
         api::with_deadline(http, deadline),
+        limits,
     ));
     tasks.spawn(serve(
         flags.listen_metrics_addr.clone(),
         api::with_deadline(api::metrics_router(metrics.clone()), deadline),
+        limits,
     ));
 
     let scopes = scopes(&client, &flags, &my_ns).await?;

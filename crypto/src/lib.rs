@@ -6,9 +6,12 @@
 
 pub mod b64;
 pub mod cert;
+pub mod gojson;
+pub mod goobject;
 pub mod hybrid;
 pub mod keys;
 pub mod model;
+pub mod open;
 pub mod scope;
 pub mod seal;
 pub mod template;
