@@ -111,6 +111,8 @@ ip netns exec "$ns" env SEALWRIGHT_TESTENV="$env_file" cargo test --locked --off
 # hundreds of objects our tests leave behind (sealed for keys it does not hold) would only delay it.
 "$testenv/down.sh" "$env_file" || true
 trap - EXIT
+step "fuzz targets, bounded time (scripts/fuzz.sh)"
+"$repo/scripts/fuzz.sh"
 if [[ $upstream_suite == 1 ]]; then
   step "upstream integration suite (unmodified, against our kubeseal and controller, fresh control plane)"
   "$testenv/upstream-suite.sh"

@@ -1,5 +1,5 @@
 //! Watchers and workers (spec §5.2): SealedSecret changes feed a work queue; deleted Secrets are
-//! re-created; key Secrets added at runtime are registered.
+//! re-created; key Secrets are followed live.
 
 use std::sync::Arc;
 
@@ -226,19 +226,46 @@ fn forget_deleted_secret(
     }
 }
 
-/// Registers key Secrets added while running (upstream `--watch-for-secrets`, always on here).
+/// Follows the key Secrets live (upstream v0.41; always on here): a key Secret added, changed or
+/// relabelled back to `active` is registered, and one deleted or relabelled away from `active`
+/// (e.g. to `compromised`) stops being used at once. The label-selected watch reports a Secret
+/// that stops matching as deleted.
 pub async fn watch_key_secrets(client: Client, keys: Arc<KeyStore>) {
     let api: Api<Secret> = Api::namespaced(client, keys.namespace());
     let cfg = watcher::Config::default().labels(&format!("{KEY_LABEL}={KEY_LABEL_ACTIVE}"));
     let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
+    // Names seen by the re-list in progress, and the registry's counter when it began.
+    let mut listing: Option<(std::collections::BTreeSet<String>, u64)> = None;
     loop {
-        match stream.try_next().await {
-            Ok(Some(Event::Apply(s) | Event::InitApply(s))) => {
-                keys.add_secret(&s);
-            }
-            Ok(Some(_)) => {}
+        let event = match stream.try_next().await {
+            Ok(Some(event)) => event,
             Ok(None) => return,
-            Err(e) => tracing::warn!(error = %e, "key Secret watch failed; retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "key Secret watch failed; retrying");
+                continue;
+            }
+        };
+        match event {
+            Event::Init => listing = Some((Default::default(), keys.mark())),
+            Event::InitApply(s) => {
+                if let (Some((listed, _)), Some(name)) = (listing.as_mut(), &s.metadata.name) {
+                    listed.insert(name.clone());
+                }
+                keys.apply_secret(&s);
+            }
+            Event::InitDone => {
+                if let Some((listed, mark)) = listing.take() {
+                    keys.retain_listed(&listed, mark);
+                }
+            }
+            Event::Apply(s) => {
+                keys.apply_secret(&s);
+            }
+            Event::Delete(s) => {
+                if let Some(name) = &s.metadata.name {
+                    keys.remove_secret(name);
+                }
+            }
         }
     }
 }
@@ -283,10 +310,20 @@ pub async fn worker(
 /// objects that failed get another pass instead of waiting for a spec change or a restart.
 pub async fn retry_failing_on_new_keys(ctx: Context, queue: Queue) {
     let mut rx = ctx.keys.subscribe();
-    let mut known = rx.borrow_and_update().fingerprints.len();
+    let mut known: std::collections::BTreeSet<String> = rx
+        .borrow_and_update()
+        .fingerprints
+        .iter()
+        .cloned()
+        .collect();
     while rx.changed().await.is_ok() {
-        let now = rx.borrow_and_update().fingerprints.len();
-        if now > known {
+        let now: std::collections::BTreeSet<String> = rx
+            .borrow_and_update()
+            .fingerprints
+            .iter()
+            .cloned()
+            .collect();
+        if now.iter().any(|fp| !known.contains(fp)) {
             let failing = ctx.cache.failing();
             if !failing.is_empty() {
                 tracing::info!(

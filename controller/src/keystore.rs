@@ -1,7 +1,7 @@
 //! Sealing keys in the cluster (spec §4): loading key Secrets into the registry, writing new keys,
 //! and publishing the current certificate in a ConfigMap.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::error::{Error, is_not_found};
 use crate::flags::KeyOrderPriority;
-use crate::keyring::{Registry, Snapshot, sort_by_creation};
+use crate::keyring::{Change, Registry, Snapshot, sort_by_creation};
 
 /// Beyond upstream: the current certificate, readable by every authenticated user.
 pub const CERT_CONFIGMAP: &str = "sealed-secrets-cert";
@@ -99,50 +99,123 @@ impl KeyStore {
     pub async fn load(&self) -> Result<usize, Error> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
         let selector = format!("{KEY_LABEL}={KEY_LABEL_ACTIVE}");
-        let mut secrets = api
+        let mut secrets: Vec<(Secret, bool)> = api
             .list(&ListParams::default().labels(&selector))
             .await?
-            .items;
+            .items
+            .into_iter()
+            .map(|s| (s, false))
+            .collect();
         match api.get(&self.params.prefix).await {
-            Ok(legacy) => secrets.push(legacy),
+            // A legacy Secret that carries the label too is already in the list.
+            Ok(legacy)
+                if !secrets
+                    .iter()
+                    .any(|(s, _)| s.metadata.name == legacy.metadata.name) =>
+            {
+                secrets.push((legacy, true))
+            }
+            Ok(_) => {}
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(e.into()),
         }
-        sort_by_creation(&mut secrets, creation);
+        sort_by_creation(&mut secrets, |(s, _)| creation(s));
         let mut loaded = 0;
-        for s in &secrets {
-            if self.add_secret(s) {
+        for (s, legacy) in &secrets {
+            if self.apply(s, *legacy).keys {
                 loaded += 1;
             }
         }
         let registry = self.registry();
-        self.publish(&registry);
         tracing::info!(keys = registry.len(), namespace = %self.namespace, "key registry loaded");
         Ok(loaded)
     }
 
-    /// Registers a key Secret (startup or watch). A malformed one is logged and skipped.
-    /// Returns true when it added a key.
-    pub fn add_secret(&self, secret: &Secret) -> bool {
+    /// A key Secret added or changed (startup or watch): its key is registered, replacing the
+    /// one the Secret held before. A Secret that is malformed or fails the load checks (short
+    /// key, certificate of another key) is logged and its key, if it had one, is dropped.
+    pub fn apply_secret(&self, secret: &Secret) -> Change {
+        self.apply(secret, false)
+    }
+
+    fn apply(&self, secret: &Secret, legacy: bool) -> Change {
         let name = secret.metadata.name.clone().unwrap_or_default();
-        let key = match keys::from_secret(secret) {
-            Ok(k) => k,
+        let resource_version = secret.metadata.resource_version.clone();
+        if self
+            .registry()
+            .is_current(&name, resource_version.as_deref())
+        {
+            return Change::default();
+        }
+        let change = match keys::load_secret(secret) {
+            Ok(key) => {
+                let fingerprint = key.fingerprint.clone();
+                let change = self.registry().apply_secret(key, resource_version, legacy);
+                if change.keys {
+                    tracing::info!(secret = %name, fingerprint = %fingerprint, "registered sealing key");
+                }
+                change
+            }
             Err(e) => {
-                tracing::error!(secret = %name, reason = %e, kind = e.name(), "skipping malformed key Secret");
-                return false;
+                tracing::error!(
+                    secret = %name,
+                    namespace = %self.namespace,
+                    reason = %e,
+                    kind = e.name(),
+                    "refusing key Secret: {e}; its key is not used"
+                );
+                self.registry().remove_secret(&name)
             }
         };
-        let mut registry = self.registry();
-        if registry.contains(&key.fingerprint) {
-            return false;
+        self.after(change, &name);
+        change
+    }
+
+    /// A key Secret deleted or relabelled (no longer `active`): its key stops being used at once.
+    pub fn remove_secret(&self, name: &str) -> Change {
+        let change = self.registry().remove_secret(name);
+        if change.keys {
+            tracing::info!(secret = %name, "key Secret removed; its key is no longer used");
         }
-        tracing::info!(secret = %name, fingerprint = %key.fingerprint, "registered sealing key");
-        let changed = registry.register_loaded(key);
+        self.after(change, name);
+        change
+    }
+
+    /// The registration counter before a re-list of the key Secrets (see `retain_listed`).
+    pub fn mark(&self) -> u64 {
+        self.registry().mark()
+    }
+
+    /// After a re-list: forgets the labelled key Secrets registered before `mark` that the list
+    /// no longer has (deleted or relabelled while the watch was down).
+    pub fn retain_listed(&self, listed: &BTreeSet<String>, mark: u64) -> Change {
+        let change = self.registry().retain_listed(listed, mark);
+        if change.keys {
+            tracing::info!(
+                "key Secrets gone while the watch was down; their keys are no longer used"
+            );
+        }
+        self.after(change, "");
+        change
+    }
+
+    /// Publishes a changed key set to every reader, and says which key seals now.
+    fn after(&self, change: Change, name: &str) {
+        if change == Change::default() {
+            return;
+        }
+        let registry = self.registry();
         self.publish(&registry);
-        if changed {
-            tracing::info!(secret = %name, "sealing key is now the most recent");
+        if change.sealing {
+            match registry.most_recent() {
+                Some(key) => tracing::info!(
+                    secret = key.secret_name.as_deref().unwrap_or(name),
+                    fingerprint = %key.fingerprint,
+                    "sealing key is now the most recent"
+                ),
+                None => tracing::warn!("no sealing key left"),
+            }
         }
-        true
     }
 
     /// Generates, writes and registers a new key (upstream `generateKey`).
@@ -152,6 +225,10 @@ impl KeyStore {
         let now = OffsetDateTime::now_utc();
         // RSA generation is CPU-bound for seconds; keep it off the async workers.
         let built = tokio::task::spawn_blocking(move || -> Result<Secret, KeyError> {
+            // Refused before writing: the key would be skipped on every load.
+            if params.bits < keys::MIN_KEY_BITS {
+                return Err(KeyError::WeakKey { bits: params.bits });
+            }
             let key = keys::generate(params.bits)?;
             let ttl = time::Duration::try_from(params.ttl).unwrap_or(time::Duration::MAX);
             let cert_pem = cert::self_signed(&key, &params.common_name, now, ttl)?;
@@ -168,16 +245,17 @@ impl KeyStore {
         .map_err(|e| Error::Join(e.to_string()))??;
         let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
         let created = api.create(&PostParams::default(), &built).await?;
-        let key = keys::from_secret(&created)?;
+        let key = keys::load_secret(&created)?;
         tracing::info!(
             secret = created.metadata.name.as_deref().unwrap_or_default(),
             fingerprint = %key.fingerprint,
             "New key written"
         );
         tracing::info!(certificate = %key.cert_pem, "Certificate generated");
-        let mut registry = self.registry();
-        registry.register(key.clone(), OffsetDateTime::now_utc());
-        self.publish(&registry);
+        let change = self
+            .registry()
+            .apply_generated(key.clone(), created.metadata.resource_version.clone());
+        self.after(change, created.metadata.name.as_deref().unwrap_or_default());
         Ok(key)
     }
 

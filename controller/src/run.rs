@@ -102,7 +102,9 @@ async fn scopes(client: &Client, flags: &Flags, my_ns: &str) -> Result<Vec<Scope
     Ok(out)
 }
 
-/// Renewal timer and SIGUSR1 (spec §4.4). Any renewal restarts the period.
+/// Renewal timer and SIGUSR1 (spec §4.4). Any renewal restarts the period. The timer follows the
+/// key Secrets: it restarts from the newest key whenever the sealing key changes, and when the
+/// last key is removed (every key retired or relabelled) a new one is made at once, as at start.
 async fn renew_keys(keys: Arc<KeyStore>, period: std::time::Duration) {
     let mut usr1 = match signal(SignalKind::user_defined1()) {
         Ok(s) => Some(s),
@@ -111,31 +113,64 @@ async fn renew_keys(keys: Arc<KeyStore>, period: std::time::Duration) {
             None
         }
     };
+    let mut key_set = keys.subscribe();
+    let mut sealing = key_set.borrow_and_update().current_fingerprint();
     let mut delay = renewal::first_delay(
         period,
         keys.most_recent_ordering(),
         OffsetDateTime::now_utc(),
     );
+    let mut failures = 0u32;
     loop {
-        let timer = async {
-            match delay {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
+        if sealing.is_none() {
+            tracing::warn!("no sealing key left; generating one");
+        } else {
+            let timer = async {
+                match delay {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let usr1_recv = async {
+                match usr1.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = timer => tracing::info!("key renewal period elapsed"),
+                _ = usr1_recv => tracing::info!("SIGUSR1: renewing key"),
+                changed = key_set.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let now = key_set.borrow_and_update().current_fingerprint();
+                    if now != sealing {
+                        sealing = now;
+                        delay = renewal::first_delay(
+                            period,
+                            keys.most_recent_ordering(),
+                            OffsetDateTime::now_utc(),
+                        );
+                    }
+                    continue;
+                }
             }
-        };
-        let usr1_recv = async {
-            match usr1.as_mut() {
-                Some(s) => s.recv().await,
-                None => std::future::pending().await,
+        }
+        match keys.generate().await {
+            Ok(_) => failures = 0,
+            Err(e) => {
+                tracing::error!(error = %e, kind = e.name(), "key renewal failed; the previous key stays in use");
+                if sealing.is_none() {
+                    // Nothing to fall back on: try again, backing off up to 5 minutes.
+                    failures = failures.saturating_add(1);
+                    let pause =
+                        Duration::from_secs(5u64 << failures.min(6)).min(Duration::from_secs(300));
+                    tokio::time::sleep(pause).await;
+                }
             }
-        };
-        tokio::select! {
-            _ = timer => tracing::info!("key renewal period elapsed"),
-            _ = usr1_recv => tracing::info!("SIGUSR1: renewing key"),
         }
-        if let Err(e) = keys.generate().await {
-            tracing::error!(error = %e, kind = e.name(), "key renewal failed; the previous key stays in use");
-        }
+        sealing = key_set.borrow_and_update().current_fingerprint();
         delay = if period.is_zero() { None } else { Some(period) };
     }
 }

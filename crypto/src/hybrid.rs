@@ -225,10 +225,15 @@ fn single_unseal(
     let rsa_len = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
     let (rsa_block, body) = rest.split_at_checked(rsa_len).ok_or(SealError::TooShort)?;
 
-    // Blinded with the OS RNG (rsa's `getrandom` feature); no copy of the key is made.
+    // Blinded with the OS RNG, passed explicitly: rsa's plain `decrypt` blinds only while its
+    // `getrandom` feature is on, and a feature change must not turn blinding off unnoticed.
     let session_key = Zeroizing::new(
-        key.decrypt(Oaep::<Sha256>::new_with_label(label), rsa_block)
-            .map_err(|_| SealError::NoKeyCouldDecrypt)?,
+        key.decrypt_blinded(
+            &mut rand::rngs::SysRng,
+            Oaep::<Sha256>::new_with_label(label),
+            rsa_block,
+        )
+        .map_err(|_| SealError::NoKeyCouldDecrypt)?,
     );
     open_gcm(&session_key, body)
 }

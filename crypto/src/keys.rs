@@ -26,6 +26,9 @@ pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
 pub const KEY_LABEL_ACTIVE: &str = "active";
 pub const DEFAULT_KEY_PREFIX: &str = "sealed-secrets-key";
 pub const DEFAULT_KEY_BITS: usize = 4096;
+/// Shorter RSA keys are refused on load: 1024-bit moduli are within reach of a determined
+/// attacker, and a key that seals must outlive the secrets it protects.
+pub const MIN_KEY_BITS: usize = 2048;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum KeyError {
@@ -42,6 +45,10 @@ pub enum KeyError {
     BadKeySecret { secret: String, reason: String },
     #[error("cannot generate key: {0}")]
     Generate(String),
+    #[error("RSA key of {bits} bits is shorter than the {MIN_KEY_BITS}-bit minimum")]
+    WeakKey { bits: usize },
+    #[error("tls.crt is the certificate of a different key than tls.key")]
+    CertMismatch,
     #[error(transparent)]
     Cert(#[from] crate::cert::CertError),
 }
@@ -55,6 +62,8 @@ impl KeyError {
             KeyError::MissingTlsKey => "MissingTlsKey",
             KeyError::BadKeySecret { .. } => "BadKeySecret",
             KeyError::Generate(_) => "Generate",
+            KeyError::WeakKey { .. } => "WeakKey",
+            KeyError::CertMismatch => "CertMismatch",
             KeyError::Cert(_) => "Cert",
         }
     }
@@ -172,8 +181,74 @@ pub fn private_key_to_pem(key: &RsaPrivateKey) -> Zeroizing<String> {
 /// Every private key in a recovery file: a PEM key, a JSON/YAML `v1 List` of Secrets, a Secret,
 /// or a multi-document stream of Secrets (each must hold `data["tls.key"]`).
 pub fn parse_private_keys(bytes: &[u8]) -> Result<Vec<RsaPrivateKey>, KeyError> {
+    Ok(file_keys(bytes)?.into_iter().map(|k| k.key).collect())
+}
+
+/// The keys of a recovery file that pass the load checks (`check_key`), and the ones left out.
+#[derive(Default)]
+pub struct RecoveryKeys {
+    pub keys: Vec<RsaPrivateKey>,
+    pub skipped: Vec<SkippedKey>,
+}
+
+impl std::fmt::Debug for RecoveryKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryKeys")
+            .field("keys", &self.keys.len())
+            .field("skipped", &self.skipped)
+            .finish()
+    }
+}
+
+/// A key of a recovery file that was left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedKey {
+    /// `PEM key`, `Secret NAME` or `Secret N` (its position in the file, from 1).
+    pub origin: String,
+    pub reason: KeyError,
+}
+
+/// `parse_private_keys`, keeping only keys that pass `check_key` (with the Secret's `tls.crt`,
+/// when it has one). A file that cannot be read at all is still an error.
+pub fn recovery_keys(bytes: &[u8]) -> Result<RecoveryKeys, KeyError> {
+    let mut out = RecoveryKeys::default();
+    for found in file_keys(bytes)? {
+        let cert = match found.cert_pem.as_deref().map(crate::cert::parse_pem) {
+            None => None,
+            Some(Ok(cert)) => Some(cert),
+            Some(Err(e)) => {
+                out.skipped.push(SkippedKey {
+                    origin: found.origin,
+                    reason: e.into(),
+                });
+                continue;
+            }
+        };
+        match check_key(&found.key, cert.as_ref()) {
+            Ok(()) => out.keys.push(found.key),
+            Err(reason) => out.skipped.push(SkippedKey {
+                origin: found.origin,
+                reason,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// One key of a recovery file, with its certificate when it came from a Secret that has one.
+struct FileKey {
+    origin: String,
+    key: RsaPrivateKey,
+    cert_pem: Option<Vec<u8>>,
+}
+
+fn file_keys(bytes: &[u8]) -> Result<Vec<FileKey>, KeyError> {
     if let Ok(key) = private_key_from_pem(bytes) {
-        return Ok(vec![key]);
+        return Ok(vec![FileKey {
+            origin: "PEM key".to_owned(),
+            key,
+            cert_pem: None,
+        }]);
     }
     let secrets = parse_secrets(bytes)?;
     if secrets.is_empty() {
@@ -181,15 +256,37 @@ pub fn parse_private_keys(bytes: &[u8]) -> Result<Vec<RsaPrivateKey>, KeyError> 
     }
     secrets
         .iter()
-        .map(|secret| {
-            let pem = secret
-                .data
-                .as_ref()
+        .enumerate()
+        .map(|(i, secret)| {
+            let data = secret.data.as_ref();
+            let pem = data
                 .and_then(|d| d.get(TLS_KEY))
                 .ok_or(KeyError::MissingTlsKey)?;
-            private_key_from_pem(&pem.0)
+            let origin = match secret.metadata.name.as_deref() {
+                Some(name) => format!("Secret {name}"),
+                None => format!("Secret {}", i + 1),
+            };
+            Ok(FileKey {
+                origin,
+                key: private_key_from_pem(&pem.0)?,
+                cert_pem: data.and_then(|d| d.get(TLS_CERT)).map(|c| c.0.clone()),
+            })
         })
         .collect()
+}
+
+/// The load checks every key passes before it is used: at least `MIN_KEY_BITS`, and a
+/// certificate (when given) for this very key, so the certificate served never belongs to a
+/// key the controller does not hold.
+pub fn check_key(key: &RsaPrivateKey, cert: Option<&CertInfo>) -> Result<(), KeyError> {
+    let bits = key.n().bit_width() as usize;
+    if bits < MIN_KEY_BITS {
+        return Err(KeyError::WeakKey { bits });
+    }
+    match cert {
+        Some(cert) if &cert.public_key != key.as_public_key() => Err(KeyError::CertMismatch),
+        _ => Ok(()),
+    }
 }
 
 /// The Secrets of a recovery file: the items of a `List` in the first document, else every
@@ -240,7 +337,15 @@ fn documents(bytes: &[u8]) -> Result<Vec<serde_json::Value>, KeyError> {
     Ok(out)
 }
 
-/// Reads a key Secret (`tls.key` + `tls.crt`, first certificate used).
+/// Reads a key Secret as the controller uses it: `from_secret`, then the load checks
+/// (`check_key`): a short key or a `tls.crt` of another key is refused.
+pub fn load_secret(secret: &Secret) -> Result<SealingKey, KeyError> {
+    let key = from_secret(secret)?;
+    check_key(&key.private_key, Some(&key.cert))?;
+    Ok(key)
+}
+
+/// Reads a key Secret (`tls.key` + `tls.crt`, first certificate used), without the load checks.
 pub fn from_secret(secret: &Secret) -> Result<SealingKey, KeyError> {
     let secret_name = secret.metadata.name.clone();
     let bad = |reason: &str| KeyError::BadKeySecret {
@@ -325,4 +430,104 @@ pub fn parse_key_value_list(list: &str) -> Result<BTreeMap<String, String>, Stri
         out.insert(key.to_owned(), value.to_owned());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn appendix_key() -> RsaPrivateKey {
+        private_key_from_pem(include_bytes!("../tests/data/appendix-a-key.pem")).expect("fixture")
+    }
+
+    fn cert_for(key: &RsaPrivateKey) -> String {
+        crate::cert::self_signed(
+            key,
+            "",
+            datetime!(2026-01-01 0:00 UTC),
+            time::Duration::days(1),
+        )
+        .expect("certificate")
+    }
+
+    fn key_secret(name: &str, key: &RsaPrivateKey, cert_pem: &str) -> Secret {
+        let mut secret = to_secret(
+            key,
+            cert_pem,
+            "ns",
+            DEFAULT_KEY_PREFIX,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        secret.metadata.name = Some(name.to_owned());
+        secret
+    }
+
+    #[test]
+    fn short_keys_and_foreign_certificates_are_refused() {
+        let good = appendix_key();
+        let short = generate(1024).expect("1024-bit key");
+        let other = generate(MIN_KEY_BITS).expect("2048-bit key");
+
+        let ok = key_secret("ok", &good, &cert_for(&good));
+        assert_eq!(load_secret(&ok).expect("loads").private_key, good);
+
+        let weak = key_secret("weak", &short, &cert_for(&short));
+        assert_eq!(
+            load_secret(&weak).expect_err("weak"),
+            KeyError::WeakKey { bits: 1024 }
+        );
+        assert_eq!(
+            KeyError::WeakKey { bits: 1024 }.to_string(),
+            "RSA key of 1024 bits is shorter than the 2048-bit minimum"
+        );
+        // Parsing alone still reads it: only the load checks refuse it.
+        assert!(from_secret(&weak).is_ok());
+
+        let mismatched = key_secret("mismatched", &good, &cert_for(&other));
+        assert_eq!(
+            load_secret(&mismatched).expect_err("mismatch"),
+            KeyError::CertMismatch
+        );
+        assert_eq!(KeyError::CertMismatch.name(), "CertMismatch");
+    }
+
+    #[test]
+    fn recovery_files_skip_refused_keys_and_keep_the_rest() {
+        let good = appendix_key();
+        let short = generate(1024).expect("1024-bit key");
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [
+                key_secret("weak", &short, &cert_for(&short)),
+                key_secret("good", &good, &cert_for(&good)),
+                key_secret("mismatched", &good, &cert_for(&short)),
+            ],
+        });
+        let found = recovery_keys(list.to_string().as_bytes()).expect("readable file");
+        assert_eq!(found.keys, vec![good.clone()]);
+        assert_eq!(
+            found.skipped,
+            vec![
+                SkippedKey {
+                    origin: "Secret weak".into(),
+                    reason: KeyError::WeakKey { bits: 1024 }
+                },
+                SkippedKey {
+                    origin: "Secret mismatched".into(),
+                    reason: KeyError::CertMismatch
+                },
+            ]
+        );
+        assert!(!format!("{found:?}").contains("PRIVATE"));
+
+        // A bare PEM key has no certificate: only its size is checked.
+        let pem = private_key_to_pem(&short);
+        let found = recovery_keys(pem.as_bytes()).expect("pem");
+        assert!(found.keys.is_empty());
+        assert_eq!(found.skipped[0].origin, "PEM key");
+        assert!(recovery_keys(b"not a key file").is_err());
+    }
 }

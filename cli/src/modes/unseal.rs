@@ -16,7 +16,16 @@ pub fn read_keys(files: &[PathBuf]) -> Result<KeySet, CliError> {
     for path in files {
         let bytes =
             zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| io_error("open", path, &e))?);
-        for key in keys::parse_private_keys(&bytes)? {
+        // Keys that fail the load checks (short, or a tls.crt of another key) are left out
+        // with a warning; the others still open what they can.
+        let found = keys::recovery_keys(&bytes)?;
+        for skipped in &found.skipped {
+            eprintln!(
+                "warning: {f}: skipping {}: {}",
+                skipped.origin, skipped.reason
+            );
+        }
+        for key in found.keys {
             if seen.insert(keys::fingerprint(&key.to_public_key())) {
                 set.push(key);
             }
