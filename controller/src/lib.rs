@@ -28,4 +28,5 @@ pub mod run;
 pub mod secret_index;
 pub mod status;
 pub mod throttle;
+pub mod unsealer;
 pub mod workqueue;

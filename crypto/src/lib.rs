@@ -9,6 +9,7 @@ pub mod cert;
 pub mod hybrid;
 pub mod keys;
 pub mod model;
+pub mod redact;
 pub mod scope;
 pub mod seal;
 pub mod template;
