@@ -16,13 +16,13 @@ use crate::cache::{Cache, Cached, ObjKey};
 use crate::desired;
 use crate::digest;
 use crate::error::{api_message, is_not_found};
-use sealwright_crypto::redact;
 use crate::events::{self, EventType, Recorder};
 use crate::keystore::KeyStore;
 use crate::metrics::{ErrorReason, Metrics};
 use crate::secret_index::LastKnown;
 use crate::status::{self, Recorded};
 use crate::unsealer::{UnsealFailure, Unsealer};
+use sealwright_crypto::redact;
 
 /// The `app.kubernetes.io/instance` label copied into `condition_info`.
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
@@ -173,13 +173,12 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
         Cached::Invalid { error, .. } => {
             let message = format!("cannot decode SealedSecret: {error}");
             tracing::warn!(key = %key, error = %error, "malformed SealedSecret");
-            ctx.recorder
-                .record(
-                    &object_ref(&meta),
-                    EventType::Warning,
-                    events::REASON_UNSEAL_FAILED,
-                    &format!("Failed to unseal: {message}"),
-                );
+            ctx.recorder.record(
+                &object_ref(&meta),
+                EventType::Warning,
+                events::REASON_UNSEAL_FAILED,
+                &format!("Failed to unseal: {message}"),
+            );
             ctx.metrics
                 .unseal_error(ErrorReason::Unseal, &key.namespace);
             (Err(ReconcileError::Malformed(message)), Recorded::default())
@@ -368,13 +367,12 @@ fn not_recreated(
 ) -> ReconcileError {
     let err = ReconcileError::NotRecreated(name.to_string());
     tracing::info!(secret = %name, namespace = %namespace, "unowned Secret deleted; not re-creating it");
-    ctx.recorder
-        .record(
-            oref,
-            EventType::Warning,
-            events::REASON_UPDATE_FAILED,
-            &err.to_string(),
-        );
+    ctx.recorder.record(
+        oref,
+        EventType::Warning,
+        events::REASON_UPDATE_FAILED,
+        &err.to_string(),
+    );
     ctx.metrics.unseal_error(ErrorReason::Unmanaged, namespace);
     err
 }
@@ -512,13 +510,12 @@ async fn unseal_and_write(
     let unsealed = match decrypt(ctx, &key, ss.clone(), snapshot.clone()).await {
         Ok(u) => u,
         Err(e) => {
-            ctx.recorder
-                .record(
-                    &oref,
-                    EventType::Warning,
-                    events::REASON_UNSEAL_FAILED,
-                    &format!("Failed to unseal: {e}"),
-                );
+            ctx.recorder.record(
+                &oref,
+                EventType::Warning,
+                events::REASON_UNSEAL_FAILED,
+                &format!("Failed to unseal: {e}"),
+            );
             ctx.metrics.unseal_error(ErrorReason::Unseal, &namespace);
             return (Err(e.into()), Recorded::default());
         }
@@ -546,13 +543,12 @@ async fn unseal_and_write(
         let err = ReconcileError::Unmanaged(name.clone());
         let message =
             format!("Resource \"{name}\" already exists and is not managed by SealedSecret");
-        ctx.recorder
-            .record(
-                &oref,
-                EventType::Warning,
-                events::REASON_UPDATE_FAILED,
-                &message,
-            );
+        ctx.recorder.record(
+            &oref,
+            EventType::Warning,
+            events::REASON_UPDATE_FAILED,
+            &message,
+        );
         ctx.metrics.unseal_error(ErrorReason::Unmanaged, &namespace);
         return (Err(err), fps);
     }
@@ -569,13 +565,12 @@ async fn unseal_and_write(
             let message = api_message(&e);
             if is_immutable_error(&message) {
                 let message = immutable_message(&namespace, &name);
-                ctx.recorder
-                    .record(
-                        &oref,
-                        EventType::Warning,
-                        events::REASON_UPDATE_FAILED,
-                        &message,
-                    );
+                ctx.recorder.record(
+                    &oref,
+                    EventType::Warning,
+                    events::REASON_UPDATE_FAILED,
+                    &message,
+                );
                 ctx.metrics.unseal_error(ErrorReason::Update, &namespace);
                 return (Err(ReconcileError::Immutable(message)), fps);
             }
@@ -584,13 +579,12 @@ async fn unseal_and_write(
         }
     };
 
-    ctx.recorder
-        .record(
-            &oref,
-            EventType::Normal,
-            events::REASON_UNSEALED,
-            events::MESSAGE_UNSEALED,
-        );
+    ctx.recorder.record(
+        &oref,
+        EventType::Normal,
+        events::REASON_UNSEALED,
+        events::MESSAGE_UNSEALED,
+    );
     (Ok(()), vouched(fingerprints, digest_value, written))
 }
 

@@ -322,7 +322,10 @@ mod tests {
         assert_eq!(q.retry_delay(&"k", t0 + Duration::from_secs(7200)), ms(5));
         assert_eq!(q.num_requeues(&"k"), 1);
         q.forget(&"k");
-        assert_eq!(q.unavailable_delay(&"k", t0 + Duration::from_secs(7200)), ms(5));
+        assert_eq!(
+            q.unavailable_delay(&"k", t0 + Duration::from_secs(7200)),
+            ms(5)
+        );
     }
 
     #[tokio::test]

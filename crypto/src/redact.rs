@@ -119,16 +119,12 @@ pub fn truncate(message: &str) -> String {
 /// so that a one-letter value does not match every word holding that letter.
 pub fn quotes_any<'a>(message: &str, values: impl IntoIterator<Item = &'a [u8]>) -> bool {
     let text = message.as_bytes();
-    values
-        .into_iter()
-        .filter(|v| !v.is_empty())
-        .any(|value| {
-            let whole_word_only = value.len() < MIN_SUBSTRING_BYTES;
-            occurrences(text, value).any(|start| {
-                !whole_word_only
-                    || (!alnum_before(text, start) && !alnum_at(text, start + value.len()))
-            })
+    values.into_iter().filter(|v| !v.is_empty()).any(|value| {
+        let whole_word_only = value.len() < MIN_SUBSTRING_BYTES;
+        occurrences(text, value).any(|start| {
+            !whole_word_only || (!alnum_before(text, start) && !alnum_at(text, start + value.len()))
         })
+    })
 }
 
 fn occurrences<'t>(text: &'t [u8], needle: &'t [u8]) -> impl Iterator<Item = usize> + 't {
@@ -173,7 +169,10 @@ mod tests {
     fn a_value_passed_through_shows_as_its_placeholder() {
         let v = values(&[("password", "hunter2"), ("user", "a")]);
         let m = message("{{ fail .password }}", &v);
-        assert!(m.ends_with("error calling fail: [redacted:password]"), "{m}");
+        assert!(
+            m.ends_with("error calling fail: [redacted:password]"),
+            "{m}"
+        );
         let m = message(r#"{{ fail (printf "u=%s p=%s!" .user .password) }}"#, &v);
         assert!(
             m.ends_with("u=[redacted:user] p=[redacted:password]!"),
@@ -206,7 +205,10 @@ mod tests {
         assert!(m.ends_with("error calling fail: x[redacted:k]x"), "{m}");
         // Repeated: each copy is a placeholder. Computed from it: withheld whole.
         let m = message(r#"{{ fail (repeat 2 .k) }}"#, &v);
-        assert!(m.ends_with("error calling fail: [redacted:k][redacted:k]"), "{m}");
+        assert!(
+            m.ends_with("error calling fail: [redacted:k][redacted:k]"),
+            "{m}"
+        );
         assert_eq!(message("{{ fail (len .k | toString) }}", &v), WITHHELD);
     }
 
@@ -229,7 +231,10 @@ mod tests {
         let m = message(r#"{{ fail (repeat 5000 "y") }}"#, &v);
         assert!(m.len() < MAX_MESSAGE_BYTES + 40, "{}", m.len());
         assert!(m.ends_with("bytes cut)"), "{m}");
-        assert_eq!(truncate("é".repeat(600).as_str()).len(), 1024 + " (176 bytes cut)".len() + 3);
+        assert_eq!(
+            truncate("é".repeat(600).as_str()).len(),
+            1024 + " (176 bytes cut)".len() + 3
+        );
     }
 
     #[test]

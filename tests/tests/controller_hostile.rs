@@ -19,11 +19,7 @@ const HOSTILE: [(&str, &str, &str); 4] = [
         r#"{{ join (repeat 16777216 "x") (until 1048576) }}"#,
         "bytes",
     ),
-    (
-        "range-2g",
-        "{{ range $i := 2000000000 }}{{ end }}",
-        "steps",
-    ),
+    ("range-2g", "{{ range $i := 2000000000 }}{{ end }}", "steps"),
     (
         "exponential-nesting",
         r#"{{ $x := list "x" "x" }}{{ range until 64 }}{{ $x = list $x $x }}{{ end }}{{ toJson $x }}"#,
@@ -51,11 +47,7 @@ fn with_template(ss: &mut SealedSecret, key: &str, template: &str) {
     ss.spec.template.data = Some(BTreeMap::from([(key.to_string(), template.to_string())]));
 }
 
-async fn failed_message(
-    ctx: &TestContext,
-    controller: &RunningController,
-    name: &str,
-) -> String {
+async fn failed_message(ctx: &TestContext, controller: &RunningController, name: &str) -> String {
     let api = Api::<SealedSecret>::namespaced(ctx.admin.clone(), &ctx.namespace);
     eventually(WAIT, &format!("{name} Synced=False"), || {
         let api = api.clone();
@@ -109,7 +101,13 @@ async fn hostile_templates_do_not_stall_or_exhaust_the_controller() {
     api.create(&PostParams::default(), &normal)
         .await
         .expect("create normal SealedSecret");
-    wait_secret(&ctx, &controller, "normal", &[("password", "correct horse")]).await;
+    wait_secret(
+        &ctx,
+        &controller,
+        "normal",
+        &[("password", "correct horse")],
+    )
+    .await;
     let latency = started.elapsed();
     eprintln!("normal SealedSecret unsealed {latency:?} after ten hostile ones");
     assert!(

@@ -35,22 +35,50 @@ enum Expect {
 fn leaks() -> Vec<(&'static str, &'static str, Expect)> {
     use Expect::*;
     vec![
-        ("plain", "{{ fail .password }}", Shows("error calling fail: [redacted:password]")),
+        (
+            "plain",
+            "{{ fail .password }}",
+            Shows("error calling fail: [redacted:password]"),
+        ),
         (
             "printf",
             r#"{{ fail (printf "user=%s pin=%s!" .password .pin) }}"#,
             Shows("user=[redacted:password] pin=[redacted:pin]!"),
         ),
-        ("short", "{{ fail .pin }}", Shows("error calling fail: [redacted:pin]")),
-        ("inword", r#"{{ fail (printf "x%sx" .pin) }}"#, Shows("x[redacted:pin]x")),
+        (
+            "short",
+            "{{ fail .pin }}",
+            Shows("error calling fail: [redacted:pin]"),
+        ),
+        (
+            "inword",
+            r#"{{ fail (printf "x%sx" .pin) }}"#,
+            Shows("x[redacted:pin]x"),
+        ),
         ("upper", "{{ fail (upper .password) }}", Withheld),
         ("prefix", "{{ fail (substr 0 4 .password) }}", Withheld),
         ("b64", "{{ fail (b64enc .password) }}", Withheld),
         ("json", "{{ fail (toJson .) }}", Clean),
-        ("line", r#"{{ fail (index (splitList "\n" .cert) 1) }}"#, Withheld),
-        ("regex", r#"{{ mustRegexMatch (printf "(%s" .password) "x" }}"#, Clean),
-        ("branch", r#"{{ if eq .pin "Q" }}{{ fail "it is Q" }}{{ end }}"#, Withheld),
-        ("index", r#"{{ index (splitList "-" .password) 9 }}"#, Shows("index out of range: 9")),
+        (
+            "line",
+            r#"{{ fail (index (splitList "\n" .cert) 1) }}"#,
+            Withheld,
+        ),
+        (
+            "regex",
+            r#"{{ mustRegexMatch (printf "(%s" .password) "x" }}"#,
+            Clean,
+        ),
+        (
+            "branch",
+            r#"{{ if eq .pin "Q" }}{{ fail "it is Q" }}{{ end }}"#,
+            Withheld,
+        ),
+        (
+            "index",
+            r#"{{ index (splitList "-" .password) 9 }}"#,
+            Shows("index out of range: 9"),
+        ),
         (
             "literal",
             r#"{{ fail "the host key is missing" }}"#,
@@ -97,7 +125,11 @@ fn forbidden_pieces() -> Vec<String> {
         let bytes = value.as_bytes();
         for start in 0..bytes.len() {
             for end in start + 4..=bytes.len() {
-                out.extend(std::str::from_utf8(&bytes[start..end]).ok().map(str::to_string));
+                out.extend(
+                    std::str::from_utf8(&bytes[start..end])
+                        .ok()
+                        .map(str::to_string),
+                );
             }
         }
     }
@@ -116,8 +148,16 @@ fn assert_clean(what: &str, text: &str) {
             "{what} leaks {piece:?}:\n{text}"
         );
     }
-    for shape in [format!("={PIN}"), format!(": {PIN}"), format!("\"{PIN}\""), format!("x{PIN}x")] {
-        assert!(!text.contains(&shape), "{what} leaks the PIN as {shape:?}:\n{text}");
+    for shape in [
+        format!("={PIN}"),
+        format!(": {PIN}"),
+        format!("\"{PIN}\""),
+        format!("x{PIN}x"),
+    ] {
+        assert!(
+            !text.contains(&shape),
+            "{what} leaks the PIN as {shape:?}:\n{text}"
+        );
     }
 }
 
@@ -135,12 +175,18 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
         .list(&ListParams::default())
         .await
         .expect_err("alice may not list Secrets");
-    assert!(matches!(&denied, kube::Error::Api(s) if s.code == 403), "{denied}");
+    assert!(
+        matches!(&denied, kube::Error::Api(s) if s.code == 403),
+        "{denied}"
+    );
     let denied = Api::<Secret>::namespaced(alice.clone(), ns)
         .get("plain")
         .await
         .expect_err("alice may not get Secrets");
-    assert!(matches!(&denied, kube::Error::Api(s) if s.code == 403), "{denied}");
+    assert!(
+        matches!(&denied, kube::Error::Api(s) if s.code == 403),
+        "{denied}"
+    );
 
     let items = [("password", PASSWORD), ("pin", PIN), ("cert", CERT)];
     let sealed_as_alice = Api::<SealedSecret>::namespaced(alice.clone(), ns);
@@ -160,7 +206,14 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
             let api = sealed_as_alice.clone();
             async move {
                 let ss = api.get(name).await.ok()?;
-                let cond = ss.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Synced")?.clone();
+                let cond = ss
+                    .status
+                    .as_ref()?
+                    .conditions
+                    .as_ref()?
+                    .iter()
+                    .find(|c| c.type_ == "Synced")?
+                    .clone();
                 (cond.status == "False").then_some(ss)
             }
         })
@@ -168,10 +221,17 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
         .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)));
         let message = synced_message(&ss).unwrap_or_default();
         assert_clean(&format!("status of {name}"), &message);
-        assert!(message.ends_with("(out)"), "{name}: the key is named: {message}");
+        assert!(
+            message.ends_with("(out)"),
+            "{name}: the key is named: {message}"
+        );
         match expected {
-            Expect::Shows(text) => assert!(message.contains(text), "{name} ({template}): {message}"),
-            Expect::Withheld => assert!(message.contains(WITHHELD), "{name} ({template}): {message}"),
+            Expect::Shows(text) => {
+                assert!(message.contains(text), "{name} ({template}): {message}")
+            }
+            Expect::Withheld => {
+                assert!(message.contains(WITHHELD), "{name} ({template}): {message}")
+            }
             Expect::Clean => {}
         }
         seen.push_str(&message);
@@ -190,7 +250,10 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
                         && e.involved_object.name.as_deref() == Some(name)
                 })
             };
-            leaks().iter().all(|(name, _, _)| failed(name)).then_some(list.items)
+            leaks()
+                .iter()
+                .all(|(name, _, _)| failed(name))
+                .then_some(list.items)
         }
     })
     .await
@@ -209,7 +272,10 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
     assert_eq!(code, 200);
     assert_clean("metrics", &metrics);
     let log = std::fs::read_to_string(&controller.log).expect("read controller log");
-    assert!(log.contains("unseal pass failed"), "the failures are logged:\n{log}");
+    assert!(
+        log.contains("unseal pass failed"),
+        "the failures are logged:\n{log}"
+    );
     assert_clean("controller log", &log);
 
     // The Secrets themselves still hold what upstream writes (the part rendered before the
@@ -228,7 +294,12 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
         &ctx,
         &controller,
         "fine",
-        &[("password", PASSWORD), ("pin", PIN), ("cert", CERT), ("dsn", &dsn)],
+        &[
+            ("password", PASSWORD),
+            ("pin", PIN),
+            ("cert", CERT),
+            ("dsn", &dsn),
+        ],
     )
     .await;
 }
