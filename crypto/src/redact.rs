@@ -46,10 +46,10 @@ pub fn placeholder(item: &str) -> String {
 }
 
 /// The message to write for a failed render of template `name` (`source`) over `values`.
-pub fn template_error(
+pub fn template_error<V: AsRef<[u8]>>(
     name: &str,
     source: &str,
-    values: &BTreeMap<String, String>,
+    values: &BTreeMap<String, V>,
     error: &TemplateError,
 ) -> String {
     if error.partial.is_none() || values.is_empty() {
@@ -67,10 +67,10 @@ pub fn template_error(
 }
 
 /// Whether replacing each placeholder in `shadow` with its item's real value gives `real`.
-fn restores_to(
+fn restores_to<V: AsRef<[u8]>>(
     shadow: &str,
     placeholders: &BTreeMap<String, String>,
-    values: &BTreeMap<String, String>,
+    values: &BTreeMap<String, V>,
     real: &str,
 ) -> bool {
     let items: Vec<&String> = placeholders.keys().collect();
@@ -83,23 +83,24 @@ fn restores_to(
     };
     // Walk `real` alongside `shadow` instead of building the restored text: no copy of the
     // values is made.
+    let shadow_bytes = shadow.as_bytes();
     let mut at = 0;
-    let mut rest = real;
+    let mut rest = real.as_bytes();
     for m in finder.find_iter(shadow) {
-        let literal = &shadow[at..m.start()];
+        let literal = &shadow_bytes[at..m.start()];
         let Some(after) = rest.strip_prefix(literal) else {
             return false;
         };
         let value = items
             .get(m.pattern().as_usize())
             .and_then(|item| values.get(*item));
-        let Some(after) = value.and_then(|v| after.strip_prefix(v.as_str())) else {
+        let Some(after) = value.and_then(|v| after.strip_prefix(v.as_ref())) else {
             return false;
         };
         rest = after;
         at = m.end();
     }
-    rest == &shadow[at..]
+    rest == &shadow_bytes[at..]
 }
 
 /// Cuts `message` to [`MAX_MESSAGE_BYTES`] on a character boundary.
