@@ -286,12 +286,9 @@ pub async fn worker(
             Ok(()) => queue.forget(&key),
             Err(e) if !e.retry() => queue.forget(&key),
             Err(e) if e.transient() => {
-                // An unreachable API server is not the object's fault: its count starts over, so
-                // that neither the outage nor the errors of a server still warming up after it
-                // (403 until its RBAC caches fill) add up to giving up. The queue's overall rate
-                // limit still paces the retries.
-                queue.forget(&key);
-                queue.add_rate_limited(key.clone());
+                // An unreachable API server is not the object's fault: it backs off on its own
+                // count and never gives up (see `WorkQueue::add_unavailable`).
+                queue.add_unavailable(key.clone());
             }
             Err(e) => {
                 if queue.num_requeues(&key) < max_retries {

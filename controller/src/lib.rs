@@ -33,4 +33,5 @@ pub mod secret_index;
 pub mod slog_format;
 pub mod status;
 pub mod throttle;
+pub mod unsealer;
 pub mod workqueue;

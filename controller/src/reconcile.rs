@@ -10,7 +10,7 @@ use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, PostParams};
 use kube::{Client, Resource};
 use sealwright_crypto::SealedSecret;
 use sealwright_crypto::model::SealedSecretStatus;
-use sealwright_crypto::unseal::{self, UnsealError, UnsealOptions};
+use sealwright_crypto::unseal::{self, UnsealOptions};
 
 use crate::cache::{Cache, Cached, ObjKey};
 use crate::desired;
@@ -21,6 +21,8 @@ use crate::keystore::KeyStore;
 use crate::metrics::{ErrorReason, Metrics};
 use crate::secret_index::LastKnown;
 use crate::status::{self, Recorded};
+use crate::unsealer::{UnsealFailure, Unsealer};
+use sealwright_crypto::redact;
 
 /// The `app.kubernetes.io/instance` label copied into `condition_info`.
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
@@ -41,6 +43,8 @@ pub struct Context {
     pub cache: Cache,
     /// Fed by the Secret watch; empty with `--skip-recreate` (then every pass GETs).
     pub secrets: crate::secret_index::SecretIndex,
+    /// Unseals on the blocking pool within a deadline per object.
+    pub unsealer: Arc<Unsealer>,
     pub options: Options,
 }
 
@@ -56,7 +60,7 @@ impl std::fmt::Debug for Context {
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum ReconcileError {
     #[error("{0}")]
-    Unseal(#[from] UnsealError),
+    Unseal(#[from] UnsealFailure),
     #[error("{0}")]
     Malformed(String),
     #[error("{0}")]
@@ -169,19 +173,23 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
         Cached::Invalid { error, .. } => {
             let message = format!("cannot decode SealedSecret: {error}");
             tracing::warn!(key = %key, error = %error, "malformed SealedSecret");
-            ctx.recorder
-                .record(
-                    &object_ref(&meta),
-                    EventType::Warning,
-                    events::REASON_UNSEAL_FAILED,
-                    &format!("Failed to unseal: {message}"),
-                )
-                .await;
+            ctx.recorder.record(
+                &object_ref(&meta),
+                EventType::Warning,
+                events::REASON_UNSEAL_FAILED,
+                &format!("Failed to unseal: {message}"),
+            );
             ctx.metrics
                 .unseal_error(ErrorReason::Unseal, &key.namespace);
             (Err(ReconcileError::Malformed(message)), Recorded::default())
         }
     };
+    match &result {
+        Err(e) if e.transient() => {}
+        _ => ctx
+            .recorder
+            .available_again(meta.uid.as_deref().unwrap_or_default()),
+    }
     if let Err(e) = &result {
         tracing::warn!(key = %key, error = %e, kind = e.name(), "unseal pass failed");
     }
@@ -292,22 +300,36 @@ async fn put_status(
     Ok(gauge)
 }
 
-async fn update_failed(
+/// Records a failed Secret read or write. `written` is the Secret we tried to write: an API
+/// message quoting one of its values is withheld (see `sealwright_crypto::redact`).
+fn update_failed(
     ctx: &Context,
     oref: &ObjectReference,
     namespace: &str,
-    message: String,
+    e: &kube::Error,
+    written: Option<&Secret>,
 ) -> ReconcileError {
-    ctx.recorder
-        .record(
-            oref,
-            EventType::Warning,
-            events::REASON_UPDATE_FAILED,
-            &message,
-        )
-        .await;
+    let mut message = api_message(e);
+    let values = written.and_then(|s| s.data.as_ref());
+    if let Some(values) = values
+        && redact::quotes_any(&message, values.values().map(|v| v.0.as_slice()))
+    {
+        message = format!(
+            "the API server rejected the Secret (HTTP {}); its message is withheld because it quotes Secret data",
+            crate::error::api_code(e).unwrap_or_default()
+        );
+    }
+    let err = ReconcileError::Api(message).unavailable_if(e);
+    let reason = events::REASON_UPDATE_FAILED;
+    let text = err.to_string();
+    if err.transient() {
+        ctx.recorder
+            .record_unavailable(oref, EventType::Warning, reason, &text);
+    } else {
+        ctx.recorder.record(oref, EventType::Warning, reason, &text);
+    }
     ctx.metrics.unseal_error(ErrorReason::Update, namespace);
-    ReconcileError::Api(message)
+    err
 }
 
 /// The fingerprints in the order an unseal reports them (the snapshot's), so that status does not
@@ -337,7 +359,7 @@ fn deleted_unowned(ctx: &Context, key: &ObjKey, ss: &SealedSecret) -> bool {
     }
 }
 
-async fn not_recreated(
+fn not_recreated(
     ctx: &Context,
     oref: &ObjectReference,
     namespace: &str,
@@ -345,14 +367,12 @@ async fn not_recreated(
 ) -> ReconcileError {
     let err = ReconcileError::NotRecreated(name.to_string());
     tracing::info!(secret = %name, namespace = %namespace, "unowned Secret deleted; not re-creating it");
-    ctx.recorder
-        .record(
-            oref,
-            EventType::Warning,
-            events::REASON_UPDATE_FAILED,
-            &err.to_string(),
-        )
-        .await;
+    ctx.recorder.record(
+        oref,
+        EventType::Warning,
+        events::REASON_UPDATE_FAILED,
+        &err.to_string(),
+    );
     ctx.metrics.unseal_error(ErrorReason::Unmanaged, namespace);
     err
 }
@@ -394,22 +414,19 @@ async fn write_update(
     }
 }
 
-/// RSA work off the async runtime, so concurrent workers spread it over the cores.
+/// RSA and template work off the async runtime (so concurrent workers spread it over the
+/// cores), within the object's deadline.
 async fn decrypt(
     ctx: &Context,
+    key: &ObjKey,
     ss: Arc<SealedSecret>,
     snapshot: Arc<crate::keyring::Snapshot>,
-) -> Result<unseal::Unsealed, UnsealError> {
+) -> Result<unseal::Unsealed, UnsealFailure> {
     ctx.metrics.unseal_decryptions.inc();
     let options = UnsealOptions {
         accept_v1_data: ctx.options.accept_v1_data,
     };
-    let task = tokio::task::spawn_blocking(move || unseal::unseal(&ss, &snapshot.keys, options));
-    match task.await {
-        Ok(r) => r,
-        // Only a panic in the crypto code gets here; treat the object as not unsealable.
-        Err(e) => Err(UnsealError::V1(format!("unseal task failed: {e}"))),
-    }
+    ctx.unsealer.unseal(key, ss, snapshot, options).await
 }
 
 /// What a pass that left the Secret at `resource_version` records in status.
@@ -465,16 +482,14 @@ async fn unseal_and_write(
         Ok(found) => found,
         Err(e) => {
             return (
-                Err(update_failed(ctx, &oref, &namespace, api_message(&e))
-                    .await
-                    .unavailable_if(&e)),
+                Err(update_failed(ctx, &oref, &namespace, &e, None)),
                 Recorded::default(),
             );
         }
     };
     if found.is_none() && deleted_unowned(ctx, &key, &ss) {
         return (
-            Err(not_recreated(ctx, &oref, &namespace, &name).await),
+            Err(not_recreated(ctx, &oref, &namespace, &name)),
             Recorded::default(),
         );
     }
@@ -492,17 +507,15 @@ async fn unseal_and_write(
         return (Ok(()), vouched(fps, recorded_digest, rv));
     }
 
-    let unsealed = match decrypt(ctx, ss.clone(), snapshot.clone()).await {
+    let unsealed = match decrypt(ctx, &key, ss.clone(), snapshot.clone()).await {
         Ok(u) => u,
         Err(e) => {
-            ctx.recorder
-                .record(
-                    &oref,
-                    EventType::Warning,
-                    events::REASON_UNSEAL_FAILED,
-                    &format!("Failed to unseal: {e}"),
-                )
-                .await;
+            ctx.recorder.record(
+                &oref,
+                EventType::Warning,
+                events::REASON_UNSEAL_FAILED,
+                &format!("Failed to unseal: {e}"),
+            );
             ctx.metrics.unseal_error(ErrorReason::Unseal, &namespace);
             return (Err(e.into()), Recorded::default());
         }
@@ -520,12 +533,8 @@ async fn unseal_and_write(
         None => match api.create(&PostParams::default(), &unsealed.secret).await {
             Ok(s) => s,
             Err(e) => {
-                return (
-                    Err(update_failed(ctx, &oref, &namespace, api_message(&e))
-                        .await
-                        .unavailable_if(&e)),
-                    fps,
-                );
+                let err = update_failed(ctx, &oref, &namespace, &e, Some(&unsealed.secret));
+                return (Err(err), fps);
             }
         },
     };
@@ -534,14 +543,12 @@ async fn unseal_and_write(
         let err = ReconcileError::Unmanaged(name.clone());
         let message =
             format!("Resource \"{name}\" already exists and is not managed by SealedSecret");
-        ctx.recorder
-            .record(
-                &oref,
-                EventType::Warning,
-                events::REASON_UPDATE_FAILED,
-                &message,
-            )
-            .await;
+        ctx.recorder.record(
+            &oref,
+            EventType::Warning,
+            events::REASON_UPDATE_FAILED,
+            &message,
+        );
         ctx.metrics.unseal_error(ErrorReason::Unmanaged, &namespace);
         return (Err(err), fps);
     }
@@ -552,40 +559,32 @@ async fn unseal_and_write(
     {
         Ok(rv) => rv,
         Err(e) if is_not_found(&e) && left_deleted => {
-            return (Err(not_recreated(ctx, &oref, &namespace, &name).await), fps);
+            return (Err(not_recreated(ctx, &oref, &namespace, &name)), fps);
         }
         Err(e) => {
             let message = api_message(&e);
             if is_immutable_error(&message) {
                 let message = immutable_message(&namespace, &name);
-                ctx.recorder
-                    .record(
-                        &oref,
-                        EventType::Warning,
-                        events::REASON_UPDATE_FAILED,
-                        &message,
-                    )
-                    .await;
+                ctx.recorder.record(
+                    &oref,
+                    EventType::Warning,
+                    events::REASON_UPDATE_FAILED,
+                    &message,
+                );
                 ctx.metrics.unseal_error(ErrorReason::Update, &namespace);
                 return (Err(ReconcileError::Immutable(message)), fps);
             }
-            return (
-                Err(update_failed(ctx, &oref, &namespace, message)
-                    .await
-                    .unavailable_if(&e)),
-                fps,
-            );
+            let err = update_failed(ctx, &oref, &namespace, &e, Some(&unsealed.secret));
+            return (Err(err), fps);
         }
     };
 
-    ctx.recorder
-        .record(
-            &oref,
-            EventType::Normal,
-            events::REASON_UNSEALED,
-            events::MESSAGE_UNSEALED,
-        )
-        .await;
+    ctx.recorder.record(
+        &oref,
+        EventType::Normal,
+        events::REASON_UNSEALED,
+        events::MESSAGE_UNSEALED,
+    );
     (Ok(()), vouched(fingerprints, digest_value, written))
 }
 

@@ -346,6 +346,7 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         recorder: Recorder::new(client.clone()),
         cache: Cache::default(),
         secrets: Default::default(),
+        unsealer: Default::default(),
         options: Options {
             update_status: flags.update_status,
             old_gc_behavior: flags.old_gc_behavior,

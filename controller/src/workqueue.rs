@@ -53,11 +53,29 @@ impl TokenBucket {
     }
 }
 
+/// Retries after the API server was unavailable wait at most this long, so that objects catch
+/// up soon after an outage ends however long it lasted.
+pub const MAX_UNAVAILABLE_DELAY: Duration = Duration::from_secs(30);
+
 /// Delay before retry number `failures` (0-based): 5 ms doubling, capped at 1000 s.
 pub fn backoff(failures: u32) -> Duration {
+    backoff_capped(failures, MAX_DELAY)
+}
+
+fn backoff_capped(failures: u32, cap: Duration) -> Duration {
     let factor = 1u64.checked_shl(failures.min(40)).unwrap_or(u64::MAX);
     let nanos = (BASE_DELAY.as_nanos() as u64).saturating_mul(factor);
-    Duration::from_nanos(nanos).min(MAX_DELAY)
+    Duration::from_nanos(nanos).min(cap)
+}
+
+/// What a key's retries have run into since its last `forget`.
+#[derive(Debug, Default, Clone, Copy)]
+struct Failures {
+    /// Failures of the object itself: they pace its retries and count towards giving up.
+    counted: u32,
+    /// Retries because the API server was unavailable: they back off on their own count and
+    /// never count towards giving up.
+    unavailable: u32,
 }
 
 #[derive(Debug)]
@@ -65,7 +83,7 @@ struct State<K> {
     queue: VecDeque<K>,
     dirty: HashSet<K>,
     processing: HashSet<K>,
-    failures: HashMap<K, u32>,
+    failures: HashMap<K, Failures>,
     bucket: TokenBucket,
     shut_down: bool,
 }
@@ -113,15 +131,39 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
     /// backoff and the overall bucket's wait (client-go's `MaxOfRateLimiter`).
     fn retry_delay(&self, key: &K, now: Instant) -> Duration {
         let mut s = self.lock();
-        let n = s.failures.entry(key.clone()).or_insert(0);
-        let per_key = backoff(*n);
-        *n = n.saturating_add(1);
+        let f = s.failures.entry(key.clone()).or_default();
+        let per_key = backoff(f.counted);
+        f.counted = f.counted.saturating_add(1);
+        per_key.max(s.bucket.reserve(now))
+    }
+
+    /// The retry delay for `key` after the API server was unavailable: its own exponential
+    /// backoff (up to `MAX_UNAVAILABLE_DELAY`) or the overall bucket's wait, whichever is
+    /// longer. The object's own failure count starts over: errors of a server still warming up
+    /// after an outage (403 until its RBAC caches fill) must not add up to giving up.
+    fn unavailable_delay(&self, key: &K, now: Instant) -> Duration {
+        let mut s = self.lock();
+        let f = s.failures.entry(key.clone()).or_default();
+        f.counted = 0;
+        let per_key = backoff_capped(f.unavailable, MAX_UNAVAILABLE_DELAY);
+        f.unavailable = f.unavailable.saturating_add(1);
         per_key.max(s.bucket.reserve(now))
     }
 
     /// Adds after the retry delay and counts one more failure.
     pub fn add_rate_limited(self: &Arc<Self>, key: K) {
         let delay = self.retry_delay(&key, Instant::now());
+        self.add_after(key, delay);
+    }
+
+    /// Adds after a failure that was not the object's (the API server was unavailable): backs
+    /// off exponentially per key, without counting towards giving up.
+    pub fn add_unavailable(self: &Arc<Self>, key: K) {
+        let delay = self.unavailable_delay(&key, Instant::now());
+        self.add_after(key, delay);
+    }
+
+    fn add_after(self: &Arc<Self>, key: K, delay: Duration) {
         let q = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -131,7 +173,7 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
 
     /// Failures counted for the key since the last `forget`.
     pub fn num_requeues(&self, key: &K) -> u32 {
-        self.lock().failures.get(key).copied().unwrap_or(0)
+        self.lock().failures.get(key).map_or(0, |f| f.counted)
     }
 
     pub fn forget(&self, key: &K) {
@@ -259,6 +301,31 @@ mod tests {
         assert_eq!(b.reserve(t2), Duration::ZERO);
         assert_eq!(b.reserve(t2), Duration::ZERO);
         assert!(b.reserve(t2) > Duration::ZERO);
+    }
+
+    #[test]
+    fn unavailable_retries_back_off_without_counting() {
+        let q = WorkQueue::new();
+        let t0 = Instant::now();
+        let delays: Vec<Duration> = (0..4).map(|_| q.unavailable_delay(&"k", t0)).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(delays, [ms(5), ms(10), ms(20), ms(40)]);
+        assert_eq!(q.num_requeues(&"k"), 0);
+        for _ in 0..40 {
+            q.unavailable_delay(&"k", t0 + Duration::from_secs(3600));
+        }
+        assert_eq!(
+            q.unavailable_delay(&"k", t0 + Duration::from_secs(7200)),
+            MAX_UNAVAILABLE_DELAY
+        );
+        // A failure of the object itself has its own count.
+        assert_eq!(q.retry_delay(&"k", t0 + Duration::from_secs(7200)), ms(5));
+        assert_eq!(q.num_requeues(&"k"), 1);
+        q.forget(&"k");
+        assert_eq!(
+            q.unavailable_delay(&"k", t0 + Duration::from_secs(7200)),
+            ms(5)
+        );
     }
 
     #[tokio::test]

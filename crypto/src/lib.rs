@@ -12,6 +12,7 @@ pub mod hybrid;
 pub mod keys;
 pub mod model;
 pub mod open;
+pub mod redact;
 pub mod scope;
 pub mod seal;
 pub mod template;

@@ -118,9 +118,28 @@ pub fn unseal(
     keys: &KeySet,
     options: UnsealOptions,
 ) -> Result<Unsealed, UnsealError> {
+    unseal_with(sealed, keys, options, false)
+}
+
+/// As [`unseal`], but a template error that depends on decrypted values is reported without
+/// them (see [`crate::redact`]): for messages that reach people who may not read the Secret.
+pub fn unseal_redacted(
+    sealed: &SealedSecret,
+    keys: &KeySet,
+    options: UnsealOptions,
+) -> Result<Unsealed, UnsealError> {
+    unseal_with(sealed, keys, options, true)
+}
+
+fn unseal_with(
+    sealed: &SealedSecret,
+    keys: &KeySet,
+    options: UnsealOptions,
+    redact: bool,
+) -> Result<Unsealed, UnsealError> {
     let label = scope::label_for(&sealed.metadata);
     let (mut secret, keys_used) = match &sealed.spec.data {
-        None => unseal_items(sealed, keys, &label)?,
+        None => unseal_items(sealed, keys, &label, redact)?,
         Some(_) if !options.accept_v1_data => return Err(UnsealError::V1DataRejected),
         Some(_) if !sealed.spec.encrypted_data.is_empty() => {
             return Err(UnsealError::BothDataFields);
@@ -179,6 +198,7 @@ fn unseal_items(
     sealed: &SealedSecret,
     keys: &KeySet,
     label: &[u8],
+    redact: bool,
 ) -> Result<(Secret, Vec<usize>), UnsealError> {
     let template = &sealed.spec.template;
     let mut secret = Secret {
@@ -229,9 +249,14 @@ fn unseal_items(
                 if let Some(partial) = e.partial.clone() {
                     data.insert(item.clone(), ByteString(partial.into_bytes()));
                 }
+                let message = if redact {
+                    crate::redact::template_error(item, source, &values.0, &e)
+                } else {
+                    e.message.clone()
+                };
                 errors.push(ItemError {
                     item: item.clone(),
-                    message: e.message,
+                    message,
                 });
             }
         }
