@@ -193,7 +193,7 @@ mod crd_schema {
     /// schema does not spell out either).
     pub fn template_data(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Keys to render as Go templates over the decrypted items and the other plain keys. A key set to null is left out of the Secret.",
+            "description": "Go text/template per item, rendered over the decrypted values.",
             "type": "object",
             "nullable": true,
             "additionalProperties": { "type": "string" }

@@ -126,7 +126,10 @@ fn encrypted_items_win_in_the_context_and_the_secret() {
     assert_eq!(d["out"], b"sealed");
     assert_eq!(d["password"], b"sealed");
     // A colliding template still executes, and its errors count.
-    let (s, keys) = sealed(&[("password", b"sealed")], &[("password", "{{ fail \"no\" }}")]);
+    let (s, keys) = sealed(
+        &[("password", b"sealed")],
+        &[("password", "{{ fail \"no\" }}")],
+    );
     let err = unseal(&s, &keys, UnsealOptions::default()).expect_err("must fail");
     assert!(err.to_string().contains("(password)"), "{err}");
 }

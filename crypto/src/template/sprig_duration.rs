@@ -18,7 +18,9 @@ pub fn lookup(name: &str) -> Option<Func> {
                 _ => 0,
             };
             // Go multiplies in int64 and wraps.
-            Ok(Value::Str(format_duration(secs.wrapping_mul(SECOND as i64))))
+            Ok(Value::Str(format_duration(
+                secs.wrapping_mul(SECOND as i64),
+            )))
         }),
         "durationRound" => Func::new(&[Any], |v| {
             let d = match a(&v, 0) {

@@ -167,10 +167,12 @@ mod tests {
         assert_eq!(calc(Decimal::div, 2.0, 3.0), 0.6666666666666667);
         assert_eq!(calc(Decimal::div, -2.0, 3.0), -0.6666666666666667);
         assert_eq!(calc(Decimal::mul, 1e300, 1e300), f64::INFINITY);
-        assert!(Decimal::div(
-            Decimal::from_f64(1.0).expect("finite"),
-            Decimal::from_f64(0.0).expect("finite")
-        )
-        .is_err());
+        assert!(
+            Decimal::div(
+                Decimal::from_f64(1.0).expect("finite"),
+                Decimal::from_f64(0.0).expect("finite")
+            )
+            .is_err()
+        );
     }
 }

@@ -159,10 +159,7 @@ mod tests {
 
     #[test]
     fn overwrite_replaces_and_merges_nested_maps() {
-        let dst = map(&[
-            ("a", Value::str("x")),
-            ("n", map(&[("x", Value::Int(1))])),
-        ]);
+        let dst = map(&[("a", Value::str("x")), ("n", map(&[("x", Value::Int(1))]))]);
         let src = map(&[
             ("a", Value::str("")),
             ("n", map(&[("y", Value::Int(2))])),

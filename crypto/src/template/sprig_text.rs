@@ -57,8 +57,10 @@ fn push_rune(out: &mut Vec<u8>, c: char) {
 
 /// Go's `unicode.IsSpace`.
 fn is_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}')
-        || (c as u32 > 0xff && c.is_whitespace())
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}'
+    ) || (c as u32 > 0xff && c.is_whitespace())
 }
 
 fn is_connector(c: char) -> bool {
@@ -185,11 +187,7 @@ fn next_word(str: &[u8]) -> (Word, &[u8], &[u8]) {
         while !remaining.is_empty() {
             let (r2, size2) = next_valid_rune(remaining, last);
             last = r2;
-            if size2 == 0
-                || is_connector(r2)
-                || is_alphabet(r2)
-                || r2.is_numeric()
-                || is_punct(r2)
+            if size2 == 0 || is_connector(r2) || is_alphabet(r2) || r2.is_numeric() || is_punct(r2)
             {
                 break;
             }

@@ -357,7 +357,7 @@ password = "{{ .password | replace "\"" "\\\"" }}"
 	s(`{{ .missing | default .user | upper }}:{{ coalesce .nothing .password }}`),
 	s(`{{ $parts := regexSplit "[.]" .host -1 }}{{ index $parts 0 }}.{{ last $parts }} ({{ len $parts }})`),
 	s(`{{ regexReplaceAll "[^a-zA-Z0-9]" .password "_" }}`),
-	s(`{{ htpasswd .user .password }}`),
+	sh(`{{ htpasswd .user .password }}`, `htpasswd:admin:s3cr3t p@ss/w:rd?&=%+#`),
 	s(`{{ .text | indent 2 }}{{ .text | trim | nindent 4 }}`),
 	s(`{{ printf "%s/%s" .host (index . "db-name") | sha256sum | trunc 12 }}`),
 	s(`{{ $u := urlParse .url }}{{ $u.scheme }}://{{ $u.hostname }}{{ $u.path }}?{{ $u.query }}`),
