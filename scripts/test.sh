@@ -64,6 +64,9 @@ if [[ -x $repo/tests/upstream/build.sh ]] || [[ -f $repo/tests/upstream/build.sh
   SEALWRIGHT_UPSTREAM_BIN=$(bash "$repo/tests/upstream/build.sh")
   export SEALWRIGHT_UPSTREAM_BIN
 fi
+step "template corpus rendered by upstream's Unseal (cached)"
+SEALWRIGHT_TEMPLATE_CORPUS=$("$repo/tests/upstream/templates/generate.sh")
+export SEALWRIGHT_TEMPLATE_CORPUS
 
 step "manifest tools and schema sources (cached)"
 "$repo/tests/manifests/prepare.sh"

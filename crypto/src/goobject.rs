@@ -126,7 +126,14 @@ fn template(t: &SecretTemplateSpec) -> Value {
     if let Some(i) = t.immutable {
         m.insert("immutable".into(), Value::Bool(i));
     }
-    put_map(&mut m, "data", t.data.as_ref());
+    // A `null` key (leave this item out of the Secret) stays `null`, as Go's `*string`.
+    if let Some(data) = t.data.as_ref().filter(|d| !d.is_empty()) {
+        let data = data
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().map_or(Value::Null, Value::String)))
+            .collect();
+        m.insert("data".into(), Value::Object(data));
+    }
     Value::Object(m)
 }
 

@@ -68,9 +68,11 @@ pub struct SecretTemplateSpec {
     pub type_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub immutable: Option<bool>,
-    /// Go text/template per item, rendered over the decrypted values.
+    /// Go text/template per item, rendered over the decrypted values and the other plain
+    /// keys. A key set to `null` is left out of the Secret, even when it is an encrypted item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<BTreeMap<String, String>>,
+    #[schemars(schema_with = "crd_schema::template_data")]
+    pub data: Option<BTreeMap<String, Option<String>>>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -184,6 +186,17 @@ mod crd_schema {
             "type": "object",
             "additionalProperties": { "type": "string" },
             "x-kubernetes-preserve-unknown-fields": true
+        })
+    }
+
+    /// As upstream's: the map may be `null`; its values are strings (or `null`, which the
+    /// schema does not spell out either).
+    pub fn template_data(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Go text/template per item, rendered over the decrypted values.",
+            "type": "object",
+            "nullable": true,
+            "additionalProperties": { "type": "string" }
         })
     }
 

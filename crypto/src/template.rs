@@ -43,7 +43,12 @@ mod lex;
 mod parse;
 mod sprig;
 mod sprig_data;
+mod sprig_duration;
+mod sprig_float;
+mod sprig_merge;
+mod sprig_random;
 mod sprig_str;
+mod sprig_text;
 mod value;
 
 pub use sprig::UNSUPPORTED as UNSUPPORTED_FUNCTIONS;

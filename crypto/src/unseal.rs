@@ -239,14 +239,38 @@ fn unseal_items(
         }
     }
 
-    for (item, source) in template.data.iter().flatten() {
+    // Plain keys are in the context too (upstream v0.37+), as their raw source text; an
+    // encrypted item of the same name wins, so a plain key can never shadow a secret.
+    let plain = template.data.as_ref();
+    for (item, source) in plain.into_iter().flatten() {
+        if let Some(source) = source {
+            values
+                .0
+                .entry(item.clone())
+                .or_insert_with(|| source.clone());
+        }
+    }
+
+    for (item, source) in plain.into_iter().flatten() {
+        // `null` removes the key from the Secret, encrypted items included (upstream v0.40).
+        let Some(source) = source else {
+            if let Some(mut removed) = data.remove(item) {
+                zeroize::Zeroize::zeroize(&mut removed.0);
+            }
+            continue;
+        };
+        // A key that is also an encrypted item still renders (its errors count), but the
+        // decrypted value stays in the Secret.
+        let keep_output = !sealed.spec.encrypted_data.contains_key(item);
         match template::render(item, source, &values.0) {
             Ok(rendered) => {
-                data.insert(item.clone(), ByteString(rendered.into_bytes()));
+                if keep_output {
+                    data.insert(item.clone(), ByteString(rendered.into_bytes()));
+                }
             }
             Err(e) => {
                 // Upstream still sets an item to what executed before the error.
-                if let Some(partial) = e.partial.clone() {
+                if let (true, Some(partial)) = (keep_output, e.partial.clone()) {
                     data.insert(item.clone(), ByteString(partial.into_bytes()));
                 }
                 let message = if redact {

@@ -4,7 +4,12 @@
 use super::builtins;
 use super::func::{Func, Ty};
 use super::sprig_data;
+use super::sprig_duration;
+use super::sprig_float;
+use super::sprig_merge;
+use super::sprig_random;
 use super::sprig_str;
+use super::sprig_text;
 use super::value::Value;
 
 /// Sprig functions that parse (upstream knows them) but fail when called here: they read
@@ -17,8 +22,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "date_modify",
     "dateInZone",
     "dateModify",
-    "duration",
-    "durationRound",
     "htmlDate",
     "htmlDateInZone",
     "must_date_modify",
@@ -28,14 +31,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "toDate",
     "unixEpoch",
     // Randomness.
-    "randAlphaNum",
-    "randAlpha",
-    "randAscii",
-    "randNumeric",
-    "randInt",
-    "randBytes",
-    "shuffle",
-    "uuidv4",
     "genPrivateKey",
     "buildCustomCert",
     "genCA",
@@ -48,20 +43,6 @@ pub const UNSUPPORTED: &[&str] = &[
     // Deterministic but not implemented.
     "decryptAES",
     "derivePassword",
-    "snakecase",
-    "camelcase",
-    "kebabcase",
-    "wrap",
-    "wrapWith",
-    "add1f",
-    "addf",
-    "subf",
-    "divf",
-    "mulf",
-    "merge",
-    "mergeOverwrite",
-    "mustMerge",
-    "mustMergeOverwrite",
     "semver",
     "semverCompare",
     "urlParse",
@@ -71,7 +52,14 @@ pub const UNSUPPORTED: &[&str] = &[
 /// The function `name` as the evaluator calls it.
 pub fn lookup(name: &str) -> Option<Func> {
     // Sprig entries shadow built-ins of the same name (only `slice` in practice).
-    if let Some(f) = sprig_data::lookup(name).or_else(|| sprig_str::lookup(name)) {
+    if let Some(f) = sprig_data::lookup(name)
+        .or_else(|| sprig_str::lookup(name))
+        .or_else(|| sprig_text::lookup(name))
+        .or_else(|| sprig_float::lookup(name))
+        .or_else(|| sprig_merge::lookup(name))
+        .or_else(|| sprig_duration::lookup(name))
+        .or_else(|| sprig_random::lookup(name))
+    {
         return Some(f);
     }
     if let Some(f) = builtins::lookup(name) {

@@ -235,7 +235,7 @@ fn title_rune(c: char) -> char {
 }
 
 /// Go's simple (one-to-one) case mapping.
-fn upper_rune(c: char) -> char {
+pub(super) fn upper_rune(c: char) -> char {
     let mut it = c.to_uppercase();
     match (it.next(), it.next()) {
         (Some(u), None) => u,
@@ -243,7 +243,7 @@ fn upper_rune(c: char) -> char {
     }
 }
 
-fn lower_rune(c: char) -> char {
+pub(super) fn lower_rune(c: char) -> char {
     if c == '\u{130}' {
         // Simple mapping; the full one adds a combining dot.
         return 'i';
