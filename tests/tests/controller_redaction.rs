@@ -202,24 +202,7 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
     // Status, as alice reads it.
     let mut seen = String::new();
     for (name, template, expected) in leaks() {
-        let ss = eventually(WAIT, &format!("{name} Synced=False"), || {
-            let api = sealed_as_alice.clone();
-            async move {
-                let ss = api.get(name).await.ok()?;
-                let cond = ss
-                    .status
-                    .as_ref()?
-                    .conditions
-                    .as_ref()?
-                    .iter()
-                    .find(|c| c.type_ == "Synced")?
-                    .clone();
-                (cond.status == "False").then_some(ss)
-            }
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)));
-        let message = synced_message(&ss).unwrap_or_default();
+        let message = wait_failed_message(&sealed_as_alice, &controller, name).await;
         assert_clean(&format!("status of {name}"), &message);
         assert!(
             message.ends_with("(out)"),

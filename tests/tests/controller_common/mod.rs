@@ -135,6 +135,32 @@ pub async fn wait_synced(
     .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)))
 }
 
+/// Waits until the SealedSecret `name`, read through `api` (whoever's client that is), has a
+/// `Synced=False` condition; returns that condition's message.
+pub async fn wait_failed_message(
+    api: &Api<SealedSecret>,
+    controller: &RunningController,
+    name: &str,
+) -> String {
+    eventually(WAIT, &format!("{name} Synced=False"), || {
+        let api = api.clone();
+        async move {
+            let ss = api.get(name).await.ok()?;
+            let cond = ss
+                .status
+                .as_ref()?
+                .conditions
+                .as_ref()?
+                .iter()
+                .find(|c| c.type_ == "Synced")?
+                .clone();
+            (cond.status == "False").then(|| cond.message.unwrap_or_default())
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(40)))
+}
+
 pub fn synced_message(ss: &SealedSecret) -> Option<String> {
     ss.status
         .as_ref()?
