@@ -46,6 +46,7 @@ mod sprig_data;
 mod sprig_duration;
 mod sprig_float;
 mod sprig_merge;
+mod sprig_password;
 mod sprig_random;
 mod sprig_str;
 mod sprig_text;

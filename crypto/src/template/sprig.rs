@@ -7,6 +7,7 @@ use super::sprig_data;
 use super::sprig_duration;
 use super::sprig_float;
 use super::sprig_merge;
+use super::sprig_password;
 use super::sprig_random;
 use super::sprig_str;
 use super::sprig_text;
@@ -42,7 +43,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "encryptAES",
     // Deterministic but not implemented.
     "decryptAES",
-    "derivePassword",
     "semver",
     "semverCompare",
     "urlParse",
@@ -59,6 +59,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| sprig_merge::lookup(name))
         .or_else(|| sprig_duration::lookup(name))
         .or_else(|| sprig_random::lookup(name))
+        .or_else(|| sprig_password::lookup(name))
     {
         return Some(f);
     }
