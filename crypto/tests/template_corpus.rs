@@ -45,7 +45,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("genSelfSignedCert", "certificate functions not implemented"),
     ("genSignedCert", "certificate functions not implemented"),
     ("cryptAES", "encryptAES/decryptAES not implemented"),
-    ("derivePassword", "derivePassword not implemented"),
     // The engine's strings are UTF-8 where Go's are bytes.
     (".raw", "non-UTF-8 item values are decoded lossily"),
     (

@@ -13,10 +13,10 @@ use super::sprig_str;
 use super::sprig_text;
 use super::value::Value;
 
-/// Sprig functions that parse (upstream knows them) but fail when called here: they read
-/// the clock or a random source, or are not implemented yet. See `crypto/TEMPLATES.md`.
+/// Sprig functions that parse (upstream knows them) but fail when called here: not
+/// implemented yet. See `crypto/TEMPLATES.md`.
 pub const UNSUPPORTED: &[&str] = &[
-    // Clock.
+    // Clock: they pass Go `time.Time` values around.
     "ago",
     "date",
     "date_in_zone",
@@ -31,7 +31,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "now",
     "toDate",
     "unixEpoch",
-    // Randomness.
+    // Keys and certificates.
     "genPrivateKey",
     "buildCustomCert",
     "genCA",
@@ -40,8 +40,8 @@ pub const UNSUPPORTED: &[&str] = &[
     "genSelfSignedCertWithKey",
     "genSignedCert",
     "genSignedCertWithKey",
+    // Others.
     "encryptAES",
-    // Deterministic but not implemented.
     "decryptAES",
     "semver",
     "semverCompare",
