@@ -15,13 +15,12 @@
 //!
 //! Functions: Go's built-ins plus sprig v3.3.0 `GenericFuncMap()` minus `env`, `expandenv`
 //! and `getHostByName` (those are parse errors, `function "env" not defined`, as upstream).
-//! `bcrypt`/`htpasswd` are implemented (random salt, so not byte-comparable). Left out (they
-//! parse, then fail with `error calling <fn>: function not supported by sealwright
-//! templates`): the clock functions (`now`, `date`, `toDate`, ...), the other random ones
-//! (`randAlphaNum`, `uuidv4`, `genPrivateKey`, `genCA`, ..., `encryptAES`), and
-//! `decryptAES`, `derivePassword`, `snakecase`, `camelcase`, `kebabcase`, `wrap`,
-//! `wrapWith`, `addf`/`add1f`/`subf`/`mulf`/`divf`, `merge*`, `semver*`, `urlParse`,
-//! `urlJoin`. The full list is [`UNSUPPORTED_FUNCTIONS`].
+//! Random ones (`bcrypt`, `randAlphaNum`, `uuidv4`, ...) give a new value on every render, as
+//! upstream's do. Not implemented yet (they parse, then fail with `error calling <fn>:
+//! function not supported by sealwright templates`): the clock functions (`now`, `date`,
+//! `toDate`, ...), key and certificate generation (`genPrivateKey`, `genCA`, ...),
+//! `encryptAES`/`decryptAES`, `semver*` and `url*`. The full list is
+//! [`UNSUPPORTED_FUNCTIONS`].
 //!
 //! Deliberate differences: errors never print values (they may be plaintext), strings are
 //! UTF-8, regex errors use the `regex` crate's wording, and nesting, value depth and output
@@ -46,6 +45,7 @@ mod sprig_data;
 mod sprig_duration;
 mod sprig_float;
 mod sprig_merge;
+mod sprig_password;
 mod sprig_random;
 mod sprig_str;
 mod sprig_text;

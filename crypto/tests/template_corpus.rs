@@ -45,7 +45,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("genSelfSignedCert", "certificate functions not implemented"),
     ("genSignedCert", "certificate functions not implemented"),
     ("cryptAES", "encryptAES/decryptAES not implemented"),
-    ("derivePassword", "derivePassword not implemented"),
     // The engine's strings are UTF-8 where Go's are bytes.
     (".raw", "non-UTF-8 item values are decoded lossily"),
     (
@@ -325,7 +324,7 @@ fn templates_render_like_upstream_unseal() {
         eprintln!("  {count:4}  {needle:?}: {why}");
     }
     let mut slow: Vec<_> = elapsed.into_iter().collect();
-    slow.sort_by(|a, b| b.1.cmp(&a.1));
+    slow.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     eprintln!("slowest families: {:?}", &slow[..slow.len().min(6)]);
     eprintln!(
         "agree {agree} of {}, differ {} ({known_total} known, {} not); error texts: {texts_same} identical, {texts_differ} different",

@@ -7,15 +7,16 @@ use super::sprig_data;
 use super::sprig_duration;
 use super::sprig_float;
 use super::sprig_merge;
+use super::sprig_password;
 use super::sprig_random;
 use super::sprig_str;
 use super::sprig_text;
 use super::value::Value;
 
-/// Sprig functions that parse (upstream knows them) but fail when called here: they read
-/// the clock or a random source, or are not implemented yet. See `crypto/TEMPLATES.md`.
+/// Sprig functions that parse (upstream knows them) but fail when called here: not
+/// implemented yet. See `crypto/TEMPLATES.md`.
 pub const UNSUPPORTED: &[&str] = &[
-    // Clock.
+    // Clock: they pass Go `time.Time` values around.
     "ago",
     "date",
     "date_in_zone",
@@ -30,7 +31,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "now",
     "toDate",
     "unixEpoch",
-    // Randomness.
+    // Keys and certificates.
     "genPrivateKey",
     "buildCustomCert",
     "genCA",
@@ -39,10 +40,9 @@ pub const UNSUPPORTED: &[&str] = &[
     "genSelfSignedCertWithKey",
     "genSignedCert",
     "genSignedCertWithKey",
+    // Others.
     "encryptAES",
-    // Deterministic but not implemented.
     "decryptAES",
-    "derivePassword",
     "semver",
     "semverCompare",
     "urlParse",
@@ -59,6 +59,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| sprig_merge::lookup(name))
         .or_else(|| sprig_duration::lookup(name))
         .or_else(|| sprig_random::lookup(name))
+        .or_else(|| sprig_password::lookup(name))
     {
         return Some(f);
     }

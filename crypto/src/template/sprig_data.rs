@@ -424,7 +424,7 @@ fn go_min(x: f64, y: f64) -> f64 {
 }
 
 /// `strconv.Atoi` with the error dropped: junk gives 0, overflow the clamped value.
-fn atoi(x: &str) -> i64 {
+pub(super) fn atoi(x: &str) -> i64 {
     let (neg, digits) = match x.as_bytes().first() {
         Some(b'-') => (true, &x[1..]),
         Some(b'+') => (false, &x[1..]),

@@ -4,6 +4,7 @@
 //! or an `int64` (nanoseconds); anything else, a plain `int` included, counts as zero.
 
 use super::func::{Func, Ty, a};
+use super::sprig_data::atoi;
 use super::value::Value;
 
 const SECOND: u64 = 1_000_000_000;
@@ -13,7 +14,7 @@ pub fn lookup(name: &str) -> Option<Func> {
     Some(match name {
         "duration" => Func::new(&[Any], |v| {
             let secs = match a(&v, 0) {
-                Value::Str(s) => parse_int10(&s),
+                Value::Str(s) => atoi(&s),
                 Value::Int64(n) => n,
                 _ => 0,
             };
@@ -32,25 +33,6 @@ pub fn lookup(name: &str) -> Option<Func> {
         }),
         _ => return None,
     })
-}
-
-/// `strconv.ParseInt(s, 10, 64)` as sprig uses it (error ignored): 0 on bad syntax, the
-/// nearest limit on overflow.
-fn parse_int10(s: &str) -> i64 {
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return 0;
-    }
-    let mut x: i128 = 0;
-    for b in digits.bytes() {
-        x = (x * 10 + i128::from(b - b'0')).min(i128::from(u64::MAX));
-    }
-    let x = if neg { -x } else { x };
-    x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// Go's `time.ParseDuration`; `None` where Go returns an error.
@@ -248,6 +230,6 @@ mod tests {
         assert_eq!(parse_duration("-2h"), Some(-7_200 * SECOND as i64));
         assert_eq!(round_duration(parse_duration("2000h").unwrap_or(0)), "2mo");
         assert_eq!(round_duration(parse_duration("8760h").unwrap_or(0)), "12mo");
-        assert_eq!(parse_int10("99999999999999999999"), i64::MAX);
+        assert_eq!(atoi("99999999999999999999"), i64::MAX);
     }
 }

@@ -102,10 +102,10 @@ fn merge_into(dst: &Shared, src: Vec<(String, Value)>, overwrite: bool, depth: u
             }
             _ => {}
         }
-        if let Some(existing) = d.as_ref().filter(|x| !empty(x)) {
-            if matches!(s, Value::List(..)) || (is_map(&s) && is_map(existing)) {
-                continue;
-            }
+        if let Some(existing) = d.as_ref().filter(|x| !empty(x))
+            && (matches!(s, Value::List(..)) || (is_map(&s) && is_map(existing)))
+        {
+            continue;
         }
         if overwrite || d.as_ref().is_none_or(empty) {
             dst.borrow_mut().insert(key, s);
