@@ -219,15 +219,17 @@ fn unseal_items(
         }
     }
 
+    // One budget for every template of the object bounds its time and memory as a whole.
+    let mut allowance = template::Budget::default().allowance();
     for (item, source) in template.data.iter().flatten() {
-        match template::render(item, source, &values.0) {
+        match template::render_within(item, source, &values.0, &mut allowance) {
             Ok(rendered) => {
-                data.insert(item.clone(), ByteString(rendered.into_bytes()));
+                data.insert(item.clone(), ByteString(rendered));
             }
             Err(e) => {
                 // Upstream still sets an item to what executed before the error.
                 if let Some(partial) = e.partial.clone() {
-                    data.insert(item.clone(), ByteString(partial.into_bytes()));
+                    data.insert(item.clone(), ByteString(partial));
                 }
                 errors.push(ItemError {
                     item: item.clone(),
