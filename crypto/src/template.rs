@@ -22,15 +22,17 @@
 //! `encryptAES`/`decryptAES`, `semver*` and `url*`. The full list is
 //! [`UNSUPPORTED_FUNCTIONS`].
 //!
-//! Deliberate differences: errors never print values (they may be plaintext), strings are
-//! UTF-8, regex errors use the `regex` crate's wording, and nesting, value depth and output
-//! size are bounded so a hostile template cannot overflow the stack. Details, and how the
+//! Strings are bytes, as Go's are. Deliberate differences: errors never print values (they
+//! may be plaintext), regex errors use the `regex` crate's wording, and every render runs
+//! within a [`Budget`] of bytes built, evaluation steps and nesting, so a hostile template
+//! ends in an error instead of exhausting memory, time or the stack. Details, and how the
 //! Go-generated expected outputs in `tests/data/templates.json` were made, are in
 //! `crypto/TEMPLATES.md`.
 
 use std::collections::BTreeMap;
 
 mod ast;
+mod budget;
 mod builtins;
 mod conv;
 mod encoding;
@@ -51,7 +53,19 @@ mod sprig_str;
 mod sprig_text;
 mod value;
 
+pub use budget::{Allowance, Budget, Limit};
 pub use sprig::UNSUPPORTED as UNSUPPORTED_FUNCTIONS;
+
+/// How a template failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The template does not parse; upstream skips the key.
+    Parse,
+    /// Execution failed; upstream sets the key to what was rendered before the error.
+    Exec,
+    /// The render went over its [`Budget`]; nothing of the object should be used.
+    Budget,
+}
 
 /// A template failure, upstream-style (`template: <key>:<line>:<col>: ...`). `partial` holds what
 /// was rendered before an execution error (upstream still sets the key to it).
@@ -59,7 +73,8 @@ pub use sprig::UNSUPPORTED as UNSUPPORTED_FUNCTIONS;
 #[error("{message}")]
 pub struct TemplateError {
     pub message: String,
-    pub partial: Option<String>,
+    pub partial: Option<Vec<u8>>,
+    pub kind: ErrorKind,
 }
 
 /// `partial` is rendered plaintext, so `Debug` shows only its length.
@@ -67,41 +82,79 @@ impl std::fmt::Debug for TemplateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TemplateError")
             .field("message", &self.message)
-            .field("partial_len", &self.partial.as_ref().map(String::len))
+            .field("partial_len", &self.partial.as_ref().map(Vec::len))
+            .field("kind", &self.kind)
             .finish()
     }
 }
 
 impl TemplateError {
-    /// Stable name of the failure kind: `TemplateParse` (the key is skipped) or
-    /// `TemplateExec` (the key is set to `partial`).
+    /// Stable name of the failure kind: `TemplateParse` (the key is skipped),
+    /// `TemplateExec` (the key is set to `partial`) or `TemplateBudget`.
     pub fn name(&self) -> &'static str {
-        if self.partial.is_some() {
-            "TemplateExec"
-        } else {
-            "TemplateParse"
+        match self.kind {
+            ErrorKind::Parse => "TemplateParse",
+            ErrorKind::Exec => "TemplateExec",
+            ErrorKind::Budget => "TemplateBudget",
         }
     }
 }
 
-/// Renders the template `source` named `name` with `values` as the dot.
-pub fn render(
+/// Renders the template `source` named `name` with `values` as the dot, within a default
+/// [`Budget`] of its own.
+pub fn render<V: AsRef<[u8]>>(
     name: &str,
     source: &str,
-    values: &BTreeMap<String, String>,
-) -> Result<String, TemplateError> {
+    values: &BTreeMap<String, V>,
+) -> Result<Vec<u8>, TemplateError> {
+    render_within(name, source, values, &mut Budget::default().allowance())
+}
+
+/// Renders like [`render`], charging `allowance`: pass one allowance to every template of
+/// one SealedSecret so the whole object stays within its budget.
+pub fn render_within<V: AsRef<[u8]>>(
+    name: &str,
+    source: &str,
+    values: &BTreeMap<String, V>,
+    allowance: &mut Allowance,
+) -> Result<Vec<u8>, TemplateError> {
+    let session = budget::Session::start(allowance);
+    let over = |message: String| TemplateError {
+        message: format!("template: {name}: {message}"),
+        partial: None,
+        kind: ErrorKind::Budget,
+    };
+    // The source is parsed into the render's own values, so it is charged like them.
+    if let Err(e) = budget::steps(1 + source.len() as u64 / 16)
+        .and_then(|()| budget::bytes(source.len() as u64))
+    {
+        return Err(over(e));
+    }
     let tree =
-        parse::parse(name, source, &sprig::has_function).map_err(|message| TemplateError {
-            message,
-            partial: None,
-        })?;
+        parse::parse(name, source, &sprig::has_function).map_err(
+            |message| match budget::exceeded() {
+                Some(limit) => over(limit.to_string()),
+                None => TemplateError {
+                    message,
+                    partial: None,
+                    kind: ErrorKind::Parse,
+                },
+            },
+        )?;
     let dot = exec::dot_of(values);
     let (out, err) = exec::execute(name, source, &tree, dot, &sprig::lookup);
+    let over_budget = budget::exceeded().is_some();
+    drop(session);
     match err {
         None => Ok(out),
         Some(message) => Err(TemplateError {
             message,
             partial: Some(out),
+            kind: if over_budget {
+                ErrorKind::Budget
+            } else {
+                ErrorKind::Exec
+            },
         }),
     }
 }

@@ -251,6 +251,8 @@ fn unseal_items(
         }
     }
 
+    // One budget for every template of the object bounds its time and memory as a whole.
+    let mut allowance = template::Budget::default().allowance();
     for (item, source) in plain.into_iter().flatten() {
         // `null` removes the key from the Secret, encrypted items included (upstream v0.40).
         let Some(source) = source else {
@@ -262,16 +264,16 @@ fn unseal_items(
         // A key that is also an encrypted item still renders (its errors count), but the
         // decrypted value stays in the Secret.
         let keep_output = !sealed.spec.encrypted_data.contains_key(item);
-        match template::render(item, source, &values.0) {
+        match template::render_within(item, source, &values.0, &mut allowance) {
             Ok(rendered) => {
                 if keep_output {
-                    data.insert(item.clone(), ByteString(rendered.into_bytes()));
+                    data.insert(item.clone(), ByteString(rendered));
                 }
             }
             Err(e) => {
                 // Upstream still sets an item to what executed before the error.
                 if let (true, Some(partial)) = (keep_output, e.partial.clone()) {
-                    data.insert(item.clone(), ByteString(partial.into_bytes()));
+                    data.insert(item.clone(), ByteString(partial));
                 }
                 let message = if redact {
                     crate::redact::template_error(item, source, &values.0, &e)

@@ -32,17 +32,28 @@ fn expected(case: &Json) -> Outcome {
     }
 }
 
-fn actual(r: Result<String, TemplateError>) -> Outcome {
+/// Go's encoder wrote the expected outputs as JSON strings, where bytes that are not
+/// UTF-8 became U+FFFD; ours are compared the same way.
+fn text(b: Vec<u8>) -> String {
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+fn actual(r: Result<Vec<u8>, TemplateError>) -> Outcome {
     match r {
-        Ok(out) => Outcome::Output(out),
+        Ok(out) => Outcome::Output(text(out)),
         Err(TemplateError {
             message,
             partial: None,
+            ..
         }) => Outcome::Parse(message),
         Err(TemplateError {
             message,
             partial: Some(partial),
-        }) => Outcome::Exec { message, partial },
+            ..
+        }) => Outcome::Exec {
+            message,
+            partial: text(partial),
+        },
     }
 }
 

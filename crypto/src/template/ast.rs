@@ -89,7 +89,7 @@ pub enum Arg {
     Str {
         pos: usize,
         quoted: String,
-        text: String,
+        text: super::value::Bytes,
     },
     Pipe(Box<Pipe>),
 }

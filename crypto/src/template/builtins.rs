@@ -1,6 +1,7 @@
 //! Go's predefined template functions (`and`, `index`, `printf`, `eq`, ...).
 
-use super::func::{Func, Special, Ty, a, s};
+use super::budget;
+use super::func::{Func, Special, Ty, a, sb};
 use super::gofmt;
 use super::value::Value;
 
@@ -24,14 +25,14 @@ pub fn lookup(name: &str) -> Option<Func> {
         "not" => Func::new(&[Refl], |v| Ok(Value::Bool(!a(&v, 0).truth()))),
         "len" => Func::new(&[Refl], |v| length(&a(&v, 0))),
         "index" => Func::var(&[Refl], Refl, |v| index(&v)),
-        "print" => Func::var(&[], Any, |v| Ok(Value::Str(gofmt::sprint(&v)))),
-        "println" => Func::var(&[], Any, |v| Ok(Value::Str(gofmt::sprintln(&v)))),
+        "print" => Func::var(&[], Any, |v| Ok(Value::str(gofmt::sprint(&v)))),
+        "println" => Func::var(&[], Any, |v| Ok(Value::str(gofmt::sprintln(&v)))),
         "printf" => Func::var(&[Str], Any, |v| {
-            Ok(Value::Str(gofmt::sprintf(&s(&v, 0), &v[1..])))
+            Ok(Value::str(gofmt::sprintf(&sb(&v, 0), &v[1..])))
         }),
-        "html" => Func::var(&[], Any, |v| Ok(Value::Str(html_escape(&eval_args(&v))))),
-        "js" => Func::var(&[], Any, |v| Ok(Value::Str(js_escape(&eval_args(&v))))),
-        "urlquery" => Func::var(&[], Any, |v| Ok(Value::Str(query_escape(&eval_args(&v))))),
+        "html" => Func::var(&[], Any, |v| escaped(&v, html_escape)),
+        "js" => Func::var(&[], Any, |v| escaped(&v, js_escape)),
+        "urlquery" => Func::var(&[], Any, |v| escaped(&v, query_escape)),
         "eq" => Func::var(&[Refl], Refl, |v| eq(&v[0], &v[1..]).map(Value::Bool)),
         "ne" => Func::new(&[Refl, Refl], |v| {
             eq(&v[0], &v[1..2]).map(|b| Value::Bool(!b))
@@ -86,11 +87,9 @@ fn index(v: &[Value]) -> Result<Value, String> {
             }
             Value::Str(st) => {
                 let x = index_arg(idx, st.len())?;
-                Value::Int(
-                    *st.as_bytes()
-                        .get(x)
-                        .ok_or("reflect: string index out of range")? as i64,
-                )
+                Value::Int(i64::from(
+                    *st.get(x).ok_or("reflect: string index out of range")?,
+                ))
             }
             Value::Map(m) => {
                 let key = map_key(idx)?;
@@ -98,7 +97,7 @@ fn index(v: &[Value]) -> Result<Value, String> {
             }
             Value::StrMap(m) => {
                 let key = map_key(idx)?;
-                Value::str(m.get(&key).cloned().unwrap_or_default())
+                Value::Str(m.get(&key).cloned().unwrap_or_default())
             }
             Value::Nil => return Err("index of nil pointer".into()),
             other => return Err(format!("can't index item of type {}", other.type_name())),
@@ -109,7 +108,7 @@ fn index(v: &[Value]) -> Result<Value, String> {
 
 fn map_key(idx: &Value) -> Result<String, String> {
     match idx {
-        Value::Str(k) => Ok(k.clone()),
+        Value::Str(k) => Ok(k.to_str_lossy().into_owned()),
         Value::Nil => Err("value is nil; should be of type string".into()),
         other => Err(format!(
             "value has type {}; should be string",
@@ -118,10 +117,18 @@ fn map_key(idx: &Value) -> Result<String, String> {
     }
 }
 
+/// `html`, `js` or `urlquery` of the arguments; escaping grows text at most sixfold,
+/// which must fit the budget before it is built.
+fn escaped(v: &[Value], escape: fn(&[u8]) -> Vec<u8>) -> Result<Value, String> {
+    let text = eval_args(v);
+    budget::fits(text.len() as u64 * 6)?;
+    Ok(Value::str(escape(&text)))
+}
+
 /// text/template's `evalArgs`: a lone string as is, else `fmt.Sprint`.
-fn eval_args(v: &[Value]) -> String {
+fn eval_args(v: &[Value]) -> Vec<u8> {
     if let [Value::Str(s)] = v {
-        return s.clone();
+        return s.to_vec();
     }
     // `printableValue` turns a nil argument into the string "<no value>".
     let v: Vec<Value> = v
@@ -137,46 +144,60 @@ fn eval_args(v: &[Value]) -> String {
     gofmt::sprint(&v)
 }
 
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\0' => out.push('\u{FFFD}'),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
+/// Go's `template.HTMLEscape`: works on bytes, so other bytes pass through unchanged.
+pub fn html_escape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for &b in s {
+        match b {
+            0 => out.extend_from_slice("\u{FFFD}".as_bytes()),
+            b'"' => out.extend_from_slice(b"&#34;"),
+            b'\'' => out.extend_from_slice(b"&#39;"),
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b => out.push(b),
         }
     }
     out
 }
 
-pub fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
-            c if (c as u32) < 0x80 => out.push(c),
-            c if gofmt::is_print(c) => out.push(c),
-            c => out.push_str(&format!("\\u{:04X}", c as u32)),
+/// Go's `template.JSEscape`: ASCII byte by byte, other runes kept when printable (an
+/// invalid byte reads as U+FFFD, which is, so it passes through raw).
+pub fn js_escape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\'' => out.extend_from_slice(b"\\'"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'<' => out.extend_from_slice(b"\\u003C"),
+            b'>' => out.extend_from_slice(b"\\u003E"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            b'=' => out.extend_from_slice(b"\\u003D"),
+            b if b < 0x20 => out.extend_from_slice(format!("\\u00{b:02X}").as_bytes()),
+            b if b < 0x80 => out.push(b),
+            _ => {
+                let (c, n) = gofmt::decode_rune(&s[i..]);
+                if gofmt::is_print(c) {
+                    out.extend_from_slice(&s[i..i + n]);
+                } else {
+                    out.extend_from_slice(format!("\\u{:04X}", c as u32).as_bytes());
+                }
+                i += n;
+                continue;
+            }
         }
+        i += 1;
     }
     out
 }
 
 /// Go's `url.QueryEscape`.
-pub fn query_escape(s: &str) -> String {
+pub fn query_escape(s: &[u8]) -> Vec<u8> {
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
+    for &b in s {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(b as char)
@@ -185,7 +206,7 @@ pub fn query_escape(s: &str) -> String {
             b => out.push_str(&format!("%{b:02X}")),
         }
     }
-    out
+    out.into_bytes()
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -232,7 +253,7 @@ fn eq(a1: &Value, rest: &[Value]) -> Result<bool, String> {
                 _ => {
                     let same_kind = a1.kind_name() == a2.kind_name() || a1.is_nil() || a2.is_nil();
                     if !same_kind {
-                        return Err(gofmt::sprintf(
+                        return Err(message(
                             "non-comparable types %s: %v, %s: %v",
                             &[
                                 redact(a1),
@@ -245,7 +266,7 @@ fn eq(a1: &Value, rest: &[Value]) -> Result<bool, String> {
                     if a1.is_nil() || a2.is_nil() {
                         a1.is_nil() == a2.is_nil()
                     } else {
-                        return Err(gofmt::sprintf(
+                        return Err(message(
                             "non-comparable type %s: %v",
                             &[redact(a2), Value::str(a2.type_name())],
                         ));
@@ -289,8 +310,13 @@ fn le(a1: &Value, a2: &Value) -> Result<bool, String> {
     eq(a1, std::slice::from_ref(a2))
 }
 
+/// An error message made with Go's `Sprintf`.
+fn message(format: &str, args: &[Value]) -> String {
+    String::from_utf8_lossy(&gofmt::sprintf(format.as_bytes(), args)).into_owned()
+}
+
 /// Stands in for a value inside an error message: values may hold decrypted plaintext,
 /// which must not reach status conditions, events or logs (upstream prints the value).
 pub fn redact(v: &Value) -> Value {
-    Value::Str(format!("<{} value>", v.type_name()))
+    Value::str(format!("<{} value>", v.type_name()))
 }

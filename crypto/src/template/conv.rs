@@ -1,22 +1,34 @@
 //! Sprig's conversions: `strval`, `strslice` and spf13/cast's `ToInt64`/`ToFloat64`.
 
 use super::gofmt;
-use super::value::Value;
+use super::value::{Bytes, Value};
 
-/// sprig `strval`: strings as is, everything else through `%v`.
+/// sprig `strval` as text (map keys, messages): U+FFFD for bytes that are not UTF-8.
 pub fn strval(v: &Value) -> String {
     match v {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_str_lossy().into_owned(),
         other => gofmt::v(other),
     }
 }
 
-/// sprig `strslice`: a slice's non-nil elements as strings, or a one-element list.
-pub fn strslice(v: &Value) -> Vec<String> {
+/// sprig `strval`: strings as is (shared), everything else through `%v`.
+pub fn strval_bytes(v: &Value) -> Bytes {
     match v {
-        Value::List(items, _) => items.iter().filter(|i| !i.is_nil()).map(strval).collect(),
+        Value::Str(s) => s.clone(),
+        other => Bytes::from(gofmt::v_bytes(other)),
+    }
+}
+
+/// sprig `strslice`: a slice's non-nil elements as strings, or a one-element list.
+pub fn strslice(v: &Value) -> Vec<Bytes> {
+    match v {
+        Value::List(items, _) => items
+            .iter()
+            .filter(|i| !i.is_nil())
+            .map(strval_bytes)
+            .collect(),
         Value::Nil => Vec::new(),
-        other => vec![strval(other)],
+        other => vec![strval_bytes(other)],
     }
 }
 
@@ -42,7 +54,7 @@ pub fn to_i64(v: &Value) -> i64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i,
         Value::Float(f) => go_f64_to_i64(*f),
-        Value::Str(s) => parse_int(trim_zero_decimal(s)).unwrap_or(0),
+        Value::Str(s) => parse_int(trim_zero_decimal(&s.to_str_lossy())).unwrap_or(0),
         Value::Bool(b) => i64::from(*b),
         _ => 0,
     }
@@ -62,14 +74,27 @@ pub fn to_f64(v: &Value) -> f64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i as f64,
         Value::Float(f) => *f,
-        Value::Str(s) => parse_float(s).unwrap_or(0.0),
+        Value::Str(s) => parse_float(&s.to_str_lossy()).unwrap_or(0.0),
         Value::Bool(b) => f64::from(u8::from(*b)),
         _ => 0.0,
     }
 }
 
-/// `strconv.ParseFloat(s, 64)` for the decimal forms.
+/// `strconv.ParseFloat(s, 64)` for the decimal forms; out of range (`1e400`) is an error,
+/// as in Go.
 pub fn parse_float(s: &str) -> Option<f64> {
+    let f = parse_float_syntax(s)?;
+    let named = s
+        .trim_start_matches(['+', '-'])
+        .to_ascii_lowercase()
+        .starts_with("inf");
+    if f.is_infinite() && !named {
+        return None;
+    }
+    Some(f)
+}
+
+fn parse_float_syntax(s: &str) -> Option<f64> {
     let lower = s.to_ascii_lowercase();
     let t = lower.trim_start_matches(['+', '-']);
     if t.starts_with("0x") {
@@ -84,7 +109,7 @@ pub fn parse_float(s: &str) -> Option<f64> {
             && !s.starts_with('_')
             && !s.ends_with('_');
         return if ok {
-            parse_float(&s.replace('_', ""))
+            parse_float_syntax(&s.replace('_', ""))
         } else {
             None
         };

@@ -4,22 +4,19 @@
 use std::collections::BTreeMap;
 
 use super::ast::{Arg, Cmd, Control, Node, Pipe};
+use super::budget::{self, Budget};
 use super::func::{Func, Special, Ty};
 use super::gofmt;
 use super::parse::Tree;
-use super::value::{Elem, Value};
+use super::value::{Bytes, Elem, Value};
 
 /// Go stops at 100000 nested template calls on its growable stacks; ours is fixed, so
 /// template calls and nested blocks together are capped at this depth.
-const MAX_EXEC_DEPTH: usize = 300;
+const MAX_EXEC_DEPTH: usize = Budget::MAX_EXEC_DEPTH;
 
-/// Values built by functions (`list`, `dict`, `set`, ...) may nest this deep. Deeper ones,
-/// and the cycles `set` can make, would overflow the stack when printed or dropped.
-const MAX_VALUE_DEPTH: usize = 64;
-
-/// A Secret holds at most 1 MiB in all; output or a function result far beyond that is an
-/// error rather than a way to exhaust memory.
-const MAX_OUTPUT: usize = 16 << 20;
+/// Values built by functions (`list`, `dict`, `set`, ...) may nest this deep. Deeper ones
+/// would overflow the stack when printed or dropped.
+const MAX_VALUE_DEPTH: usize = Budget::MAX_VALUE_DEPTH;
 
 /// Where evaluation stands, for error contexts (`s.at(node)` in Go).
 #[derive(Clone, Copy)]
@@ -51,7 +48,7 @@ pub struct State<'a> {
     /// names its type `interface {}` in field errors.
     dot_boxed: bool,
     depth: usize,
-    pub out: String,
+    pub out: Vec<u8>,
 }
 
 /// Runs the tree; on error returns the message (the partial output stays in `out`).
@@ -61,7 +58,7 @@ pub fn execute<'a>(
     tree: &'a Tree,
     dot: Value,
     lookup: &'a dyn Fn(&str) -> Option<Func>,
-) -> (String, Option<String>) {
+) -> (Vec<u8>, Option<String>) {
     let mut s = State {
         name,
         src,
@@ -72,7 +69,7 @@ pub fn execute<'a>(
         vars: vec![("$".into(), dot.clone())],
         dot_boxed: false,
         depth: 0,
-        out: String::new(),
+        out: Vec::new(),
     };
     let r = s.walk_list(&dot, &tree.root);
     let err = match r {
@@ -128,11 +125,11 @@ impl<'a> State<'a> {
     }
 
     fn walk(&mut self, dot: &Value, node: &'a Node) -> R<()> {
+        if let Err(e) = budget::steps(1) {
+            return self.errorf(e);
+        }
         match node {
-            Node::Text(t) => {
-                self.out.push_str(t);
-                self.check_size()
-            }
+            Node::Text(t) => self.emit(t.as_bytes()),
             Node::Action { pipe } => {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
@@ -154,16 +151,24 @@ impl<'a> State<'a> {
 
     fn print_value(&mut self, v: &Value) -> R<()> {
         match v {
-            Value::Nil => self.out.push_str("<no value>"),
-            v => self.out.push_str(&gofmt::v(v)),
+            Value::Nil => self.emit(b"<no value>"),
+            Value::Str(s) => self.emit(s),
+            v => {
+                let text = gofmt::v_bytes(v);
+                if let Some(limit) = budget::exceeded() {
+                    return self.errorf(limit.to_string());
+                }
+                self.emit(&text)
+            }
         }
-        self.check_size()
     }
 
-    fn check_size(&self) -> R<()> {
-        if self.out.len() > MAX_OUTPUT {
-            return self.errorf(format!("output larger than {MAX_OUTPUT} bytes"));
+    /// Appends output, charged to the budget before it is copied.
+    fn emit(&mut self, b: &[u8]) -> R<()> {
+        if let Err(e) = budget::bytes(b.len() as u64) {
+            return self.errorf(e);
         }
+        self.out.extend_from_slice(b);
         Ok(())
     }
 
@@ -246,7 +251,7 @@ impl<'a> State<'a> {
                     .collect();
                 for (k, v) in entries {
                     ran = true;
-                    if !self.iteration(c, mark, boxed, Value::Str(k), v)? {
+                    if !self.iteration(c, mark, boxed, Value::str(k), v)? {
                         break;
                     }
                 }
@@ -258,8 +263,8 @@ impl<'a> State<'a> {
                         c,
                         mark,
                         false,
-                        Value::str(k.clone()),
-                        Value::str(v.clone()),
+                        Value::str(k.as_str()),
+                        Value::Str(v.clone()),
                     )? {
                         break;
                     }
@@ -288,6 +293,9 @@ impl<'a> State<'a> {
         index: Value,
         elem: Value,
     ) -> R<bool> {
+        if let Err(e) = budget::steps(1) {
+            return self.errorf(e);
+        }
         let pipe = &c.pipe;
         if !pipe.decl.is_empty() {
             if pipe.is_assign {
@@ -437,7 +445,7 @@ impl<'a> State<'a> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => self.errorf("nil is not a command"),
             Arg::Number { .. } => self.ideal_constant(first),
-            Arg::Str { text, .. } => Ok(Value::str(text.clone())),
+            Arg::Str { text, .. } => Ok(Value::Str(text.clone())),
             _ => self.errorf(format!(
                 "can't evaluate command {}",
                 gofmt::quote(&first.to_string())
@@ -511,7 +519,7 @@ impl<'a> State<'a> {
                 }
                 Ok((
                     m.get(name)
-                        .map(|s| Value::str(s.clone()))
+                        .map(|s| Value::Str(s.clone()))
                         .unwrap_or(Value::Nil),
                     false,
                 ))
@@ -608,7 +616,7 @@ impl<'a> State<'a> {
             let callee = match args.first() {
                 Some(a) => a.to_string(),
                 None => match argv.first() {
-                    Some(Value::Str(s)) => s.clone(),
+                    Some(Value::Str(s)) => s.to_str_lossy().into_owned(),
                     Some(v) => format!("<{} Value>", v.type_name()),
                     None => String::new(),
                 },
@@ -620,18 +628,22 @@ impl<'a> State<'a> {
             self.at(node);
             return self.errorf(format!("error calling call: {msg}"));
         }
-        match (f.body)(argv) {
+        // Work that grows with the input (hashing, searching) is paid for up front.
+        let cost = argv.iter().map(budget::input_cost).sum::<u64>();
+        let r = budget::steps(cost).and_then(|()| (f.body)(argv));
+        // A limit crossed anywhere inside the call wins over what the call returned.
+        if let Some(limit) = budget::exceeded() {
+            self.at(node);
+            return self.errorf(format!("error calling {name}: {limit}"));
+        }
+        match r {
             Ok(v) if v.deeper_than(MAX_VALUE_DEPTH) => {
                 self.at(node);
-                self.errorf(format!(
-                    "error calling {name}: value nested deeper than {MAX_VALUE_DEPTH} levels"
-                ))
-            }
-            Ok(v) if v.len().unwrap_or(0) > MAX_OUTPUT => {
-                self.at(node);
-                self.errorf(format!(
-                    "error calling {name}: result larger than {MAX_OUTPUT} bytes"
-                ))
+                let msg = match budget::exceeded() {
+                    Some(limit) => limit.to_string(),
+                    None => format!("value nested deeper than {MAX_VALUE_DEPTH} levels"),
+                };
+                self.errorf(format!("error calling {name}: {msg}"))
             }
             Ok(v) => Ok(v),
             Err(e) => {
@@ -724,13 +736,13 @@ impl<'a> State<'a> {
             Ty::Any | Ty::Refl => match n {
                 Arg::Bool { val, .. } => Ok(Value::Bool(*val)),
                 Arg::Number { .. } => self.ideal_constant(n),
-                Arg::Str { text, .. } => Ok(Value::str(text.clone())),
+                Arg::Str { text, .. } => Ok(Value::Str(text.clone())),
                 _ => self.errorf(format!(
                     "can't handle assignment of {n} to empty interface argument"
                 )),
             },
             Ty::Str => match n {
-                Arg::Str { text, .. } => Ok(Value::str(text.clone())),
+                Arg::Str { text, .. } => Ok(Value::Str(text.clone())),
                 _ => self.errorf(format!("expected string; found {n}")),
             },
             Ty::Map => self.errorf(format!("can't handle {n} for arg of type {}", ty.name())),
@@ -738,7 +750,12 @@ impl<'a> State<'a> {
     }
 }
 
-/// The dot value: item name → plaintext.
-pub fn dot_of(values: &BTreeMap<String, String>) -> Value {
-    Value::StrMap(std::rc::Rc::new(values.clone()))
+/// The dot value: item name → plaintext. The items exist already, so they are shared into
+/// the render without charging the budget.
+pub fn dot_of<V: AsRef<[u8]>>(values: &BTreeMap<String, V>) -> Value {
+    let map = values
+        .iter()
+        .map(|(k, v)| (k.clone(), Bytes::shared(v.as_ref().into())))
+        .collect();
+    Value::StrMap(std::rc::Rc::new(map))
 }

@@ -1,7 +1,7 @@
 //! Function signatures as Go's reflection sees them: parameter types decide how literal
 //! arguments are read and which values are accepted.
 
-use super::value::Value;
+use super::value::{Bytes, Value};
 
 /// A Go parameter type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,11 +87,20 @@ impl Func {
     }
 }
 
-/// Reads argument `i` as a string (the signature guarantees the type).
+/// Reads argument `i` as text (the signature guarantees a string); bytes that are not
+/// UTF-8 read as U+FFFD.
 pub fn s(args: &[Value], i: usize) -> String {
     match args.get(i) {
-        Some(Value::Str(s)) => s.clone(),
+        Some(Value::Str(s)) => s.to_str_lossy().into_owned(),
         _ => String::new(),
+    }
+}
+
+/// Reads argument `i` as a Go string: its bytes, shared.
+pub fn sb(args: &[Value], i: usize) -> Bytes {
+    match args.get(i) {
+        Some(Value::Str(s)) => s.clone(),
+        _ => Bytes::default(),
     }
 }
 

@@ -1,36 +1,54 @@
 //! The parts of Go's `fmt` and `strconv` that templates reach: `%v` printing, `Sprint`,
-//! `Sprintf` verbs, float formatting and `strconv.Quote`.
+//! `Sprintf` verbs, float formatting and `strconv.Quote`. Output is bytes, as Go strings
+//! are; every writer stops once the render's byte budget is spent.
 
+use super::budget::{self, Budget};
 use super::value::Value;
 
 /// Go's `fmt.Sprint`: a space between operands when neither side is a string.
-pub fn sprint(args: &[Value]) -> String {
-    let mut out = String::new();
+pub fn sprint(args: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
         let is_string = matches!(a, Value::Str(_));
         if i > 0 && !is_string && !prev_string {
-            out.push(' ');
+            out.push(b' ');
         }
-        out.push_str(&v(a));
+        write_verb(&mut out, a, 'v', &Spec::default(), 0);
         prev_string = is_string;
     }
     out
 }
 
 /// Go's `fmt.Sprintln`: always a space between operands, and a final newline.
-pub fn sprintln(args: &[Value]) -> String {
-    let parts: Vec<String> = args.iter().map(v).collect();
-    let mut out = parts.join(" ");
-    out.push('\n');
+pub fn sprintln(args: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        write_verb(&mut out, a, 'v', &Spec::default(), 0);
+    }
+    out.push(b'\n');
     out
 }
 
-/// `%v` of one value.
+/// `%v` of one value, as text (for messages; U+FFFD for bytes that are not UTF-8).
 pub fn v(value: &Value) -> String {
-    let mut out = String::new();
-    write_verb(&mut out, value, 'v', &Spec::default());
+    String::from_utf8_lossy(&v_bytes(value)).into_owned()
+}
+
+/// `%v` of one value.
+pub fn v_bytes(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_verb(&mut out, value, 'v', &Spec::default(), 0);
     out
+}
+
+/// Whether `extra` more bytes fit after `out` within the render's byte budget (the result
+/// is charged when it becomes a value); marks the budget spent when they do not.
+fn room(out: &[u8], extra: usize) -> bool {
+    budget::fits(out.len() as u64 + extra as u64).is_ok()
 }
 
 /// Go's fmt refuses widths and precisions beyond a million (`tooLarge`).
@@ -52,15 +70,73 @@ struct Spec {
     prec: Option<usize>,
 }
 
+/// Text appended to byte output.
+trait Push {
+    fn push_str(&mut self, s: &str);
+}
+
+impl Push for Vec<u8> {
+    fn push_str(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Go's `utf8.DecodeRune`: the first rune of `b` and its length; an invalid or short
+/// sequence is U+FFFD of length 1 (length 0 for empty input).
+pub fn decode_rune(b: &[u8]) -> (char, usize) {
+    let n = match b.first() {
+        None => return ('\u{FFFD}', 0),
+        Some(&x) if x < 0x80 => return (char::from(x), 1),
+        Some(&x) if x & 0xE0 == 0xC0 => 2,
+        Some(&x) if x & 0xF0 == 0xE0 => 3,
+        Some(&x) if x & 0xF8 == 0xF0 => 4,
+        Some(_) => return ('\u{FFFD}', 1),
+    };
+    match b.get(..n).and_then(|p| std::str::from_utf8(p).ok()) {
+        Some(s) => (s.chars().next().unwrap_or('\u{FFFD}'), n),
+        None => ('\u{FFFD}', 1),
+    }
+}
+
+/// The runes of a Go string with their byte offsets, as `for i, r := range s` sees them.
+#[derive(Clone)]
+pub struct Runes<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+pub fn runes(b: &[u8]) -> Runes<'_> {
+    Runes { b, i: 0 }
+}
+
+impl Iterator for Runes<'_> {
+    type Item = (usize, char);
+    fn next(&mut self) -> Option<(usize, char)> {
+        let at = self.i;
+        let (c, n) = decode_rune(self.b.get(at..)?);
+        if n == 0 {
+            return None;
+        }
+        self.i += n;
+        Some((at, c))
+    }
+}
+
+type Chars<'a> = std::iter::Peekable<Runes<'a>>;
+
 /// Go's `fmt.Sprintf`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
-    let mut out = String::new();
+pub fn sprintf(format: &[u8], args: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut argn = 0usize;
     let mut reordered = false;
-    let mut chars = format.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
+    let mut chars = runes(format).peekable();
+    while let Some((at, c)) = chars.next() {
+        if !budget::step() || !room(&out, 0) {
+            break;
+        }
         if c != '%' {
-            out.push(c);
+            let end = chars.peek().map_or(format.len(), |&(i, _)| i);
+            out.extend_from_slice(&format[at..end]);
             continue;
         }
         let mut spec = Spec::default();
@@ -156,7 +232,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             break;
         };
         if verb == '%' {
-            out.push('%');
+            out.push(b'%');
             continue;
         }
         if bad_index {
@@ -170,7 +246,8 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 spec.sharp = false;
                 if let Some(arg) = args.get(argn) {
                     argn += 1;
-                    pad(&mut out, &go_syntax(arg, true), &spec);
+                    let text = go_syntax(arg, 0);
+                    pad(&mut out, &text, &spec);
                 } else {
                     out.push_str("%!v(MISSING)");
                 }
@@ -183,26 +260,29 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         };
         argn += 1;
         if verb == 'T' {
-            pad(&mut out, arg.type_name(), &spec);
+            pad(&mut out, arg.type_name().as_bytes(), &spec);
             continue;
         }
-        write_verb(&mut out, arg, verb, &spec);
+        write_verb(&mut out, arg, verb, &spec, 0);
     }
     if !reordered && argn < args.len() {
         out.push_str("%!(EXTRA ");
-        let extra: Vec<String> = args[argn..]
-            .iter()
-            .map(|a| format!("{}={}", a.type_name(), v(a)))
-            .collect();
-        out.push_str(&extra.join(", "));
-        out.push(')');
+        for (i, a) in args[argn..].iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(a.type_name());
+            out.push(b'=');
+            write_verb(&mut out, a, 'v', &Spec::default(), 0);
+        }
+        out.push(b')');
     }
     out
 }
 
 /// An explicit argument index `[n]`; returns whether one was read.
 fn arg_index(
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    chars: &mut Chars<'_>,
     argn: &mut usize,
     reordered: &mut bool,
     bad: &mut bool,
@@ -235,36 +315,73 @@ fn arg_index(
     false
 }
 
-/// `%#v`: Go-syntax representation. `top` is false inside a composite.
-fn go_syntax(v: &Value, top: bool) -> String {
+/// `%#v`: Go-syntax representation. `depth` is 0 at the top, where nil is `<nil>`.
+fn go_syntax(v: &Value, depth: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_go_syntax(&mut out, v, depth);
+    out
+}
+
+fn write_go_syntax(out: &mut Vec<u8>, v: &Value, depth: usize) {
+    if !enter(out, depth) {
+        return;
+    }
     match v {
-        Value::Nil if top => "<nil>".into(),
-        Value::Nil => "interface {}(nil)".into(),
-        Value::Str(s) => quote(s),
+        Value::Nil if depth == 0 => out.push_str("<nil>"),
+        Value::Nil => out.push_str("interface {}(nil)"),
+        Value::Str(s) => out.push_str(&quote_bytes(s)),
         Value::List(items, _) => {
-            let inner: Vec<String> = items.iter().map(|x| go_syntax(x, false)).collect();
-            format!("{}{{{}}}", v.type_name(), inner.join(", "))
+            out.push_str(v.type_name());
+            out.push(b'{');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_go_syntax(out, x, depth + 1);
+            }
+            out.push(b'}');
         }
         Value::Map(m) => {
-            let inner: Vec<String> = m
-                .borrow()
-                .iter()
-                .map(|(k, x)| format!("{}:{}", quote(k), go_syntax(x, false)))
-                .collect();
-            format!("{}{{{}}}", v.type_name(), inner.join(", "))
+            out.push_str(v.type_name());
+            out.push(b'{');
+            for (i, (k, x)) in m.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&quote(k));
+                out.push(b':');
+                write_go_syntax(out, x, depth + 1);
+            }
+            out.push(b'}');
         }
         Value::StrMap(m) => {
-            let inner: Vec<String> = m
-                .iter()
-                .map(|(k, x)| format!("{}:{}", quote(k), quote(x)))
-                .collect();
-            format!("{}{{{}}}", v.type_name(), inner.join(", "))
+            out.push_str(v.type_name());
+            out.push(b'{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&quote(k));
+                out.push(b':');
+                out.push_str(&quote_bytes(x));
+            }
+            out.push(b'}');
         }
-        other => self::v(other),
+        other => write_verb(out, other, 'v', &Spec::default(), depth),
     }
 }
 
-fn read_num(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<usize> {
+/// One more value to print at `depth`: a step, within the byte budget and the nesting
+/// limit (a map that contains itself would otherwise print forever).
+fn enter(out: &[u8], depth: usize) -> bool {
+    if depth > Budget::MAX_VALUE_DEPTH {
+        budget::too_deep();
+        return false;
+    }
+    budget::step() && room(out, 0)
+}
+
+fn read_num(chars: &mut Chars<'_>) -> Option<usize> {
     let mut n: Option<usize> = None;
     while let Some(&(_, c)) = chars.peek() {
         let Some(d) = c.to_digit(10) else { break };
@@ -274,114 +391,150 @@ fn read_num(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Optio
     n
 }
 
-fn pad(out: &mut String, s: &str, spec: &Spec) {
-    let n = s.chars().count();
+/// Pads to the width in runes (Go's `utf8.RuneCount`), refusing padding beyond the budget.
+fn pad(out: &mut Vec<u8>, s: &[u8], spec: &Spec) {
+    let n = runes(s).count();
     let w = spec.width.unwrap_or(0);
+    if !room(out, s.len() + w.saturating_sub(n)) {
+        return;
+    }
     if n >= w {
-        out.push_str(s);
+        out.extend_from_slice(s);
     } else if spec.minus {
-        out.push_str(s);
-        out.extend(std::iter::repeat_n(' ', w - n));
+        out.extend_from_slice(s);
+        out.extend(std::iter::repeat_n(b' ', w - n));
     } else {
         // Go pads with zeros on the left even for strings when asked to.
-        let fill = if spec.zero { '0' } else { ' ' };
+        let fill = if spec.zero { b'0' } else { b' ' };
         out.extend(std::iter::repeat_n(fill, w - n));
-        out.push_str(s);
+        out.extend_from_slice(s);
     }
 }
 
 /// Pads a number: zero padding goes after the sign.
-fn pad_num(out: &mut String, s: &str, spec: &Spec) {
+fn pad_num(out: &mut Vec<u8>, s: &str, spec: &Spec) {
     let w = spec.width.unwrap_or(0);
     let n = s.chars().count();
     if spec.zero && !spec.minus && n < w {
+        if !room(out, w) {
+            return;
+        }
         let (sign, digits) = match s.as_bytes().first() {
             Some(b'-') | Some(b'+') | Some(b' ') => s.split_at(1),
             _ => ("", s),
         };
         out.push_str(sign);
-        out.extend(std::iter::repeat_n('0', w - n));
+        out.extend(std::iter::repeat_n(b'0', w - n));
         out.push_str(digits);
     } else {
-        pad(out, s, spec);
+        pad(out, s.as_bytes(), spec);
     }
 }
 
-fn bad_verb(out: &mut String, value: &Value, verb: char) {
+fn bad_verb(out: &mut Vec<u8>, value: &Value, verb: char, depth: usize) {
     match value {
         Value::Nil => out.push_str(&format!("%!{verb}(<nil>)")),
-        _ => out.push_str(&format!("%!{verb}({}={})", value.type_name(), v(value))),
+        _ => {
+            out.push_str(&format!("%!{verb}({}=", value.type_name()));
+            write_verb(out, value, 'v', &Spec::default(), depth);
+            out.push(b')');
+        }
     }
 }
 
-fn write_verb(out: &mut String, value: &Value, verb: char, spec: &Spec) {
+fn write_verb(out: &mut Vec<u8>, value: &Value, verb: char, spec: &Spec, depth: usize) {
+    if !enter(out, depth) {
+        return;
+    }
     match value {
         Value::Nil => match verb {
-            'v' => pad(out, "<nil>", spec),
-            _ => bad_verb(out, value, verb),
+            'v' => pad(out, b"<nil>", spec),
+            _ => bad_verb(out, value, verb, depth),
         },
         Value::Bool(b) => match verb {
-            'v' | 't' => pad(out, if *b { "true" } else { "false" }, spec),
-            _ => bad_verb(out, value, verb),
+            'v' | 't' => pad(out, if *b { b"true" } else { b"false" }, spec),
+            _ => bad_verb(out, value, verb, depth),
         },
-        Value::Int(i) | Value::Int64(i) => write_int(out, *i, value, verb, spec),
-        Value::Float(f) => write_float(out, *f, value, verb, spec),
-        Value::Str(s) => write_str(out, s, value, verb, spec),
+        Value::Int(i) | Value::Int64(i) => write_int(out, *i, value, verb, spec, depth),
+        Value::Float(f) => write_float(out, *f, value, verb, spec, depth),
+        Value::Str(s) => write_str(out, s, verb, spec),
         Value::List(items, _) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.push(b' ');
                 }
-                write_verb(out, item, verb, spec);
+                write_verb(out, item, verb, spec, depth + 1);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Map(m) => {
             out.push_str("map[");
             for (i, (k, item)) in m.borrow().iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.push(b' ');
                 }
-                write_str(out, k, &Value::Nil, verb, spec);
-                out.push(':');
-                write_verb(out, item, verb, spec);
+                write_str(out, k.as_bytes(), verb, spec);
+                out.push(b':');
+                write_verb(out, item, verb, spec, depth + 1);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::StrMap(m) => {
             out.push_str("map[");
             for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
+                if !enter(out, depth + 1) {
+                    break;
                 }
-                write_str(out, k, &Value::Nil, verb, spec);
-                out.push(':');
-                write_str(out, item, &Value::Nil, verb, spec);
+                if i > 0 {
+                    out.push(b' ');
+                }
+                write_str(out, k.as_bytes(), verb, spec);
+                out.push(b':');
+                write_str(out, item, verb, spec);
             }
-            out.push(']');
+            out.push(b']');
         }
     }
 }
 
-fn write_str(out: &mut String, s: &str, value: &Value, verb: char, spec: &Spec) {
-    let truncated: String = match spec.prec {
-        Some(p) => s.chars().take(p).collect(),
-        None => s.to_string(),
+/// Go's `strconv.CanBackquote`.
+fn can_backquote(s: &[u8]) -> bool {
+    runes(s).all(|(i, c)| {
+        let invalid = c == '\u{FFFD}' && decode_rune(&s[i..]).1 == 1;
+        !invalid && c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c < ' ' || c == '\x7f'))
+    })
+}
+
+fn write_str(out: &mut Vec<u8>, s: &[u8], verb: char, spec: &Spec) {
+    // A precision counts runes.
+    let s = match spec.prec {
+        Some(p) => match runes(s).nth(p) {
+            Some((end, _)) => &s[..end],
+            None => s,
+        },
+        None => s,
     };
     match verb {
-        'v' | 's' => pad(out, &truncated, spec),
+        'v' | 's' => pad(out, s, spec),
         'q' => {
-            let q = if spec.sharp && !truncated.contains('`') {
-                format!("`{truncated}`")
+            let q = if spec.sharp && can_backquote(s) {
+                let mut q = Vec::with_capacity(s.len() + 2);
+                q.push(b'`');
+                q.extend_from_slice(s);
+                q.push(b'`');
+                q
             } else {
-                quote(&truncated)
+                quote_bytes(s).into_bytes()
             };
             pad(out, &q, spec)
         }
         'x' | 'X' => {
+            if !room(out, s.len() * 3) {
+                return;
+            }
             let mut h = String::new();
-            for (i, b) in truncated.bytes().enumerate() {
+            for (i, b) in s.iter().enumerate() {
                 if spec.space && i > 0 {
                     h.push(' ');
                 }
@@ -391,14 +544,12 @@ fn write_str(out: &mut String, s: &str, value: &Value, verb: char, spec: &Spec) 
                     h.push_str(&format!("{b:02X}"));
                 }
             }
-            pad(out, &h, spec)
+            pad(out, h.as_bytes(), spec)
         }
         _ => {
-            if value.is_nil() {
-                bad_verb(out, &Value::Str(s.to_string()), verb)
-            } else {
-                bad_verb(out, value, verb)
-            }
+            out.push_str(&format!("%!{verb}(string="));
+            out.extend_from_slice(s);
+            out.push(b')');
         }
     }
 }
@@ -415,7 +566,10 @@ fn with_sign(s: String, neg: bool, spec: &Spec) -> String {
     }
 }
 
-fn write_int(out: &mut String, i: i64, value: &Value, verb: char, spec: &Spec) {
+fn write_int(out: &mut Vec<u8>, i: i64, value: &Value, verb: char, spec: &Spec, depth: usize) {
+    if !room(out, spec.prec.unwrap_or(0)) {
+        return;
+    }
     let neg = i < 0;
     let mag = i.unsigned_abs();
     let digits = match verb {
@@ -429,19 +583,19 @@ fn write_int(out: &mut String, i: i64, value: &Value, verb: char, spec: &Spec) {
                 .ok()
                 .and_then(char::from_u32)
                 .unwrap_or('\u{FFFD}');
-            return pad(out, &c.to_string(), spec);
+            return pad(out, c.to_string().as_bytes(), spec);
         }
         'q' => {
             let c = u32::try_from(i)
                 .ok()
                 .and_then(char::from_u32)
                 .unwrap_or('\u{FFFD}');
-            return pad(out, &quote_rune(c), spec);
+            return pad(out, quote_rune(c).as_bytes(), spec);
         }
         'U' => {
-            return pad(out, &format!("U+{mag:04X}"), spec);
+            return pad(out, format!("U+{mag:04X}").as_bytes(), spec);
         }
-        _ => return bad_verb(out, value, verb),
+        _ => return bad_verb(out, value, verb, depth),
     };
     let digits = match spec.prec {
         Some(p) if digits.len() < p => format!("{}{digits}", "0".repeat(p - digits.len())),
@@ -461,7 +615,7 @@ fn write_int(out: &mut String, i: i64, value: &Value, verb: char, spec: &Spec) {
         // A precision turns zero padding off for integers.
         pad(
             out,
-            &s,
+            s.as_bytes(),
             &Spec {
                 zero: false,
                 ..spec.clone()
@@ -472,7 +626,11 @@ fn write_int(out: &mut String, i: i64, value: &Value, verb: char, spec: &Spec) {
     }
 }
 
-fn write_float(out: &mut String, f: f64, value: &Value, verb: char, spec: &Spec) {
+fn write_float(out: &mut Vec<u8>, f: f64, value: &Value, verb: char, spec: &Spec, depth: usize) {
+    // A precision asks for that many digits (a float has at most 310 before the point).
+    if !room(out, spec.prec.unwrap_or(0).saturating_add(330)) {
+        return;
+    }
     let s = match verb {
         'v' | 'g' | 'G' => {
             let s = format_g(f, spec.prec);
@@ -483,7 +641,7 @@ fn write_float(out: &mut String, f: f64, value: &Value, verb: char, spec: &Spec)
             if verb == 'E' { s.to_uppercase() } else { s }
         }
         'f' | 'F' => format_f(f, spec.prec.unwrap_or(6)),
-        _ => return bad_verb(out, value, verb),
+        _ => return bad_verb(out, value, verb, depth),
     };
     let s = if f.is_nan() || f.is_sign_negative() {
         s
@@ -497,7 +655,7 @@ fn write_float(out: &mut String, f: f64, value: &Value, verb: char, spec: &Spec)
     if f.is_finite() {
         pad_num(out, &s, spec)
     } else {
-        pad(out, &s, spec)
+        pad(out, s.as_bytes(), spec)
     }
 }
 
@@ -638,10 +796,19 @@ fn escape_rune(out: &mut String, c: char, quote_char: char) {
 
 /// Go's `strconv.Quote` (what `%q` does to a string).
 pub fn quote(s: &str) -> String {
+    quote_bytes(s.as_bytes())
+}
+
+/// `strconv.Quote` of a Go string: bytes that are not UTF-8 become `\xNN`.
+pub fn quote_bytes(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        escape_rune(&mut out, c, '"');
+    for (i, c) in runes(s) {
+        if c == '\u{FFFD}' && decode_rune(&s[i..]).1 == 1 && s[i] >= 0x80 {
+            out.push_str(&format!("\\x{:02x}", s[i]));
+        } else {
+            escape_rune(&mut out, c, '"');
+        }
     }
     out.push('"');
     out

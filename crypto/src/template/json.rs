@@ -1,94 +1,115 @@
-//! Go `encoding/json` as sprig uses it: `Marshal` (HTML-escaped), `MarshalIndent` and an
-//! `Encoder` without HTML escaping; `Unmarshal` into `interface {}`.
-
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::budget::{self, Budget};
 use super::gofmt;
-use super::value::Value;
+use super::value::{SLOT, Value};
 
 /// Encodes like `json.Marshal` (`html` true) or an Encoder with `SetEscapeHTML(false)`;
-/// `indent` gives `MarshalIndent(v, "", "  ")`.
-pub fn encode(v: &Value, html: bool, indent: bool) -> Result<String, String> {
-    let mut out = String::new();
-    write(&mut out, v, html, if indent { Some(0) } else { None })?;
+/// `indent` gives `MarshalIndent(v, "", "  ")`. Stops with an error once the render's
+/// budget is spent or the value nests too deep (a map that contains itself).
+pub fn encode(v: &Value, html: bool, indent: bool) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    write(&mut out, v, html, if indent { Some(0) } else { None }, 0)?;
     Ok(out)
 }
 
-fn newline(out: &mut String, depth: Option<usize>) {
+fn newline(out: &mut Vec<u8>, depth: Option<usize>) {
     if let Some(d) = depth {
-        out.push('\n');
+        out.push(b'\n');
         for _ in 0..d {
-            out.push_str("  ");
+            out.extend_from_slice(b"  ");
         }
     }
 }
 
-fn write(out: &mut String, v: &Value, html: bool, depth: Option<usize>) -> Result<(), String> {
+/// One more value at `level`: a step, within the byte budget and the nesting limit.
+fn enter(out: &[u8], level: usize) -> Result<(), String> {
+    if level > Budget::MAX_VALUE_DEPTH {
+        return Err(budget::too_deep());
+    }
+    budget::steps(1)?;
+    budget::fits(out.len() as u64)
+}
+
+fn write(
+    out: &mut Vec<u8>,
+    v: &Value,
+    html: bool,
+    depth: Option<usize>,
+    level: usize,
+) -> Result<(), String> {
+    enter(out, level)?;
     match v {
-        Value::Nil => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&float(*f)?),
+        Value::Nil => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(i) | Value::Int64(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Float(f) => out.extend_from_slice(float(*f)?.as_bytes()),
         Value::Str(s) => string(out, s, html),
         Value::List(items, _) => {
             if items.is_empty() {
-                out.push_str("[]");
+                out.extend_from_slice(b"[]");
                 return Ok(());
             }
-            out.push('[');
+            out.push(b'[');
             let inner = depth.map(|d| d + 1);
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 newline(out, inner);
-                write(out, item, html, inner)?;
+                write(out, item, html, inner, level + 1)?;
             }
             newline(out, depth);
-            out.push(']');
+            out.push(b']');
         }
         Value::Map(m) => object(
             out,
             m.borrow().iter().map(|(k, v)| (k.as_str(), v.clone())),
             html,
             depth,
+            level,
         )?,
         Value::StrMap(m) => object(
             out,
-            m.iter().map(|(k, v)| (k.as_str(), Value::str(v.clone()))),
+            m.iter().map(|(k, v)| (k.as_str(), Value::Str(v.clone()))),
             html,
             depth,
+            level,
         )?,
     }
     Ok(())
 }
 
 fn object<'k>(
-    out: &mut String,
+    out: &mut Vec<u8>,
     entries: impl ExactSizeIterator<Item = (&'k str, Value)>,
     html: bool,
     depth: Option<usize>,
+    level: usize,
 ) -> Result<(), String> {
     if entries.len() == 0 {
-        out.push_str("{}");
+        out.extend_from_slice(b"{}");
         return Ok(());
     }
-    out.push('{');
+    out.push(b'{');
     let inner = depth.map(|d| d + 1);
     for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
         newline(out, inner);
-        string(out, k, html);
-        out.push(':');
+        string(out, k.as_bytes(), html);
+        out.push(b':');
         if depth.is_some() {
-            out.push(' ');
+            out.push(b' ');
         }
-        write(out, &v, html, inner)?;
+        write(out, &v, html, inner, level + 1)?;
     }
     newline(out, depth);
-    out.push('}');
+    out.push(b'}');
     Ok(())
 }
 
@@ -113,44 +134,105 @@ fn float(f: f64) -> Result<String, String> {
     Ok(if s == "-0" { "-0".into() } else { s })
 }
 
-fn string(out: &mut String, s: &str, html: bool) {
-    out.push('"');
-    for c in s.chars() {
+/// `encodeState.string`: bytes that are not UTF-8 become `\ufffd`, as in Go.
+fn string(out: &mut Vec<u8>, s: &[u8], html: bool) {
+    out.push(b'"');
+    for (i, c) in gofmt::runes(s) {
+        let esc = |out: &mut Vec<u8>, code: u32| {
+            out.extend_from_slice(format!("\\u{code:04x}").as_bytes());
+        };
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '<' | '>' | '&' if html => out.push_str(&format!("\\u00{:02x}", c as u32)),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02x}", c as u32)),
-            c => out.push(c),
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\x08' => out.extend_from_slice(b"\\b"),
+            '\x0c' => out.extend_from_slice(b"\\f"),
+            '<' | '>' | '&' if html => esc(out, c as u32),
+            '\u{2028}' | '\u{2029}' => esc(out, c as u32),
+            c if (c as u32) < 0x20 => esc(out, c as u32),
+            '\u{FFFD}' if gofmt::decode_rune(&s[i..]).1 == 1 => esc(out, 0xfffd),
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
-    out.push('"');
+    out.push(b'"');
 }
 
-/// `json.Unmarshal` into `interface {}`: objects become maps, numbers float64.
-pub fn decode(s: &str) -> Result<Value, String> {
-    let v: serde_json::Value = serde_json::from_str(s).map_err(|e| e.to_string())?;
-    Ok(from_serde(v))
+/// `json.Unmarshal` into `interface {}`: objects become maps, numbers float64. Values are
+/// built as they are read, so a large document stops at the budget instead of after it.
+pub fn decode(s: &[u8]) -> Result<Value, String> {
+    let text = String::from_utf8_lossy(s);
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let v = de.deserialize_any(Build).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(v)
 }
 
-fn from_serde(v: serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Nil,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::Str(s),
-        serde_json::Value::Array(a) => Value::list(a.into_iter().map(from_serde).collect()),
-        serde_json::Value::Object(o) => {
-            let m: BTreeMap<String, Value> =
-                o.into_iter().map(|(k, v)| (k, from_serde(v))).collect();
-            Value::map(m)
+/// Builds template values straight from the JSON tokens.
+struct Build;
+
+impl<'de> de::DeserializeSeed<'de> for Build {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(Build)
+    }
+}
+
+fn over<E: de::Error>(used: u64) -> Result<(), E> {
+    budget::fits(used).map_err(E::custom)
+}
+
+impl<'de> Visitor<'de> for Build {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Nil)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Float(n as f64))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Float(n as f64))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Float(n))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        over(s.len() as u64)?;
+        Ok(Value::str(s))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(x) = seq.next_element_seed(Build)? {
+            items.push(x);
+            over(items.len() as u64 * SLOT)?;
         }
+        Ok(Value::list(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut m = BTreeMap::new();
+        let mut used = 0;
+        while let Some(k) = map.next_key::<String>()? {
+            used += k.len() as u64 + SLOT;
+            over(used)?;
+            let v = map.next_value_seed(Build)?;
+            m.insert(k, v);
+        }
+        Ok(Value::map(m))
     }
 }

@@ -578,7 +578,7 @@ impl Parser<'_> {
                 Arg::Str {
                     pos: t.pos,
                     quoted: t.val,
-                    text,
+                    text: text.into(),
                 }
             }
             _ => {

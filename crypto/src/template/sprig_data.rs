@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::budget::{self, Budget};
 use super::conv::{empty, strslice, strval, to_f64, to_i64};
-use super::func::{Func, Ty, a, b, n, s};
+use super::func::{Func, Ty, a, b, n, s, sb};
 use super::gofmt;
 use super::json;
-use super::value::{Elem, Value, deep_equal};
+use super::value::{Bytes, Elem, SLOT, Value, deep_equal};
 
 pub fn lookup(name: &str) -> Option<Func> {
     use Ty::*;
@@ -30,32 +31,31 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(if b(&v, 2) { a(&v, 0) } else { a(&v, 1) })
         }),
         "fail" => Func::new(&[Str], |v| Err(s(&v, 0))),
-        "deepCopy" | "mustDeepCopy" => Func::new(&[Any], |v| Ok(deep_copy(&a(&v, 0)))),
+        "deepCopy" | "mustDeepCopy" => Func::new(&[Any], |v| deep_copy(&a(&v, 0), 0)),
         // JSON.
         "toJson" => Func::new(&[Any], |v| {
-            Ok(Value::Str(
+            Ok(Value::str(
                 json::encode(&a(&v, 0), true, false).unwrap_or_default(),
             ))
         }),
         "mustToJson" => Func::new(&[Any], |v| {
-            json::encode(&a(&v, 0), true, false).map(Value::Str)
+            json::encode(&a(&v, 0), true, false).map(Value::str)
         }),
         "toPrettyJson" => Func::new(&[Any], |v| {
-            Ok(Value::Str(
+            Ok(Value::str(
                 json::encode(&a(&v, 0), true, true).unwrap_or_default(),
             ))
         }),
         "mustToPrettyJson" => Func::new(&[Any], |v| {
-            json::encode(&a(&v, 0), true, true).map(Value::Str)
+            json::encode(&a(&v, 0), true, true).map(Value::str)
         }),
         "toRawJson" | "mustToRawJson" => Func::new(&[Any], |v| {
-            json::encode(&a(&v, 0), false, false).map(Value::Str)
+            json::encode(&a(&v, 0), false, false).map(Value::str)
         }),
-        "fromJson" => Func::new(
-            &[Str],
-            |v| Ok(json::decode(&s(&v, 0)).unwrap_or(Value::Nil)),
-        ),
-        "mustFromJson" => Func::new(&[Str], |v| json::decode(&s(&v, 0))),
+        "fromJson" => Func::new(&[Str], |v| {
+            Ok(json::decode(&sb(&v, 0)).unwrap_or(Value::Nil))
+        }),
+        "mustFromJson" => Func::new(&[Str], |v| json::decode(&sb(&v, 0))),
         // Conversions and numbers.
         "atoi" => Func::new(&[Str], |v| Ok(Value::Int(atoi(&s(&v, 0))))),
         "int64" => Func::new(&[Any], |v| Ok(Value::Int64(to_i64(&a(&v, 0))))),
@@ -132,7 +132,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(Value::Float(r / pow))
         }),
         "seq" => Func::var(&[], Int, |v| {
-            seq(&v.iter().map(to_i64).collect::<Vec<_>>()).map(Value::Str)
+            seq(&v.iter().map(to_i64).collect::<Vec<_>>()).map(Value::str)
         }),
         "until" => Func::new(&[Int], |v| {
             let c = n(&v, 0);
@@ -143,32 +143,31 @@ pub fn lookup(name: &str) -> Option<Func> {
         }),
         // Strings ↔ lists.
         "split" => Func::new(&[Str, Str], |v| {
-            Ok(split_map(s(&v, 1).split(s(&v, 0).as_str()).collect()))
+            let (sep, orig) = (s(&v, 0), s(&v, 1));
+            Ok(split_map(go_splitn(&orig, &sep, -1)?))
         }),
         "splitn" => Func::new(&[Str, Int, Str], |v| {
             let (sep, cnt, orig) = (s(&v, 0), n(&v, 1), s(&v, 2));
-            Ok(split_map(go_splitn(&orig, &sep, cnt)))
+            Ok(split_map(go_splitn(&orig, &sep, cnt)?))
         }),
         "splitList" => Func::new(&[Str, Str], |v| {
             Ok(Value::str_list(
-                go_splitn(&s(&v, 1), &s(&v, 0), -1)
+                go_splitn(&s(&v, 1), &s(&v, 0), -1)?
                     .into_iter()
                     .map(String::from)
                     .collect(),
             ))
         }),
-        "join" => Func::new(&[Str, Any], |v| {
-            Ok(Value::Str(strslice(&v[1]).join(&s(&v, 0))))
-        }),
-        "toStrings" => Func::new(&[Any], |v| Ok(Value::str_list(strslice(&a(&v, 0))))),
+        "join" => Func::new(&[Str, Any], |v| join(&strslice(&v[1]), &sb(&v, 0))),
+        "toStrings" => Func::new(&[Any], |v| Ok(bytes_list(strslice(&a(&v, 0))))),
         "sortAlpha" => Func::new(&[Any], |v| {
-            Ok(Value::str_list(match &v[0] {
+            Ok(bytes_list(match &v[0] {
                 Value::List(..) => {
                     let mut l = strslice(&v[0]);
                     l.sort();
                     l
                 }
-                other => vec![strval(other)],
+                other => vec![super::conv::strval_bytes(other)],
             }))
         }),
         // Dictionaries.
@@ -176,6 +175,9 @@ pub fn lookup(name: &str) -> Option<Func> {
             let mut m = BTreeMap::new();
             for pair in v.chunks(2) {
                 let val = pair.get(1).cloned().unwrap_or_else(|| Value::str(""));
+                if budget::exceeded().is_some() {
+                    break;
+                }
                 m.insert(strval(&pair[0]), val);
             }
             Ok(Value::map(m))
@@ -187,7 +189,9 @@ pub fn lookup(name: &str) -> Option<Func> {
         }),
         "set" => Func::new(&[Map, Str, Any], |v| {
             let m = map_of(&v[0]).ok_or("assignment to entry in nil map")?;
-            m.borrow_mut().insert(s(&v, 1), a(&v, 2));
+            let key = s(&v, 1);
+            budget::bytes(key.len() as u64 + 2 * SLOT)?;
+            m.borrow_mut().insert(key, a(&v, 2));
             Ok(v[0].clone())
         }),
         "unset" => Func::new(&[Map, Str], |v| {
@@ -226,22 +230,25 @@ pub fn lookup(name: &str) -> Option<Func> {
             ))
         }),
         "pick" => Func::var(&[Map], Str, |v| {
-            let src = map_of(&v[0])
-                .map(|m| m.borrow().clone())
-                .unwrap_or_default();
             let mut out = BTreeMap::new();
-            for k in &v[1..] {
-                let k = strval(k);
-                if let Some(x) = src.get(&k) {
-                    out.insert(k, x.clone());
+            if let Some(src) = map_of(&v[0]) {
+                let src = src.borrow();
+                for k in &v[1..] {
+                    let k = strval(k);
+                    if let Some(x) = src.get(&k) {
+                        out.insert(k, x.clone());
+                    }
                 }
             }
             Ok(Value::map(out))
         }),
         "omit" => Func::var(&[Map], Str, |v| {
-            let mut out = map_of(&v[0])
-                .map(|m| m.borrow().clone())
-                .unwrap_or_default();
+            let mut out = BTreeMap::new();
+            if let Some(src) = map_of(&v[0]) {
+                let src = src.borrow();
+                budget::fits(src.len() as u64 * SLOT)?;
+                out = src.clone();
+            }
             for k in &v[1..] {
                 out.remove(&strval(k));
             }
@@ -251,16 +258,20 @@ pub fn lookup(name: &str) -> Option<Func> {
         // Lists.
         "list" | "tuple" => Func::var(&[], Any, |v| Ok(Value::list(v))),
         "append" | "push" | "mustAppend" | "mustPush" => Func::new(&[Any, Any], |v| {
-            let mut l = list_arg(&v[0])?
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot push on type {}", v[0].kind_name()))?;
+            let mut l = copy_of(&l, 1)?;
             l.push(v[1].clone());
             Ok(Value::list(l))
         }),
         "prepend" | "mustPrepend" => Func::new(&[Any, Any], |v| {
-            let mut l = list_arg(&v[0])?
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot prepend on type {}", v[0].kind_name()))?;
-            l.insert(0, v[1].clone());
-            Ok(Value::list(l))
+            budget::fits((l.len() as u64 + 1) * SLOT)?;
+            let mut out = Vec::with_capacity(l.len() + 1);
+            out.push(v[1].clone());
+            out.extend(l.iter().cloned());
+            Ok(Value::list(out))
         }),
         "first" | "mustFirst" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
@@ -276,37 +287,41 @@ pub fn lookup(name: &str) -> Option<Func> {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find rest on type {}", v[0].kind_name()))?;
             // Go returns a typed nil slice here, which prints as `[]`.
-            Ok(Value::list(
-                l.get(1..).map(<[Value]>::to_vec).unwrap_or_default(),
-            ))
+            Ok(Value::list(copy_of(l.get(1..).unwrap_or_default(), 0)?))
         }),
         "initial" | "mustInitial" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find initial on type {}", v[0].kind_name()))?;
-            Ok(Value::list(
-                l.get(..l.len().saturating_sub(1))
-                    .map(<[Value]>::to_vec)
-                    .unwrap_or_default(),
-            ))
+            let end = l.len().saturating_sub(1);
+            Ok(Value::list(copy_of(&l[..end], 0)?))
         }),
         "reverse" | "mustReverse" => Func::new(&[Any], |v| {
-            let mut l = list_arg(&v[0])?
+            let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find reverse on type {}", v[0].kind_name()))?;
+            let mut l = copy_of(&l, 0)?;
             l.reverse();
             Ok(Value::list(l))
         }),
         "compact" | "mustCompact" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot compact on type {}", v[0].kind_name()))?;
-            Ok(Value::list(l.into_iter().filter(|x| !empty(x)).collect()))
+            budget::fits(l.len() as u64 * SLOT)?;
+            Ok(Value::list(
+                l.iter().filter(|x| !empty(x)).cloned().collect(),
+            ))
         }),
         "uniq" | "mustUniq" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find uniq on type {}", v[0].kind_name()))?;
+            budget::fits(l.len() as u64 * SLOT)?;
+            // Quadratic, as in sprig: every comparison is a budgeted step.
             let mut out: Vec<Value> = Vec::new();
-            for x in l {
-                if !out.iter().any(|y| deep_equal(y, &x)) {
-                    out.push(x);
+            for x in l.iter() {
+                if budget::exceeded().is_some() {
+                    break;
+                }
+                if !out.iter().any(|y| deep_equal(y, x)) {
+                    out.push(x.clone());
                 }
             }
             Ok(Value::list(out))
@@ -314,9 +329,11 @@ pub fn lookup(name: &str) -> Option<Func> {
         "without" | "mustWithout" => Func::var(&[Any], Any, |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find without on type {}", v[0].kind_name()))?;
+            budget::fits(l.len() as u64 * SLOT)?;
             Ok(Value::list(
-                l.into_iter()
+                l.iter()
                     .filter(|x| !v[1..].iter().any(|o| deep_equal(o, x)))
+                    .cloned()
                     .collect(),
             ))
         }),
@@ -350,20 +367,25 @@ pub fn lookup(name: &str) -> Option<Func> {
             if start < 0 || end < start || end > l.len() as i64 {
                 return Err("reflect.Value.Slice: slice index out of bounds".into());
             }
-            Ok(Value::List(
-                Rc::new(l[start as usize..end as usize].to_vec()),
-                *elem,
-            ))
+            let part = copy_of(&l[start as usize..end as usize], 0)?;
+            Ok(Value::typed_list(part, *elem))
         }),
         "concat" => Func::var(&[], Any, |v| {
-            let mut out = Vec::new();
+            let mut len = 0u64;
             for x in &v {
                 if x.is_nil() {
                     return Err(NIL_DEREF.into());
                 }
-                match items(x) {
-                    Some(l) => out.extend(l),
-                    None => return Err(format!("Cannot concat type {} as list", x.kind_name())),
+                match x {
+                    Value::List(l, _) => len += l.len() as u64,
+                    _ => return Err(format!("Cannot concat type {} as list", x.kind_name())),
+                }
+            }
+            budget::fits(len * SLOT)?;
+            let mut out = Vec::with_capacity(len as usize);
+            for x in &v {
+                if let Value::List(l, _) = x {
+                    out.extend(l.iter().cloned());
                 }
             }
             Ok(Value::list(out))
@@ -375,6 +397,8 @@ pub fn lookup(name: &str) -> Option<Func> {
             if size <= 0 {
                 return Err("runtime error: makeslice: len out of range".into());
             }
+            let chunks = l.len().div_ceil(size as usize) as u64;
+            budget::fits((l.len() as u64 + chunks) * SLOT)?;
             Ok(Value::list(
                 l.chunks(size as usize)
                     .map(|c| Value::list(c.to_vec()))
@@ -448,43 +472,66 @@ fn map_of(v: &Value) -> Option<&Rc<std::cell::RefCell<BTreeMap<String, Value>>>>
     }
 }
 
-/// A list argument's elements, or `None` when it is not a list. A nil argument is Go's
-/// panic inside sprig (`reflect.TypeOf(nil).Kind()`).
-fn list_arg(v: &Value) -> Result<Option<Vec<Value>>, String> {
+/// A list argument's elements (shared), or `None` when it is not a list. A nil argument
+/// is Go's panic inside sprig (`reflect.TypeOf(nil).Kind()`).
+fn list_arg(v: &Value) -> Result<Option<Rc<Vec<Value>>>, String> {
     match v {
         Value::Nil => Err(NIL_DEREF.into()),
-        other => Ok(items(other)),
+        Value::List(l, _) => Ok(Some(Rc::clone(l))),
+        _ => Ok(None),
     }
+}
+
+/// A copy of `items` with room for `extra` more, once it fits the budget.
+fn copy_of(items: &[Value], extra: usize) -> Result<Vec<Value>, String> {
+    budget::fits((items.len() + extra) as u64 * SLOT)?;
+    let mut v = Vec::with_capacity(items.len() + extra);
+    v.extend(items.iter().cloned());
+    Ok(v)
 }
 
 const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
 
-fn items(v: &Value) -> Option<Vec<Value>> {
-    match v {
-        Value::List(l, _) => Some(l.as_ref().clone()),
-        _ => None,
-    }
-}
-
 fn int_list(v: Vec<i64>) -> Value {
-    Value::List(Rc::new(v.into_iter().map(Value::Int).collect()), Elem::Int)
+    Value::typed_list(v.into_iter().map(Value::Int).collect(), Elem::Int)
 }
 
-/// Lists made by `until`, `untilStep` and `seq` hold at most this many numbers.
-const MAX_RANGE: usize = 1 << 20;
+fn bytes_list(v: Vec<Bytes>) -> Value {
+    Value::typed_list(v.into_iter().map(Value::Str).collect(), Elem::Str)
+}
 
-/// sprig `untilStep`, refusing results longer than [`MAX_RANGE`].
+/// sprig `join`: the total length must fit the budget before the result is built.
+fn join(parts: &[Bytes], sep: &[u8]) -> Result<Value, String> {
+    let len: u64 = parts.iter().map(|p| p.len() as u64).sum::<u64>()
+        + (sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64);
+    budget::fits(len)?;
+    let mut out = Vec::with_capacity(len as usize);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(sep);
+        }
+        out.extend_from_slice(p);
+    }
+    Ok(Value::str(out))
+}
+
+/// sprig `untilStep`; the count must fit the budget before the list is built.
 fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
     let mut v = Vec::new();
     let up = stop >= start;
     if (up && step <= 0) || (!up && step >= 0) {
         return Ok(v);
     }
+    let span = (i128::from(stop) - i128::from(start)).unsigned_abs();
+    let count = span.div_ceil(i128::from(step).unsigned_abs());
+    budget::fits(
+        u64::try_from(count)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(SLOT),
+    )?;
+    v.reserve(count as usize);
     let mut i = start;
     while (up && i < stop) || (!up && i > stop) {
-        if v.len() == MAX_RANGE {
-            return Err(format!("result longer than {MAX_RANGE} elements"));
-        }
         v.push(i);
         match i.checked_add(step) {
             Some(n) => i = n,
@@ -526,11 +573,22 @@ fn seq(p: &[i64]) -> Result<String, String> {
         .join(" "))
 }
 
-/// Go's `strings.SplitN` (n < 0: all).
-fn go_splitn<'x>(x: &'x str, sep: &str, n: i64) -> Vec<&'x str> {
+/// Go's `strings.SplitN` (n < 0: all); the parts must fit the budget first.
+fn go_splitn<'x>(x: &'x str, sep: &str, n: i64) -> Result<Vec<&'x str>, String> {
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
+    let count = if sep.is_empty() {
+        x.chars().count()
+    } else {
+        x.matches(sep).count() + 1
+    } as u64;
+    let count = if n > 0 { count.min(n as u64) } else { count };
+    budget::fits(count * (SLOT + 8) + x.len() as u64)?;
+    Ok(split_all(x, sep, n))
+}
+
+fn split_all<'x>(x: &'x str, sep: &str, n: i64) -> Vec<&'x str> {
     if sep.is_empty() {
         // Split into UTF-8 sequences.
         let mut out: Vec<&str> = Vec::new();
@@ -553,25 +611,40 @@ fn go_splitn<'x>(x: &'x str, sep: &str, n: i64) -> Vec<&'x str> {
 }
 
 fn split_map(parts: Vec<&str>) -> Value {
-    let m: BTreeMap<String, String> = parts
+    let m: BTreeMap<String, Bytes> = parts
         .iter()
         .enumerate()
-        .map(|(i, p)| (format!("_{i}"), p.to_string()))
+        .map(|(i, p)| (format!("_{i}"), Bytes::from(*p)))
         .collect();
     Value::StrMap(Rc::new(m))
 }
 
-fn deep_copy(v: &Value) -> Value {
-    match v {
-        Value::List(l, e) => Value::List(Rc::new(l.iter().map(deep_copy).collect()), *e),
-        Value::Map(m) => Value::map(
-            m.borrow()
-                .iter()
-                .map(|(k, x)| (k.clone(), deep_copy(x)))
-                .collect(),
-        ),
-        other => other.clone(),
+/// `copystructure.Copy`: a shared list or map is copied each time it is reached, as in
+/// Go, so each copy is charged; a map that contains itself stops at the nesting limit.
+fn deep_copy(v: &Value, depth: usize) -> Result<Value, String> {
+    if depth > Budget::MAX_VALUE_DEPTH {
+        return Err(budget::too_deep());
     }
+    budget::steps(1)?;
+    Ok(match v {
+        Value::List(l, e) => {
+            budget::fits(l.len() as u64 * SLOT)?;
+            let items = l
+                .iter()
+                .map(|x| deep_copy(x, depth + 1))
+                .collect::<Result<_, _>>()?;
+            Value::typed_list(items, *e)
+        }
+        Value::Map(m) => {
+            let entries = m
+                .borrow()
+                .iter()
+                .map(|(k, x)| Ok((k.clone(), deep_copy(x, depth + 1)?)))
+                .collect::<Result<_, String>>()?;
+            Value::map(entries)
+        }
+        other => other.clone(),
+    })
 }
 
 /// sprig `dig`: `dig "a" "b" default dict`.
@@ -584,7 +657,7 @@ fn dig(v: &[Value]) -> Result<Value, String> {
     let keys: Vec<String> = v[..v.len() - 2]
         .iter()
         .map(|k| match k {
-            Value::Str(s) => Ok(s.clone()),
+            Value::Str(s) => Ok(s.to_str_lossy().into_owned()),
             Value::Nil => Err("interface conversion: interface {} is nil, not string".to_string()),
             other => Err(format!(
                 "interface conversion: interface {{}} is {}, not string",

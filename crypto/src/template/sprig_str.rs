@@ -2,14 +2,22 @@
 
 use sha2::Digest;
 
+use super::budget;
 use super::conv::strval;
 use super::encoding;
-use super::func::{Func, Ty, a, n, s};
+use super::func::{Func, Ty, a, n, s, sb};
 use super::gofmt;
 use super::value::Value;
 
 fn st(v: String) -> Result<Value, String> {
-    Ok(Value::Str(v))
+    Ok(Value::str(v))
+}
+
+/// Joins parts with single spaces once the total fits the budget.
+fn spaced(parts: Vec<Vec<u8>>) -> Result<Value, String> {
+    let len: usize = parts.iter().map(|p| p.len() + 1).sum();
+    budget::fits(len as u64)?;
+    Ok(Value::str(parts.join(&b' ')))
 }
 
 pub fn lookup(name: &str) -> Option<Func> {
@@ -29,19 +37,17 @@ pub fn lookup(name: &str) -> Option<Func> {
         "title" => Func::new(&[Str], |v| st(title(&s(&v, 0)))),
         "untitle" => Func::new(&[Str], |v| st(untitle(&s(&v, 0)))),
         "substr" => Func::new(&[Int, Int, Str], |v| {
-            substr(n(&v, 0), n(&v, 1), &s(&v, 2)).map(Value::Str)
+            substr(n(&v, 0), n(&v, 1), &s(&v, 2)).map(Value::str)
         }),
         "repeat" => Func::new(&[Int, Str], |v| {
             let c = n(&v, 0);
             if c < 0 {
                 return Err("strings: negative Repeat count".into());
             }
-            let x = s(&v, 1);
-            if (c as u128) * (x.len() as u128) > (16 << 20) {
-                // Checked here, before allocating, rather than on the result.
-                return Err("result larger than 16777216 bytes".into());
-            }
-            st(x.repeat(c as usize))
+            let x = sb(&v, 1);
+            let len = (c as u128) * (x.len() as u128);
+            budget::fits(u64::try_from(len).unwrap_or(u64::MAX))?;
+            Ok(Value::str(x.repeat(c as usize)))
         }),
         "trimall" | "trimAll" => Func::new(&[Str, Str], |v| {
             let cut = s(&v, 0);
@@ -68,31 +74,45 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(Value::Bool(s(&v, 1).ends_with(s(&v, 0).as_str())))
         }),
         "quote" => Func::var(&[], Any, |v| {
-            let parts: Vec<String> = v
-                .iter()
-                .filter(|x| !x.is_nil())
-                .map(|x| gofmt::quote(&strval(x)))
-                .collect();
-            st(parts.join(" "))
+            let mut parts = Vec::new();
+            for x in v.iter().filter(|x| !x.is_nil()) {
+                let text = super::conv::strval_bytes(x);
+                // Quoting grows text at most fourfold (`\xNN`).
+                budget::fits(text.len() as u64 * 4)?;
+                parts.push(gofmt::quote_bytes(&text).into_bytes());
+            }
+            spaced(parts)
         }),
         "squote" => Func::var(&[], Any, |v| {
-            let parts: Vec<String> = v
+            let parts = v
                 .iter()
                 .filter(|x| !x.is_nil())
-                .map(|x| format!("'{}'", gofmt::v(x)))
+                .map(|x| [b"'".as_slice(), &gofmt::v_bytes(x), b"'"].concat())
                 .collect();
-            st(parts.join(" "))
+            spaced(parts)
         }),
         "cat" => Func::var(&[], Any, |v| {
-            let parts: Vec<String> = v.iter().filter(|x| !x.is_nil()).map(gofmt::v).collect();
-            st(parts.join(" "))
+            spaced(
+                v.iter()
+                    .filter(|x| !x.is_nil())
+                    .map(gofmt::v_bytes)
+                    .collect(),
+            )
         }),
-        "indent" => Func::new(&[Int, Str], |v| indent(n(&v, 0), &s(&v, 1)).map(Value::Str)),
+        "indent" => Func::new(&[Int, Str], |v| indent(n(&v, 0), &s(&v, 1)).map(Value::str)),
         "nindent" => Func::new(&[Int, Str], |v| {
-            indent(n(&v, 0), &s(&v, 1)).map(|x| Value::Str(format!("\n{x}")))
+            indent(n(&v, 0), &s(&v, 1)).map(|x| Value::str(format!("\n{x}")))
         }),
         "replace" => Func::new(&[Str, Str, Str], |v| {
-            st(s(&v, 2).replace(s(&v, 0).as_str(), &s(&v, 1)))
+            let (old, new, x) = (s(&v, 0), s(&v, 1), s(&v, 2));
+            // Go inserts `new` around every rune when `old` is empty.
+            let count = if old.is_empty() {
+                x.chars().count() + 1
+            } else {
+                x.matches(old.as_str()).count()
+            };
+            budget::fits((x.len() + count * new.len()) as u64)?;
+            st(x.replace(old.as_str(), &new))
         }),
         "plural" => Func::new(&[Str, Str, Int], |v| {
             st(if n(&v, 2) == 1 { s(&v, 0) } else { s(&v, 1) })
@@ -107,26 +127,34 @@ pub fn lookup(name: &str) -> Option<Func> {
             st(hex(&sha2::Sha512::digest(s(&v, 0).as_bytes())))
         }),
         "adler32sum" => Func::new(&[Str], |v| st(adler32(s(&v, 0).as_bytes()).to_string())),
-        "b64enc" => Func::new(&[Str], |v| st(encoding::b64_encode(s(&v, 0).as_bytes()))),
-        "b64dec" => Func::new(&[Str], |v| {
-            st(match encoding::b64_decode(s(&v, 0).as_bytes()) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(e) => e,
-            })
+        "b64enc" => Func::new(&[Str], |v| {
+            let x = sb(&v, 0);
+            budget::fits(x.len().div_ceil(3) as u64 * 4)?;
+            st(encoding::b64_encode(&x))
         }),
-        "b32enc" => Func::new(&[Str], |v| st(encoding::b32_encode(s(&v, 0).as_bytes()))),
+        "b64dec" => Func::new(&[Str], |v| {
+            Ok(Value::str(
+                encoding::b64_decode(&sb(&v, 0)).unwrap_or_else(String::into_bytes),
+            ))
+        }),
+        "b32enc" => Func::new(&[Str], |v| {
+            let x = sb(&v, 0);
+            budget::fits(x.len().div_ceil(5) as u64 * 8)?;
+            st(encoding::b32_encode(&x))
+        }),
         "b32dec" => Func::new(&[Str], |v| {
-            st(match encoding::b32_decode(s(&v, 0).as_bytes()) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(e) => e,
-            })
+            Ok(Value::str(
+                encoding::b32_decode(&sb(&v, 0)).unwrap_or_else(String::into_bytes),
+            ))
         }),
         "regexMatch" => Func::new(&[Str, Str], |v| {
+            match_cost(&s(&v, 0), &s(&v, 1))?;
             Ok(Value::Bool(
                 re(&s(&v, 0)).is_ok_and(|r| r.is_match(&s(&v, 1))),
             ))
         }),
         "mustRegexMatch" => Func::new(&[Str, Str], |v| {
+            match_cost(&s(&v, 0), &s(&v, 1))?;
             Ok(Value::Bool(re(&s(&v, 0))?.is_match(&s(&v, 1))))
         }),
         "regexFindAll" | "mustRegexFindAll" => Func::new(&[Str, Str, Int], |v| {
@@ -134,31 +162,32 @@ pub fn lookup(name: &str) -> Option<Func> {
             let x = s(&v, 1);
             let limit = n(&v, 2);
             if limit == 0 {
-                return Ok(Value::List(
-                    std::rc::Rc::new(Vec::new()),
-                    super::value::Elem::Str,
-                ));
+                return Ok(Value::typed_list(Vec::new(), super::value::Elem::Str));
             }
-            let found = find_all(&r, &x, limit);
+            let found = find_all(&r, &x, limit)?;
             Ok(Value::str_list(
                 found.iter().map(|&(a, b)| x[a..b].to_string()).collect(),
             ))
         }),
         "regexFind" | "mustRegexFind" => Func::new(&[Str, Str], |v| {
+            match_cost(&s(&v, 0), &s(&v, 1))?;
             let r = re(&s(&v, 0))?;
             st(r.find(&s(&v, 1))
                 .map(|m| m.as_str().to_string())
                 .unwrap_or_default())
         }),
         "regexReplaceAll" | "mustRegexReplaceAll" => Func::new(&[Str, Str, Str], |v| {
+            match_cost(&s(&v, 0), &s(&v, 1))?;
             let r = re(&s(&v, 0))?;
-            st(r.replace_all(&s(&v, 1), s(&v, 2).as_str()).into_owned())
+            let x = s(&v, 1);
+            st(replace_all(&r, &x, &s(&v, 2), true))
         }),
         "regexReplaceAllLiteral" | "mustRegexReplaceAllLiteral" => {
             Func::new(&[Str, Str, Str], |v| {
+                match_cost(&s(&v, 0), &s(&v, 1))?;
                 let r = re(&s(&v, 0))?;
-                st(r.replace_all(&s(&v, 1), regex::NoExpand(&s(&v, 2)))
-                    .into_owned())
+                let x = s(&v, 1);
+                st(replace_all(&r, &x, &s(&v, 2), false))
             })
         }
         "regexSplit" | "mustRegexSplit" => Func::new(&[Str, Str, Int], |v| {
@@ -168,7 +197,7 @@ pub fn lookup(name: &str) -> Option<Func> {
                 &s(&v, 0),
                 &s(&v, 1),
                 n(&v, 2),
-            )))
+            )?))
         }),
         "regexQuoteMeta" => Func::new(&[Str], |v| {
             let mut out = String::new();
@@ -340,9 +369,8 @@ fn indent(spaces: i64, v: &str) -> Result<String, String> {
         return Err("strings: negative Repeat count".into());
     }
     let lines = v.matches('\n').count() as u128 + 1;
-    if spaces.max(0) as u128 * lines + v.len() as u128 > 16 << 20 {
-        return Err("result larger than 16777216 bytes".into());
-    }
+    let len = spaces as u128 * lines + v.len() as u128 + 1;
+    budget::fits(u64::try_from(len).unwrap_or(u64::MAX))?;
     let pad = " ".repeat(spaces.max(0) as usize);
     Ok(format!("{pad}{}", v.replace('\n', &format!("\n{pad}"))))
 }
@@ -441,6 +469,34 @@ fn abbreviate_full(x: &str, offset: i64, max_width: i64) -> Option<String> {
     ))
 }
 
+/// `ReplaceAllString` (`expand`: with `$1` references) or `ReplaceAllLiteralString`,
+/// stopping once the render's budget is spent (the evaluator then reports it).
+fn replace_all(r: &regex::Regex, x: &str, rep: &str, expand: bool) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in r.captures_iter(x) {
+        let cost = 1 + rep.len() as u64 / 16;
+        if budget::steps(cost).is_err() || budget::fits((out.len() + rep.len()) as u64).is_err() {
+            break;
+        }
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(&x[last..m.start()]);
+        if expand {
+            caps.expand(rep, &mut out);
+        } else {
+            out.push_str(rep);
+        }
+        last = m.end();
+    }
+    out.push_str(&x[last..]);
+    out
+}
+
+/// Steps for running a regexp over `input`: matching may cost the product of both sizes.
+fn match_cost(pattern: &str, input: &str) -> Result<(), String> {
+    budget::steps((pattern.len() as u64 + 1).saturating_mul(input.len() as u64) / 64)
+}
+
 /// Compiles a Go (RE2) pattern. Go's `\d`, `\w`, `\s` are ASCII-only, so those are
 /// rewritten to explicit ASCII classes before handing the pattern to `regex`.
 pub fn re(pattern: &str) -> Result<regex::Regex, String> {
@@ -513,10 +569,13 @@ pub fn re(pattern: &str) -> Result<regex::Regex, String> {
 }
 
 /// Go's `FindAllStringIndex(s, n)`: empty matches right after a match are skipped.
-fn find_all(r: &regex::Regex, x: &str, limit: i64) -> Vec<(usize, usize)> {
+fn find_all(r: &regex::Regex, x: &str, limit: i64) -> Result<Vec<(usize, usize)>, String> {
+    match_cost(r.as_str(), x)?;
     let mut out = Vec::new();
     let mut prev_end: Option<usize> = None;
     for m in r.find_iter(x) {
+        budget::steps(1)?;
+        budget::fits(out.len() as u64 * super::value::SLOT)?;
         if limit >= 0 && out.len() as i64 >= limit {
             break;
         }
@@ -526,18 +585,23 @@ fn find_all(r: &regex::Regex, x: &str, limit: i64) -> Vec<(usize, usize)> {
         out.push((m.start(), m.end()));
         prev_end = Some(m.end());
     }
-    out
+    Ok(out)
 }
 
 /// Go's `Regexp.Split`.
-fn regex_split(r: &regex::Regex, pattern: &str, x: &str, limit: i64) -> Vec<String> {
+fn regex_split(
+    r: &regex::Regex,
+    pattern: &str,
+    x: &str,
+    limit: i64,
+) -> Result<Vec<String>, String> {
     if limit == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     if !pattern.is_empty() && x.is_empty() {
-        return vec![String::new()];
+        return Ok(vec![String::new()]);
     }
-    let matches = find_all(r, x, limit);
+    let matches = find_all(r, x, limit)?;
     let mut out = Vec::new();
     let (mut beg, mut end) = (0usize, 0usize);
     for (ms, me) in matches {
@@ -553,7 +617,7 @@ fn regex_split(r: &regex::Regex, pattern: &str, x: &str, limit: i64) -> Vec<Stri
     if end != x.len() {
         out.push(x[beg..].to_string());
     }
-    out
+    Ok(out)
 }
 
 /// Go's `path.Clean`.

@@ -1,8 +1,72 @@
 //! Dynamic values as Go's `reflect.Value` sees them inside a template, with Go's type names.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+
+use super::budget;
+
+/// A Go string: immutable bytes (not necessarily UTF-8), shared on clone. Making one from
+/// new text charges its length to the render's budget.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Bytes(Rc<[u8]>);
+
+impl Bytes {
+    /// The text, with U+FFFD for bytes that are not UTF-8 (borrowed when it is UTF-8).
+    pub fn to_str_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    /// Shares `b` without charging it (for values that exist outside the render already).
+    pub fn shared(b: Rc<[u8]>) -> Bytes {
+        Bytes(b)
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_str_lossy())
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Bytes {
+        // Sticky: an overrun is reported by the evaluator after the call that made it.
+        let _ = budget::bytes(v.len() as u64);
+        Bytes(v.into())
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(v: &[u8]) -> Bytes {
+        let _ = budget::bytes(v.len() as u64);
+        Bytes(v.into())
+    }
+}
+
+impl From<String> for Bytes {
+    fn from(v: String) -> Bytes {
+        Bytes::from(v.into_bytes())
+    }
+}
+
+impl From<&str> for Bytes {
+    fn from(v: &str) -> Bytes {
+        Bytes::from(v.as_bytes())
+    }
+}
+
+/// Bytes a list element is charged, besides its own strings; a map entry is charged two
+/// (key and value), and a list or map itself two more for its headers.
+pub const SLOT: u64 = std::mem::size_of::<Value>() as u64;
 
 /// Element type of a slice, which only matters for `%T`/`typeOf` and for parameter checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,29 +91,42 @@ pub enum Value {
     Int64(i64),
     /// Go `float64`.
     Float(f64),
-    Str(String),
+    Str(Bytes),
     List(Rc<Vec<Value>>, Elem),
     /// `map[string]interface {}`: shared, because sprig's `set`/`unset` mutate in place.
     Map(Rc<RefCell<BTreeMap<String, Value>>>),
     /// `map[string]string`: the dot, and the result of `split`.
-    StrMap(Rc<BTreeMap<String, String>>),
+    StrMap(Rc<BTreeMap<String, Bytes>>),
 }
 
 impl Value {
-    pub fn str(s: impl Into<String>) -> Value {
+    /// A string value (charged to the budget).
+    pub fn str(s: impl Into<Bytes>) -> Value {
         Value::Str(s.into())
     }
 
+    /// An `[]interface {}` (its slots charged to the budget).
     pub fn list(v: Vec<Value>) -> Value {
-        Value::List(Rc::new(v), Elem::Any)
+        Value::typed_list(v, Elem::Any)
+    }
+
+    /// A slice of the given element type (its slots charged to the budget).
+    pub fn typed_list(v: Vec<Value>, elem: Elem) -> Value {
+        let _ = budget::bytes((v.len() as u64 + 2) * SLOT);
+        Value::List(Rc::new(v), elem)
     }
 
     pub fn str_list(v: Vec<String>) -> Value {
-        Value::List(Rc::new(v.into_iter().map(Value::Str).collect()), Elem::Str)
+        Value::typed_list(v.into_iter().map(Value::str).collect(), Elem::Str)
     }
 
+    /// A `map[string]interface {}` (charged, and emptied when the render ends).
     pub fn map(m: BTreeMap<String, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(m)))
+        let entries: u64 = m.keys().map(|k| k.len() as u64 + 2 * SLOT).sum();
+        let _ = budget::bytes(entries + 2 * SLOT);
+        let cell = Rc::new(RefCell::new(m));
+        budget::adopt(&cell);
+        Value::Map(cell)
     }
 
     pub fn is_nil(&self) -> bool {
@@ -99,18 +176,11 @@ impl Value {
     }
 
     /// Whether collections nest more than `limit` levels (a cycle counts as infinite).
+    /// Shared lists and maps are measured once, so a value made of `list $l $l` layers
+    /// costs steps in proportion to its distinct parts, not its unfolded size.
     pub fn deeper_than(&self, limit: usize) -> bool {
-        if limit == 0 {
-            return matches!(self, Value::List(..) | Value::Map(_) | Value::StrMap(_));
-        }
-        match self {
-            Value::List(items, _) => items.iter().any(|x| x.deeper_than(limit - 1)),
-            Value::Map(m) => match m.try_borrow() {
-                Ok(m) => m.values().any(|x| x.deeper_than(limit - 1)),
-                Err(_) => true,
-            },
-            _ => false,
-        }
+        let mut seen = HashMap::new();
+        height(self, limit + 1, &mut seen) > limit
     }
 
     /// text/template's `isTrue`.
@@ -125,8 +195,20 @@ impl Value {
     }
 }
 
-/// Go's `reflect.DeepEqual` over the values templates can build.
+/// Go's `reflect.DeepEqual` over the values templates can build. Each value compared is an
+/// evaluation step; the same list or map on both sides is equal without a walk, as in Go.
 pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if !budget::step() {
+        return false;
+    }
+    if depth > budget::Budget::MAX_VALUE_DEPTH {
+        budget::too_deep();
+        return false;
+    }
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -134,15 +216,74 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::List(x, ex), Value::List(y, ey)) => {
-            ex == ey && x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+            ex == ey
+                && x.len() == y.len()
+                && (Rc::ptr_eq(x, y)
+                    || x.iter()
+                        .zip(y.iter())
+                        .all(|(p, q)| deep_equal_at(p, q, depth + 1)))
         }
         (Value::Map(x), Value::Map(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal_at(v, w, depth + 1)))
         }
-        (Value::StrMap(x), Value::StrMap(y)) => x == y,
+        (Value::StrMap(x), Value::StrMap(y)) => Rc::ptr_eq(x, y) || x == y,
         _ => false,
     }
+}
+
+/// Nesting height of `v` (a scalar is 0), stopping at `cap`; `seen` memoises shared
+/// containers by address (a container still being measured is a cycle: `cap`).
+fn height(v: &Value, cap: usize, seen: &mut HashMap<usize, usize>) -> usize {
+    let key = match v {
+        Value::List(l, _) => Rc::as_ptr(l) as usize,
+        Value::Map(m) => Rc::as_ptr(m) as usize,
+        Value::StrMap(_) => return 1,
+        _ => return 0,
+    };
+    if let Some(&h) = seen.get(&key) {
+        return h;
+    }
+    if cap == 0 || !budget::step() {
+        return cap;
+    }
+    seen.insert(key, cap);
+    let mut h = 0;
+    // Whether `x` makes the height reach the cap (then the walk can stop).
+    let mut child = |x: &Value, h: &mut usize| {
+        if matches!(x, Value::List(..) | Value::Map(_) | Value::StrMap(_)) {
+            *h = (*h).max(height(x, cap - 1, seen));
+        } else if !budget::step() {
+            *h = cap - 1;
+        }
+        *h + 1 >= cap
+    };
+    match v {
+        Value::List(l, _) => {
+            for x in l.iter() {
+                if child(x, &mut h) {
+                    break;
+                }
+            }
+        }
+        Value::Map(m) => match m.try_borrow() {
+            Ok(m) => {
+                for x in m.values() {
+                    if child(x, &mut h) {
+                        break;
+                    }
+                }
+            }
+            Err(_) => h = cap - 1,
+        },
+        _ => {}
+    }
+    let h = (h + 1).min(cap);
+    seen.insert(key, h);
+    h
 }
