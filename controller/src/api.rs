@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Extension, Router};
@@ -50,8 +50,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/healthz", any(healthz))
         .route("/v1/cert.pem", any(cert))
-        .route("/v1/verify", any(verify))
-        .route("/v1/rotate", any(rotate))
+        .route("/v1/verify", any(pooled_endpoint))
+        .route("/v1/rotate", any(pooled_endpoint))
         .fallback(not_found)
         .with_state(state)
 }
@@ -176,6 +176,8 @@ pub fn rotate_sealed_secret(
 /// What a pooled endpoint computes: a status and, for 200, a body.
 type Answer = (StatusCode, Option<String>);
 
+type Job = fn(&[u8], &Snapshot, bool) -> Answer;
+
 /// Rate limit, admission to the pool, body read, then `job` on a blocking thread. Every answer
 /// carries the rate-limit headers, as upstream's limiter sets them before the handler runs.
 async fn pooled(
@@ -184,7 +186,7 @@ async fn pooled(
     peer: Option<SocketAddr>,
     headers: &HeaderMap,
     body: Body,
-    job: fn(&[u8], &Snapshot, bool) -> Answer,
+    job: Job,
 ) -> Response {
     let forwarded = headers
         .get_all("x-forwarded-for")
@@ -204,11 +206,7 @@ async fn pooled(
     response
 }
 
-async fn run_pooled(
-    state: &ApiState,
-    body: Body,
-    job: fn(&[u8], &Snapshot, bool) -> Answer,
-) -> Response {
+async fn run_pooled(state: &ApiState, body: Body, job: Job) -> Response {
     let Ok(admission) = state.pool.admit() else {
         let mut busy = text(StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n");
         busy.headers_mut()
@@ -272,30 +270,24 @@ fn rotate_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
     }
 }
 
-async fn verify(
+/// `/v1/verify` and `/v1/rotate`; the router only sends those two exact paths here.
+async fn pooled_endpoint(
     State(state): State<Arc<ApiState>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let start = Instant::now();
     let peer = peer.map(|Extension(ConnectInfo(p))| p);
-    let response = pooled(&state, Endpoint::Verify, peer, &headers, body, verify_job).await;
-    observe(&state, "/v1/verify", &method, start, response)
-}
-
-async fn rotate(
-    State(state): State<Arc<ApiState>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let start = Instant::now();
-    let peer = peer.map(|Extension(ConnectInfo(p))| p);
-    let response = pooled(&state, Endpoint::Rotate, peer, &headers, body, rotate_job).await;
-    observe(&state, "/v1/rotate", &method, start, response)
+    let (path, endpoint, job): (&str, Endpoint, Job) = if uri.path() == "/v1/rotate" {
+        ("/v1/rotate", Endpoint::Rotate, rotate_job)
+    } else {
+        ("/v1/verify", Endpoint::Verify, verify_job)
+    };
+    let response = pooled(&state, endpoint, peer, &headers, body, job).await;
+    observe(&state, path, &method, start, response)
 }
 
 /// Bounds each request (body read plus handling) by `limit`, standing in for Go's

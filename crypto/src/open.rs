@@ -107,7 +107,7 @@ mod tests {
         let mut ss = crate::seal::seal_secret(&secret, &cert).expect("seal");
         ss.spec.template.data = Some(BTreeMap::from([(
             "probe".to_string(),
-            template.to_string(),
+            Some(template.to_string()),
         )]));
         (ss, KeySet::new(vec![key]))
     }
@@ -136,7 +136,8 @@ mod tests {
         ss.spec
             .encrypted_data
             .insert("junk".into(), "not base64!".into());
-        let err = validate_encrypted_data(&ss, &keys, UnsealOptions::default()).unwrap_err();
+        let err = validate_encrypted_data(&ss, &keys, UnsealOptions::default())
+            .expect_err("a wrong key must not open the item");
         let UnsealError::Items(items) = err else {
             panic!("{err:?}")
         };

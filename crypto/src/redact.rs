@@ -52,8 +52,8 @@ pub fn template_error<V: AsRef<[u8]>>(
     values: &BTreeMap<String, V>,
     error: &TemplateError,
 ) -> String {
-    if error.partial.is_none() || values.is_empty() {
-        // A parse error, or nothing decrypted to leak.
+    if !matches!(error.kind, template::ErrorKind::Exec) || values.is_empty() {
+        // A parse or budget error (its text is the template's own), or nothing decrypted to leak.
         return truncate(&error.message);
     }
     let placeholders: BTreeMap<String, String> =

@@ -143,9 +143,11 @@ fn schema_errors(schema: &Value, instance: &Value, chart: &str) -> Vec<(String, 
     const URL: &str = "file:///values.schema.json";
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
-    let index = compiler
+    compiler
         .add_resource(URL, schema.clone())
-        .and_then(|()| compiler.compile(URL, &mut schemas))
+        .unwrap_or_else(|e| panic!("values schema of {chart} does not load: {e}"));
+    let index = compiler
+        .compile(URL, &mut schemas)
         .unwrap_or_else(|e| panic!("values schema of {chart} does not compile: {e}"));
     fn leaves(e: &boon::ValidationError, out: &mut Vec<(String, String)>) {
         if e.causes.is_empty() {

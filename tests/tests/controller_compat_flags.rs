@@ -248,9 +248,12 @@ fn info_on(stdout: bool, stderr: bool) -> Streams {
     }
 }
 
+/// Flags, environment variables, and where each kind of log line must go.
+type StreamCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], Streams);
+
 #[test]
 fn log_streams_match_upstream() {
-    let cases: &[(&[&str], &[(&str, &str)], Streams)] = &[
+    let cases: &[StreamCase] = &[
         (&[], &[], info_on(true, false)),
         (&["--log-format=json"], &[], info_on(true, false)),
         (&["--log-info-stdout=false"], &[], info_on(false, true)),

@@ -48,11 +48,13 @@ fn peak_rss_kib(controller: &RunningController) -> u64 {
 }
 
 fn with_template(ss: &mut SealedSecret, key: &str, template: &str) {
-    ss.spec.template.data = Some(BTreeMap::from([(key.to_string(), template.to_string())]));
+    ss.spec.template.data = Some(BTreeMap::from([(
+        key.to_string(),
+        Some(template.to_string()),
+    )]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the template engine's render budget; without it the join/repeat bomb aborts the controller"]
 async fn hostile_templates_do_not_stall_or_exhaust_the_controller() {
     let ctx = TestContext::new("ctl-hostile").await;
     let mut controller = start_ours(&ctx, &[]).await;

@@ -192,7 +192,10 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
     let sealed_as_alice = Api::<SealedSecret>::namespaced(alice.clone(), ns);
     for (name, template, _) in leaks() {
         let mut ss = seal(&pem, ns, name, &items);
-        ss.spec.template.data = Some(BTreeMap::from([("out".to_string(), template.to_string())]));
+        ss.spec.template.data = Some(BTreeMap::from([(
+            "out".to_string(),
+            Some(template.to_string()),
+        )]));
         sealed_as_alice
             .create(&PostParams::default(), &ss)
             .await
@@ -266,7 +269,7 @@ async fn no_plaintext_in_status_events_logs_or_metrics() {
     let mut fine = seal(&pem, ns, "fine", &items);
     fine.spec.template.data = Some(BTreeMap::from([(
         "dsn".to_string(),
-        "postgres://app:{{ .password }}@db".to_string(),
+        Some("postgres://app:{{ .password }}@db".to_string()),
     )]));
     sealed_as_alice
         .create(&PostParams::default(), &fine)

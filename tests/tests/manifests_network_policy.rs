@@ -69,14 +69,15 @@ impl Pods {
 
 /// The pods the charts create, which are not in the render: (namespace, name, labels, ports).
 /// Labels and container ports as the charts' templates write them for the stack's releases.
-fn chart_pods(
-    variant: &str,
-) -> Vec<(
+/// A pod a chart creates: namespace, name, labels, container ports (name, port, protocol).
+type ChartPod = (
     &'static str,
     &'static str,
     Labels,
     Vec<(Option<String>, u16, String)>,
-)> {
+);
+
+fn chart_pods(variant: &str) -> Vec<ChartPod> {
     let traefik_ports = tcp(&[
         ("web", 8000),
         ("websecure", 8443),

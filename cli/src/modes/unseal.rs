@@ -21,8 +21,10 @@ pub fn read_keys(files: &[PathBuf]) -> Result<KeySet, CliError> {
         let found = keys::recovery_keys(&bytes)?;
         for skipped in &found.skipped {
             eprintln!(
-                "warning: {f}: skipping {}: {}",
-                skipped.origin, skipped.reason
+                "warning: {}: skipping {}: {}",
+                path.display(),
+                skipped.origin,
+                skipped.reason
             );
         }
         for key in found.keys {

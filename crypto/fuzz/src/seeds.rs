@@ -97,7 +97,7 @@ fn object_seeds() -> Result<Vec<Vec<u8>>, String> {
             sealed.spec.template.data = Some(
                 [(
                     "dsn".to_string(),
-                    "postgres://{{ .user }}:{{ .password | urlquery }}@db".to_string(),
+                    Some("postgres://{{ .user }}:{{ .password | urlquery }}@db".to_string()),
                 )]
                 .into(),
             );

@@ -14,22 +14,22 @@ pub fn lookup(name: &str) -> Option<Func> {
     Some(match name {
         "duration" => Func::new(&[Any], |v| {
             let secs = match a(&v, 0) {
-                Value::Str(s) => atoi(&s),
+                Value::Str(s) => atoi(&s.to_str_lossy()),
                 Value::Int64(n) => n,
                 _ => 0,
             };
             // Go multiplies in int64 and wraps.
-            Ok(Value::Str(format_duration(
+            Ok(Value::str(format_duration(
                 secs.wrapping_mul(SECOND as i64),
             )))
         }),
         "durationRound" => Func::new(&[Any], |v| {
             let d = match a(&v, 0) {
-                Value::Str(s) => parse_duration(&s).unwrap_or(0),
+                Value::Str(s) => parse_duration(&s.to_str_lossy()).unwrap_or(0),
                 Value::Int64(n) => n,
                 _ => 0,
             };
-            Ok(Value::Str(round_duration(d)))
+            Ok(Value::str(round_duration(d)))
         }),
         _ => return None,
     })

@@ -149,7 +149,7 @@ mod tests {
         let out = merge_all(&[dst.clone(), src], false);
         assert!(matches!(get(&out, "a"), Some(Value::Int(1))));
         assert!(matches!(get(&out, "b"), Some(Value::Int(3))));
-        assert!(matches!(get(&out, "e"), Some(Value::Str(s)) if s == "z"));
+        assert!(matches!(get(&out, "e"), Some(Value::Str(s)) if &s[..] == b"z"));
         let n = get(&out, "n").expect("nested");
         assert!(matches!(get(&n, "x"), Some(Value::Int(1))));
         assert!(matches!(get(&n, "y"), Some(Value::Int(2))));

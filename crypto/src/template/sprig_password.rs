@@ -17,7 +17,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             // Go's parameter is a uint32: a template constant outside it does not convert.
             let counter =
                 u32::try_from(n(&v, 0)).map_err(|_| format!("{} overflows uint32", n(&v, 0)))?;
-            Ok(Value::Str(derive(
+            Ok(Value::str(derive(
                 counter,
                 &s(&v, 1),
                 s(&v, 2).as_bytes(),

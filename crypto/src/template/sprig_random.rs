@@ -19,8 +19,8 @@ pub fn lookup(name: &str) -> Option<Func> {
         "randNumeric" => Func::new(&[Int], |v| random_string(n(&v, 0), Class::Numeric)),
         "randInt" => Func::new(&[Int, Int], |v| rand_int(n(&v, 0), n(&v, 1))),
         "randBytes" => Func::new(&[Int], |v| rand_bytes(n(&v, 0))),
-        "uuidv4" => Func::new(&[], |_| Ok(Value::Str(uuid_v4()))),
-        "shuffle" => Func::new(&[Str], |v| Ok(Value::Str(shuffle(&s(&v, 0))))),
+        "uuidv4" => Func::new(&[], |_| Ok(Value::str(uuid_v4()))),
+        "shuffle" => Func::new(&[Str], |v| Ok(Value::str(shuffle(&s(&v, 0))))),
         _ => return None,
     })
 }
@@ -62,7 +62,7 @@ fn random_string(count: i64, class: Class) -> Result<Value, String> {
     let out: String = (0..count)
         .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect();
-    Ok(Value::Str(out))
+    Ok(Value::str(out))
 }
 
 /// Go's `rand.Intn(max-min) + min`, which panics on an empty range.
@@ -82,7 +82,7 @@ fn rand_bytes(count: i64) -> Result<Value, String> {
     }
     let mut buf = vec![0u8; count as usize];
     rand::rng().fill_bytes(&mut buf);
-    Ok(Value::Str(
+    Ok(Value::str(
         base64::engine::general_purpose::STANDARD.encode(buf),
     ))
 }
@@ -124,7 +124,7 @@ mod tests {
         let Ok(Value::Str(x)) = random_string(32, Class::AlphaNum) else {
             panic!("string")
         };
-        assert!(x.len() == 32 && x.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(x.len() == 32 && x.iter().all(|b| b.is_ascii_alphanumeric()));
         let u = uuid_v4();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");

@@ -29,7 +29,7 @@ pub fn lookup(name: &str) -> Option<Func> {
 }
 
 fn text(bytes: Vec<u8>) -> Result<Value, String> {
-    Ok(Value::Str(String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(Value::str(bytes))
 }
 
 /// Go's `utf8.DecodeRune`: the first rune and its length, `(RuneError, 1)` for a bad byte.
