@@ -167,8 +167,8 @@ pub fn rotate_sealed_secret(
     // Upstream marshals the Go struct without TypeMeta: `metadata`, `spec` (no status).
     let mut json = sealwright_crypto::goobject::sealed_secret(&resealed);
     if let Some(obj) = json.as_object_mut() {
-        obj.remove("kind");
-        obj.remove("apiVersion");
+        obj.shift_remove("kind");
+        obj.shift_remove("apiVersion");
     }
     Ok(json)
 }

@@ -100,7 +100,7 @@ mod tests {
             },
             data: Some(BTreeMap::from([(
                 "password".to_string(),
-                ByteString(b"hunter2".to_vec()),
+                ByteString(b"swordfish".to_vec()),
             )])),
             ..Default::default()
         };
@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn templates_never_run() {
         let (ss, keys) = sealed_with_template(ORACLE);
-        // The full unseal renders the probe and fails ("hunter2" > "m"): the oracle.
+        // The full unseal renders the probe and fails ("swordfish" > "m"): the oracle.
         assert!(unseal::unseal(&ss, &keys, UnsealOptions::default()).is_err());
         assert_eq!(
             validate_encrypted_data(&ss, &keys, UnsealOptions::default()),
@@ -126,7 +126,7 @@ mod tests {
         let opened = unseal_without_template(&ss, &keys, UnsealOptions::default()).expect("open");
         let data = opened.secret.data.expect("data");
         assert_eq!(data.keys().collect::<Vec<_>>(), vec!["password"]);
-        assert_eq!(data["password"].0, b"hunter2");
+        assert_eq!(data["password"].0, b"swordfish");
     }
 
     #[test]

@@ -83,19 +83,35 @@ impl Online {
     fn rotate(&self, ss: &SealedSecret) -> Result<SealedSecret, Failure> {
         let body = serde_json::to_vec(&objects::sealed_secret(ss))
             .map_err(|e| Failure::object(format!("cannot encode the request: {e}")))?;
-        let req = self
-            .controller
-            .rotate_request(&self.port, body)
-            .map_err(|e| Failure::object(e.to_string()))?;
-        let text = self
-            .rt
-            .block_on(self.client.request_text(req))
-            .map_err(|e| Failure::object(rotate_failure(&e)))?;
+        // The controller rate-limits `/v1/rotate` per client (upstream v0.40) and answers 503
+        // while its work pool is full: a tree of many objects waits its turn instead of failing.
+        let mut waited = std::time::Duration::ZERO;
+        let text = loop {
+            let req = self
+                .controller
+                .rotate_request(&self.port, body.clone())
+                .map_err(|e| Failure::object(e.to_string()))?;
+            match self.rt.block_on(self.client.request_text(req)) {
+                Ok(text) => break text,
+                Err(e)
+                    if matches!(proxy::status_code(&e), Some(429 | 503))
+                        && waited < ROTATE_PATIENCE =>
+                {
+                    std::thread::sleep(ROTATE_PAUSE);
+                    waited += ROTATE_PAUSE;
+                }
+                Err(e) => return Err(Failure::object(rotate_failure(&e))),
+            }
+        };
         let doc: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Failure::object(format!("cannot read the controller's answer: {e}")))?;
         input::sealed_secret_lenient(doc).map_err(|e| Failure::object(e.to_string()))
     }
 }
+
+/// How long one object waits, in all, for the controller's rate limit or busy pool.
+const ROTATE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+const ROTATE_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn rotate_failure(e: &kube::Error) -> String {
     match proxy::status_code(e) {
