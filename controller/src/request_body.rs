@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use sealwright_crypto::SealedSecret;
 use sealwright_crypto::model::{API_VERSION, KIND};
+use sealwright_crypto::yaml::{self, YamlError};
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -76,27 +77,35 @@ fn looks_like_json(body: &[u8]) -> bool {
 
 /// yaml.v2's reading in `EnsureNotMultiDoc`: decode the first document (any error ignored),
 /// then the body is multi-document when a second one decodes into `struct{}` without error.
+/// A parser failure here is not multi-document: the first-document read then reports it.
 fn is_multi_document_yaml(body: &[u8]) -> bool {
-    let mut docs = serde_yaml::Deserializer::from_slice(body);
-    if docs.next().is_none() {
-        return false;
-    }
-    let Some(second) = docs.next() else {
-        return false;
-    };
-    matches!(
-        serde::Deserialize::deserialize(second),
-        Ok(serde_yaml::Value::Mapping(_) | serde_yaml::Value::Null)
-    )
+    yaml::contain(|| {
+        let mut docs = serde_yaml::Deserializer::from_slice(body);
+        if docs.next().is_none() {
+            return false;
+        }
+        let Some(second) = docs.next() else {
+            return false;
+        };
+        matches!(
+            serde::Deserialize::deserialize(second),
+            Ok(serde_yaml::Value::Mapping(_) | serde_yaml::Value::Null)
+        )
+    })
+    .unwrap_or(false)
 }
 
 /// The first YAML document as JSON, as client-go's YAML-to-JSON step reads it.
 fn first_yaml_document(body: &[u8]) -> Result<Value, DecodeError> {
-    let first = serde_yaml::Deserializer::from_slice(body)
-        .next()
-        .ok_or_else(|| DecodeError::Syntax("empty body".into()))?;
-    serde::Deserialize::deserialize(first)
-        .map_err(|e: serde_yaml::Error| DecodeError::Syntax(e.to_string()))
+    yaml::contain(|| {
+        let first = serde_yaml::Deserializer::from_slice(body)
+            .next()
+            .ok_or_else(|| YamlError::Syntax("empty body".into()))?;
+        serde::Deserialize::deserialize(first)
+            .map_err(|e: serde_yaml::Error| YamlError::Syntax(e.to_string()))
+    })
+    .and_then(|parsed| parsed)
+    .map_err(|e| DecodeError::Syntax(e.to_string()))
 }
 
 /// Go's `encoding/json` into the SealedSecret types: `null` leaves a field at its zero value,

@@ -8,7 +8,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -326,15 +325,9 @@ fn documents(bytes: &[u8]) -> Result<Vec<serde_json::Value>, KeyError> {
             return Ok(values);
         }
     }
-    let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_slice(bytes) {
-        let value =
-            serde_json::Value::deserialize(doc).map_err(|e| KeyError::Parse(e.to_string()))?;
-        if !value.is_null() {
-            out.push(value);
-        }
-    }
-    Ok(out)
+    let docs: Vec<serde_json::Value> =
+        crate::yaml::documents(bytes).map_err(|e| KeyError::Parse(e.to_string()))?;
+    Ok(docs.into_iter().filter(|v| !v.is_null()).collect())
 }
 
 /// Reads a key Secret as the controller uses it: `from_secret`, then the load checks

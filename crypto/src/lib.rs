@@ -17,6 +17,7 @@ pub mod scope;
 pub mod seal;
 pub mod template;
 pub mod unseal;
+pub mod yaml;
 
 pub use hybrid::{KeySet, SealError};
 pub use model::{

@@ -180,7 +180,7 @@ fn unseal_v1(
         hybrid::unseal_with_index(keys, label, blob).map_err(|e| UnsealError::V1(e.to_string()))?;
     let secret = match serde_json::from_slice::<Secret>(&plain) {
         Ok(secret) => secret,
-        Err(json_err) => serde_yaml::from_slice::<Secret>(&plain)
+        Err(json_err) => crate::yaml::from_slice::<Secret>(&plain)
             // Only the position: serde's text can quote the (secret) input.
             .map_err(|_| {
                 UnsealError::V1(format!(

@@ -2,6 +2,7 @@
 //! YAML 1.1 rules, quoted ones kept as strings, aliases expanded, `<<` merge keys applied and a
 //! repeated key overwriting the earlier one (v2 does not reject duplicates).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, Tag};
@@ -28,6 +29,8 @@ pub fn parse_document(text: &str) -> Result<Node, String> {
         anchors: HashMap::new(),
         nodes: 0,
         path: Vec::new(),
+        text,
+        last_span: None,
     };
     loop {
         match b.next()? {
@@ -54,6 +57,9 @@ struct Builder<'a> {
     /// Keys and indexes leading to the node being built, so that a value error can name its
     /// place without quoting the value (values are secrets).
     path: Vec<String>,
+    text: &'a str,
+    /// Byte range of the last event, to tell raw characters from escaped ones.
+    last_span: Option<std::ops::Range<usize>>,
 }
 
 impl<'a> Builder<'a> {
@@ -63,10 +69,35 @@ impl<'a> Builder<'a> {
             match self.events.next() {
                 None => return Ok(None),
                 Some(Ok((Event::Comment(..), _))) => {}
-                Some(Ok((ev, _))) => return Ok(Some(ev)),
+                Some(Ok((ev, span))) => {
+                    self.last_span = span.byte_range();
+                    return Ok(Some(ev));
+                }
                 Some(Err(e)) => return Err(e.to_string()),
             }
         }
+    }
+
+    /// YAML 1.1 (go-yaml v2) treats a raw U+2028/U+2029 as a line break: in a flow scalar it
+    /// is kept, and the blanks around it are folded away. The 1.2 parser sees ordinary
+    /// characters, so the blanks are removed here when the source has such a raw break.
+    fn yaml_1_1_breaks(&self, value: Cow<'a, str>, style: ScalarStyle) -> Cow<'a, str> {
+        let flow = matches!(
+            style,
+            ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+        );
+        if !flow || !value.contains(UNICODE_BREAKS) {
+            return value;
+        }
+        let raw = self
+            .last_span
+            .clone()
+            .and_then(|r| self.text.get(r))
+            .is_some_and(|src| src.contains(UNICODE_BREAKS));
+        if !raw {
+            return value;
+        }
+        Cow::Owned(fold_unicode_breaks(&value))
     }
 
     fn place(&self) -> String {
@@ -92,6 +123,7 @@ impl<'a> Builder<'a> {
         self.count(1)?;
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
+                let value = self.yaml_1_1_breaks(value, style);
                 let scalar = scalar(&value, style, tag.as_deref())
                     .map_err(|problem| format!("{}: {problem}", self.place()))?;
                 (Node::Scalar(scalar), anchor)
@@ -229,6 +261,25 @@ fn merge(entries: &mut Vec<(Node, Node)>, value: Node) -> Result<(), String> {
     }
 }
 
+const UNICODE_BREAKS: [char; 2] = ['\u{2028}', '\u{2029}'];
+
+fn fold_unicode_breaks(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut after_break = false;
+    for c in value.chars() {
+        if UNICODE_BREAKS.contains(&c) {
+            out.truncate(out.trim_end_matches([' ', '\t']).len());
+            out.push(c);
+            after_break = true;
+        } else if after_break && matches!(c, ' ' | '\t') {
+        } else {
+            after_break = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A scalar with its style and tag, resolved as go-yaml v2 decodes it into `interface{}`.
 fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, String> {
     let Some(tag) = tag else {
@@ -339,6 +390,16 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert_eq!(err, "k: the !!binary value is not valid base64");
+    }
+
+    #[test]
+    fn raw_unicode_line_breaks_fold_as_in_yaml_1_1() {
+        let doc = parse_document("a: 'x \u{2028}    y'\nb: \"x\\L  y\"\n");
+        let Ok(Node::Map(entries)) = doc else {
+            panic!("{doc:?}")
+        };
+        let values: Vec<_> = entries.into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, vec![s("x\u{2028}y"), s("x\u{2028}  y")]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::Path;
 use k8s_openapi::api::core::v1::Secret;
 use sealwright_crypto::RsaPrivateKey;
 use sealwright_crypto::keys::{self, TLS_CERT, TLS_KEY};
+use sealwright_crypto::yaml;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -91,17 +92,20 @@ type Problem = (String, String);
 /// YAML or JSON documents (JSON is YAML), empty ones skipped. Only the position of a syntax
 /// error is reported: the parser's text can quote the file, which holds private keys.
 fn documents(bytes: &[u8]) -> Result<Vec<serde_json::Value>, String> {
-    let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_slice(bytes) {
-        let value = serde_json::Value::deserialize(doc).map_err(|e| match e.location() {
-            Some(l) => format!("syntax error at line {}, column {}", l.line(), l.column()),
-            None => "syntax error".to_string(),
-        })?;
-        if !value.is_null() {
-            out.push(value);
+    let read = || {
+        let mut out = Vec::new();
+        for doc in serde_yaml::Deserializer::from_slice(bytes) {
+            let value = serde_json::Value::deserialize(doc).map_err(|e| match e.location() {
+                Some(l) => format!("syntax error at line {}, column {}", l.line(), l.column()),
+                None => "syntax error".to_string(),
+            })?;
+            if !value.is_null() {
+                out.push(value);
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    };
+    yaml::contain(read).map_err(|e| e.to_string())?
 }
 
 /// The items of a `List` (also a typed list without `kind`), else the object itself.

@@ -9,6 +9,7 @@ use std::ops::Range;
 use serde_yaml::Value;
 
 use sealwright_crypto::model::{API_VERSION, KIND};
+use sealwright_crypto::yaml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
@@ -93,7 +94,12 @@ fn yaml_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
         if part.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_yaml::from_str(part).map_err(|e| ParseError {
+        let parsed =
+            yaml::contain(|| serde_yaml::from_str::<Value>(part)).map_err(|e| ParseError {
+                syntax: Syntax::Yaml,
+                reason: e.to_string(),
+            })?;
+        let value = parsed.map_err(|e| ParseError {
             syntax: Syntax::Yaml,
             reason: yaml_reason(&e, text, range.start),
         })?;

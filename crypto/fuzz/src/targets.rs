@@ -197,7 +197,7 @@ fn parse_as<T: serde::de::DeserializeOwned>(data: &[u8]) -> Vec<T> {
     if let Ok(v) = serde_json::from_slice::<T>(data) {
         out.push(v);
     }
-    if let Ok(v) = serde_yaml::from_slice::<T>(data) {
+    if let Ok(v) = sealwright_crypto::yaml::from_slice::<T>(data) {
         out.push(v);
     }
     out
