@@ -43,6 +43,7 @@ mod json;
 mod lex;
 mod parse;
 mod sprig;
+mod sprig_aes;
 mod sprig_data;
 mod sprig_duration;
 mod sprig_float;

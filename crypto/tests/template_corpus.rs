@@ -44,7 +44,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("genCA", "certificate functions not implemented"),
     ("genSelfSignedCert", "certificate functions not implemented"),
     ("genSignedCert", "certificate functions not implemented"),
-    ("cryptAES", "encryptAES/decryptAES not implemented"),
 ];
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 use super::builtins;
 use super::func::{Func, Ty};
+use super::sprig_aes;
 use super::sprig_data;
 use super::sprig_duration;
 use super::sprig_float;
@@ -41,8 +42,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "genSignedCert",
     "genSignedCertWithKey",
     // Others.
-    "encryptAES",
-    "decryptAES",
     "semver",
     "semverCompare",
     "urlParse",
@@ -53,6 +52,7 @@ pub const UNSUPPORTED: &[&str] = &[
 pub fn lookup(name: &str) -> Option<Func> {
     // Sprig entries shadow built-ins of the same name (only `slice` in practice).
     if let Some(f) = sprig_data::lookup(name)
+        .or_else(|| sprig_aes::lookup(name))
         .or_else(|| sprig_str::lookup(name))
         .or_else(|| sprig_text::lookup(name))
         .or_else(|| sprig_float::lookup(name))
