@@ -52,6 +52,7 @@ mod sprig_password;
 mod sprig_random;
 mod sprig_str;
 mod sprig_text;
+mod sprig_url;
 mod value;
 
 pub use budget::{Allowance, Budget, Limit};

@@ -38,8 +38,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("ago", "clock functions not implemented"),
     ("unixEpoch", "clock functions not implemented"),
     ("semver", "semver and semverCompare not implemented"),
-    ("urlParse", "urlParse not implemented"),
-    ("urlJoin", "urlJoin not implemented"),
     ("genPrivateKey", "key generation not implemented"),
     ("genCA", "certificate functions not implemented"),
     ("genSelfSignedCert", "certificate functions not implemented"),

@@ -12,6 +12,7 @@ use super::sprig_password;
 use super::sprig_random;
 use super::sprig_str;
 use super::sprig_text;
+use super::sprig_url;
 use super::value::Value;
 
 /// Sprig functions that parse (upstream knows them) but fail when called here: not
@@ -44,8 +45,6 @@ pub const UNSUPPORTED: &[&str] = &[
     // Others.
     "semver",
     "semverCompare",
-    "urlParse",
-    "urlJoin",
 ];
 
 /// The function `name` as the evaluator calls it.
@@ -53,6 +52,7 @@ pub fn lookup(name: &str) -> Option<Func> {
     // Sprig entries shadow built-ins of the same name (only `slice` in practice).
     if let Some(f) = sprig_data::lookup(name)
         .or_else(|| sprig_aes::lookup(name))
+        .or_else(|| sprig_url::lookup(name))
         .or_else(|| sprig_str::lookup(name))
         .or_else(|| sprig_text::lookup(name))
         .or_else(|| sprig_float::lookup(name))
