@@ -50,6 +50,7 @@ mod sprig_float;
 mod sprig_merge;
 mod sprig_password;
 mod sprig_random;
+mod sprig_semver;
 mod sprig_str;
 mod sprig_text;
 mod sprig_url;

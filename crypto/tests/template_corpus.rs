@@ -37,7 +37,10 @@ const KNOWN: &[(&str, &str)] = &[
     ),
     ("ago", "clock functions not implemented"),
     ("unixEpoch", "clock functions not implemented"),
-    ("semver", "semver and semverCompare not implemented"),
+    (
+        "semver",
+        "semver (a *semver.Version with methods) not implemented",
+    ),
     ("genPrivateKey", "key generation not implemented"),
     ("genCA", "certificate functions not implemented"),
     ("genSelfSignedCert", "certificate functions not implemented"),

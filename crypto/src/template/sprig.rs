@@ -10,6 +10,7 @@ use super::sprig_float;
 use super::sprig_merge;
 use super::sprig_password;
 use super::sprig_random;
+use super::sprig_semver;
 use super::sprig_str;
 use super::sprig_text;
 use super::sprig_url;
@@ -44,7 +45,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "genSignedCertWithKey",
     // Others.
     "semver",
-    "semverCompare",
 ];
 
 /// The function `name` as the evaluator calls it.
@@ -53,6 +53,7 @@ pub fn lookup(name: &str) -> Option<Func> {
     if let Some(f) = sprig_data::lookup(name)
         .or_else(|| sprig_aes::lookup(name))
         .or_else(|| sprig_url::lookup(name))
+        .or_else(|| sprig_semver::lookup(name))
         .or_else(|| sprig_str::lookup(name))
         .or_else(|| sprig_text::lookup(name))
         .or_else(|| sprig_float::lookup(name))
