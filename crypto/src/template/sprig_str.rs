@@ -56,24 +56,27 @@ pub fn lookup(name: &str) -> Option<Func> {
             st(s(&v, 1).trim_matches(|c| cut.contains(c)).to_string())
         }),
         "trimSuffix" => Func::new(&[Str, Str], |v| {
-            let (suf, x) = (s(&v, 0), s(&v, 1));
-            st(x.strip_suffix(suf.as_str()).unwrap_or(&x).to_string())
+            let (suf, x) = (sb(&v, 0), sb(&v, 1));
+            Ok(Value::str(x.strip_suffix(&*suf).unwrap_or(&x)))
         }),
         "trimPrefix" => Func::new(&[Str, Str], |v| {
-            let (pre, x) = (s(&v, 0), s(&v, 1));
-            st(x.strip_prefix(pre.as_str()).unwrap_or(&x).to_string())
+            let (pre, x) = (sb(&v, 0), sb(&v, 1));
+            Ok(Value::str(x.strip_prefix(&*pre).unwrap_or(&x)))
         }),
         "nospace" => Func::new(&[Str], |v| Ok(Value::str(nospace(&sb(&v, 0))))),
         "swapcase" => Func::new(&[Str], |v| st(swapcase(&s(&v, 0)))),
         "initials" => Func::new(&[Str], |v| st(initials(&sb(&v, 0)))),
         "contains" => Func::new(&[Str, Str], |v| {
-            Ok(Value::Bool(s(&v, 1).contains(s(&v, 0).as_str())))
+            // Byte search in linear time, as Go's strings.Contains.
+            let (needle, x) = (sb(&v, 0), sb(&v, 1));
+            let finder = aho_corasick::AhoCorasick::new([&*needle]).map_err(|e| e.to_string())?;
+            Ok(Value::Bool(finder.is_match(&*x)))
         }),
         "hasPrefix" => Func::new(&[Str, Str], |v| {
-            Ok(Value::Bool(s(&v, 1).starts_with(s(&v, 0).as_str())))
+            Ok(Value::Bool(sb(&v, 1).starts_with(&sb(&v, 0))))
         }),
         "hasSuffix" => Func::new(&[Str, Str], |v| {
-            Ok(Value::Bool(s(&v, 1).ends_with(s(&v, 0).as_str())))
+            Ok(Value::Bool(sb(&v, 1).ends_with(&sb(&v, 0))))
         }),
         "quote" => Func::var(&[], Any, |v| {
             let mut parts = Vec::new();
