@@ -43,14 +43,17 @@ mod json;
 mod lex;
 mod parse;
 mod sprig;
+mod sprig_aes;
 mod sprig_data;
 mod sprig_duration;
 mod sprig_float;
 mod sprig_merge;
 mod sprig_password;
 mod sprig_random;
+mod sprig_semver;
 mod sprig_str;
 mod sprig_text;
+mod sprig_url;
 mod value;
 
 pub use budget::{Allowance, Budget, Limit};

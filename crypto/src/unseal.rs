@@ -208,7 +208,7 @@ fn unseal_items(
         ..Default::default()
     };
     let mut data: BTreeMap<String, ByteString> = BTreeMap::new();
-    // Template dot: item → plaintext as text (lossy for non-UTF-8, as only templates read it).
+    // Template dot: item → plaintext bytes (Go strings are bytes, so non-UTF-8 stays as is).
     let mut values = TemplateValues::default();
     let mut errors = Vec::new();
     let mut keys_used = Vec::new();
@@ -227,9 +227,7 @@ fn unseal_items(
         match hybrid::unseal_with_index(keys, label, &blob) {
             Ok((plain, index)) => {
                 keys_used.push(index);
-                values
-                    .0
-                    .insert(item.clone(), String::from_utf8_lossy(&plain).into_owned());
+                values.0.insert(item.clone(), plain.to_vec());
                 data.insert(item.clone(), ByteString(plain.to_vec()));
             }
             Err(e) => errors.push(ItemError {
@@ -247,7 +245,7 @@ fn unseal_items(
             values
                 .0
                 .entry(item.clone())
-                .or_insert_with(|| source.clone());
+                .or_insert_with(|| source.clone().into_bytes());
         }
     }
 
@@ -300,7 +298,7 @@ fn unseal_items(
 
 /// The decrypted items as template input, wiped on drop.
 #[derive(Default)]
-struct TemplateValues(BTreeMap<String, String>);
+struct TemplateValues(BTreeMap<String, Vec<u8>>);
 
 impl Drop for TemplateValues {
     fn drop(&mut self) {

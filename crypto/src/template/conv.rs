@@ -97,8 +97,12 @@ pub fn parse_float(s: &str) -> Option<f64> {
 fn parse_float_syntax(s: &str) -> Option<f64> {
     let lower = s.to_ascii_lowercase();
     let t = lower.trim_start_matches(['+', '-']);
-    if t.starts_with("0x") {
-        return None;
+    if let Some(hex) = t.strip_prefix("0x") {
+        let neg = lower.starts_with('-');
+        if lower[1..].starts_with(['+', '-']) {
+            return None;
+        }
+        return parse_hex_float(&hex.replace('_', "")).map(|f| if neg { -f } else { f });
     }
     if s.contains('_') {
         // Underscores only between digits.
@@ -124,6 +128,26 @@ fn parse_float_syntax(s: &str) -> Option<f64> {
         }
         _ => None,
     }
+}
+
+/// The hexadecimal form of `strconv.ParseFloat` after `0x`: hex digits with an optional
+/// point, then a mandatory binary exponent (`1.8p1`).
+fn parse_hex_float(t: &str) -> Option<f64> {
+    let (mantissa, exp) = t.split_once('p')?;
+    let exp: i32 = match exp.strip_prefix('+') {
+        Some(e) if !e.starts_with('-') => e.parse().ok()?,
+        _ => exp.parse().ok()?,
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in int.chars().chain(frac.chars()) {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let shift = exp.checked_sub(i32::try_from(frac.len()).ok()?.checked_mul(4)?)?;
+    Some(value * 2f64.powi(shift))
 }
 
 /// `strconv.ParseInt(s, 0, 64)`.

@@ -163,7 +163,7 @@ impl Parser<'_> {
         if t.kind != Kind::String && t.kind != Kind::RawString {
             return Err(self.unexpected(&t, context));
         }
-        let name = unquote(&t.val).map_err(|e| self.errorf(e))?;
+        let name = unquote_name(&t.val).map_err(|e| self.errorf(e))?;
         self.expect(Kind::RightDelim, context)?;
         let saved = std::mem::replace(&mut self.vars, vec!["$".into()]);
         let (list, stop) = self.item_list()?;
@@ -361,7 +361,7 @@ impl Parser<'_> {
 
     fn template_name(&mut self, t: &Item, context: &str) -> PResult<String> {
         match t.kind {
-            Kind::String | Kind::RawString => unquote(&t.val).map_err(|e| self.errorf(e)),
+            Kind::String | Kind::RawString => unquote_name(&t.val).map_err(|e| self.errorf(e)),
             _ => Err(self.unexpected(t, context)),
         }
     }
@@ -600,8 +600,21 @@ fn is_empty_tree(list: &[Node]) -> bool {
         .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
 }
 
-/// Go's `strconv.Unquote` for the three quote styles.
-pub fn unquote(s: &str) -> Result<String, String> {
+/// Go's `strconv.Unquote` for the three quote styles, as bytes: `\x` and octal escapes are
+/// single raw bytes (Go strings need not be UTF-8), `\u`/`\U` are UTF-8 encoded.
+pub fn unquote(s: &str) -> Result<Vec<u8>, String> {
+    unquote_runes(s).map(|(bytes, _)| bytes)
+}
+
+/// [`unquote`] as text, for template names (Go compares them as strings; U+FFFD stands in
+/// for raw bytes, which never name a real template here).
+pub fn unquote_name(s: &str) -> Result<String, String> {
+    unquote(s).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// The unquoted bytes and, for each escape or character, the rune value Go's
+/// `strconv.UnquoteChar` gives it (character constants take the first).
+fn unquote_runes(s: &str) -> Result<(Vec<u8>, Vec<u32>), String> {
     let bad = || "invalid syntax".to_string();
     if s.len() < 2 {
         return Err(bad());
@@ -616,33 +629,47 @@ pub fn unquote(s: &str) -> Result<String, String> {
             if body.contains('`') {
                 return Err(bad());
             }
-            Ok(body.replace('\r', ""))
+            let text = body.replace('\r', "");
+            let runes = text.chars().map(u32::from).collect();
+            Ok((text.into_bytes(), runes))
         }
         b'"' | b'\'' => {
-            let mut out = String::new();
+            let mut out = Vec::new();
+            let mut runes = Vec::new();
             let mut it = body.chars().peekable();
-            let mut count = 0;
+            let push_char = |out: &mut Vec<u8>, c: char| {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            };
             while let Some(c) = it.next() {
-                count += 1;
                 if c == q as char || c == '\n' {
                     return Err(bad());
                 }
                 if c != '\\' {
-                    out.push(c);
+                    push_char(&mut out, c);
+                    runes.push(u32::from(c));
                     continue;
                 }
                 let e = it.next().ok_or_else(bad)?;
+                let simple = match e {
+                    'a' => Some('\x07'),
+                    'b' => Some('\x08'),
+                    'f' => Some('\x0c'),
+                    'n' => Some('\n'),
+                    'r' => Some('\r'),
+                    't' => Some('\t'),
+                    'v' => Some('\x0b'),
+                    '\\' => Some('\\'),
+                    '\'' if q == b'\'' => Some('\''),
+                    '"' if q == b'"' => Some('"'),
+                    _ => None,
+                };
+                if let Some(c) = simple {
+                    out.push(c as u8);
+                    runes.push(u32::from(c));
+                    continue;
+                }
                 match e {
-                    'a' => out.push('\x07'),
-                    'b' => out.push('\x08'),
-                    'f' => out.push('\x0c'),
-                    'n' => out.push('\n'),
-                    'r' => out.push('\r'),
-                    't' => out.push('\t'),
-                    'v' => out.push('\x0b'),
-                    '\\' => out.push('\\'),
-                    '\'' if q == b'\'' => out.push('\''),
-                    '"' if q == b'"' => out.push('"'),
                     'x' | 'u' | 'U' => {
                         let n = match e {
                             'x' => 2,
@@ -650,16 +677,16 @@ pub fn unquote(s: &str) -> Result<String, String> {
                             _ => 8,
                         };
                         let hex: String = (0..n).filter_map(|_| it.next()).collect();
-                        if hex.len() != n {
+                        if hex.len() != n || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                             return Err(bad());
                         }
                         let v = u32::from_str_radix(&hex, 16).map_err(|_| bad())?;
                         if e == 'x' {
-                            // Arbitrary bytes cannot live in a Rust string; Go keeps them raw.
-                            out.push(char::from_u32(v).ok_or_else(bad)?);
+                            out.push(u8::try_from(v).map_err(|_| bad())?);
                         } else {
-                            out.push(char::from_u32(v).ok_or_else(bad)?);
+                            push_char(&mut out, char::from_u32(v).ok_or_else(bad)?);
                         }
+                        runes.push(v);
                     }
                     '0'..='7' => {
                         let mut v = e.to_digit(8).unwrap_or(0);
@@ -667,18 +694,16 @@ pub fn unquote(s: &str) -> Result<String, String> {
                             let d = it.next().and_then(|c| c.to_digit(8)).ok_or_else(bad)?;
                             v = v * 8 + d;
                         }
-                        if v > 255 {
-                            return Err(bad());
-                        }
-                        out.push(char::from_u32(v).ok_or_else(bad)?);
+                        out.push(u8::try_from(v).map_err(|_| bad())?);
+                        runes.push(v);
                     }
                     _ => return Err(bad()),
                 }
             }
-            if q == b'\'' && count != 1 && out.chars().count() != 1 {
+            if q == b'\'' && runes.len() != 1 {
                 return Err(bad());
             }
-            Ok(out)
+            Ok((out, runes))
         }
         _ => Err(bad()),
     }
@@ -734,15 +759,16 @@ fn new_number(text: &str, kind: Kind) -> Result<Number, String> {
         float: 0.0,
     };
     if kind == Kind::CharConstant {
-        let s = unquote(text).map_err(|_| format!("malformed character constant: {text}"))?;
-        let c = s
-            .chars()
-            .next()
+        let (_, runes) =
+            unquote_runes(text).map_err(|_| format!("malformed character constant: {text}"))?;
+        let c = runes
+            .first()
+            .copied()
             .ok_or_else(|| format!("malformed character constant: {text}"))?;
-        n.int = c as i64;
+        n.int = i64::from(c);
         n.is_int = true;
         n.is_uint = true;
-        n.float = c as u32 as f64;
+        n.float = f64::from(c);
         n.is_float = true;
         return Ok(n);
     }

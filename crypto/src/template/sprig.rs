@@ -3,14 +3,17 @@
 
 use super::builtins;
 use super::func::{Func, Ty};
+use super::sprig_aes;
 use super::sprig_data;
 use super::sprig_duration;
 use super::sprig_float;
 use super::sprig_merge;
 use super::sprig_password;
 use super::sprig_random;
+use super::sprig_semver;
 use super::sprig_str;
 use super::sprig_text;
+use super::sprig_url;
 use super::value::Value;
 
 /// Sprig functions that parse (upstream knows them) but fail when called here: not
@@ -41,18 +44,16 @@ pub const UNSUPPORTED: &[&str] = &[
     "genSignedCert",
     "genSignedCertWithKey",
     // Others.
-    "encryptAES",
-    "decryptAES",
     "semver",
-    "semverCompare",
-    "urlParse",
-    "urlJoin",
 ];
 
 /// The function `name` as the evaluator calls it.
 pub fn lookup(name: &str) -> Option<Func> {
     // Sprig entries shadow built-ins of the same name (only `slice` in practice).
     if let Some(f) = sprig_data::lookup(name)
+        .or_else(|| sprig_aes::lookup(name))
+        .or_else(|| sprig_url::lookup(name))
+        .or_else(|| sprig_semver::lookup(name))
         .or_else(|| sprig_str::lookup(name))
         .or_else(|| sprig_text::lookup(name))
         .or_else(|| sprig_float::lookup(name))

@@ -31,7 +31,11 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(if b(&v, 2) { a(&v, 0) } else { a(&v, 1) })
         }),
         "fail" => Func::new(&[Str], |v| Err(s(&v, 0))),
-        "deepCopy" | "mustDeepCopy" => Func::new(&[Any], |v| deep_copy(&a(&v, 0), 0)),
+        "deepCopy" | "mustDeepCopy" => Func::new(&[Any], |v| match a(&v, 0) {
+            // copystructure asks reflect for the type of a nil interface.
+            Value::Nil => Err("reflect: call of reflect.Value.Type on zero Value".into()),
+            x => deep_copy(&x, 0),
+        }),
         // JSON.
         "toJson" => Func::new(&[Any], |v| {
             Ok(Value::str(

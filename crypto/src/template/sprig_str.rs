@@ -24,11 +24,13 @@ pub fn lookup(name: &str) -> Option<Func> {
     use Ty::*;
     Some(match name {
         "hello" => Func::new(&[], |_| st("Hello!".into())),
-        "abbrev" => Func::new(&[Int, Str], |v| st(abbrev(n(&v, 0), &s(&v, 1)))),
-        "abbrevboth" => Func::new(&[Int, Int, Str], |v| {
-            st(abbrevboth(n(&v, 0), n(&v, 1), &s(&v, 2)))
+        "abbrev" => Func::new(&[Int, Str], |v| {
+            Ok(Value::str(abbrev(n(&v, 0), &sb(&v, 1))))
         }),
-        "trunc" => Func::new(&[Int, Str], |v| st(trunc(n(&v, 0), &s(&v, 1)))),
+        "abbrevboth" => Func::new(&[Int, Int, Str], |v| {
+            Ok(Value::str(abbrevboth(n(&v, 0), n(&v, 1), &sb(&v, 2))))
+        }),
+        "trunc" => Func::new(&[Int, Str], |v| Ok(Value::str(trunc(n(&v, 0), &sb(&v, 1))))),
         "trim" => Func::new(&[Str], |v| {
             st(s(&v, 0).trim_matches(char::is_whitespace).to_string())
         }),
@@ -37,7 +39,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         "title" => Func::new(&[Str], |v| st(title(&s(&v, 0)))),
         "untitle" => Func::new(&[Str], |v| st(untitle(&s(&v, 0)))),
         "substr" => Func::new(&[Int, Int, Str], |v| {
-            substr(n(&v, 0), n(&v, 1), &s(&v, 2)).map(Value::str)
+            substr(n(&v, 0), n(&v, 1), &sb(&v, 2)).map(Value::str)
         }),
         "repeat" => Func::new(&[Int, Str], |v| {
             let c = n(&v, 0);
@@ -54,24 +56,27 @@ pub fn lookup(name: &str) -> Option<Func> {
             st(s(&v, 1).trim_matches(|c| cut.contains(c)).to_string())
         }),
         "trimSuffix" => Func::new(&[Str, Str], |v| {
-            let (suf, x) = (s(&v, 0), s(&v, 1));
-            st(x.strip_suffix(suf.as_str()).unwrap_or(&x).to_string())
+            let (suf, x) = (sb(&v, 0), sb(&v, 1));
+            Ok(Value::str(x.strip_suffix(&*suf).unwrap_or(&x)))
         }),
         "trimPrefix" => Func::new(&[Str, Str], |v| {
-            let (pre, x) = (s(&v, 0), s(&v, 1));
-            st(x.strip_prefix(pre.as_str()).unwrap_or(&x).to_string())
+            let (pre, x) = (sb(&v, 0), sb(&v, 1));
+            Ok(Value::str(x.strip_prefix(&*pre).unwrap_or(&x)))
         }),
-        "nospace" => Func::new(&[Str], |v| st(nospace(&s(&v, 0)))),
+        "nospace" => Func::new(&[Str], |v| Ok(Value::str(nospace(&sb(&v, 0))))),
         "swapcase" => Func::new(&[Str], |v| st(swapcase(&s(&v, 0)))),
-        "initials" => Func::new(&[Str], |v| st(initials(&s(&v, 0)))),
+        "initials" => Func::new(&[Str], |v| st(initials(&sb(&v, 0)))),
         "contains" => Func::new(&[Str, Str], |v| {
-            Ok(Value::Bool(s(&v, 1).contains(s(&v, 0).as_str())))
+            // Byte search in linear time, as Go's strings.Contains.
+            let (needle, x) = (sb(&v, 0), sb(&v, 1));
+            let finder = aho_corasick::AhoCorasick::new([&*needle]).map_err(|e| e.to_string())?;
+            Ok(Value::Bool(finder.is_match(&*x)))
         }),
         "hasPrefix" => Func::new(&[Str, Str], |v| {
-            Ok(Value::Bool(s(&v, 1).starts_with(s(&v, 0).as_str())))
+            Ok(Value::Bool(sb(&v, 1).starts_with(&sb(&v, 0))))
         }),
         "hasSuffix" => Func::new(&[Str, Str], |v| {
-            Ok(Value::Bool(s(&v, 1).ends_with(s(&v, 0).as_str())))
+            Ok(Value::Bool(sb(&v, 1).ends_with(&sb(&v, 0))))
         }),
         "quote" => Func::var(&[], Any, |v| {
             let mut parts = Vec::new();
@@ -99,9 +104,13 @@ pub fn lookup(name: &str) -> Option<Func> {
                     .collect(),
             )
         }),
-        "indent" => Func::new(&[Int, Str], |v| indent(n(&v, 0), &s(&v, 1)).map(Value::str)),
+        "indent" => Func::new(&[Int, Str], |v| {
+            let x = sb(&v, 1);
+            indent(n(&v, 0), &latin1(&x)).map(|x| Value::str(un_latin1(&x)))
+        }),
         "nindent" => Func::new(&[Int, Str], |v| {
-            indent(n(&v, 0), &s(&v, 1)).map(|x| Value::str(format!("\n{x}")))
+            let x = sb(&v, 1);
+            indent(n(&v, 0), &latin1(&x)).map(|x| Value::str(un_latin1(&format!("\n{x}"))))
         }),
         "replace" => Func::new(&[Str, Str, Str], |v| {
             let (old, new, x) = (s(&v, 0), s(&v, 1), s(&v, 2));
@@ -117,16 +126,10 @@ pub fn lookup(name: &str) -> Option<Func> {
         "plural" => Func::new(&[Str, Str, Int], |v| {
             st(if n(&v, 2) == 1 { s(&v, 0) } else { s(&v, 1) })
         }),
-        "sha1sum" => Func::new(&[Str], |v| {
-            st(hex(&sha1::Sha1::digest(s(&v, 0).as_bytes())))
-        }),
-        "sha256sum" => Func::new(&[Str], |v| {
-            st(hex(&sha2::Sha256::digest(s(&v, 0).as_bytes())))
-        }),
-        "sha512sum" => Func::new(&[Str], |v| {
-            st(hex(&sha2::Sha512::digest(s(&v, 0).as_bytes())))
-        }),
-        "adler32sum" => Func::new(&[Str], |v| st(adler32(s(&v, 0).as_bytes()).to_string())),
+        "sha1sum" => Func::new(&[Str], |v| st(hex(&sha1::Sha1::digest(&*sb(&v, 0))))),
+        "sha256sum" => Func::new(&[Str], |v| st(hex(&sha2::Sha256::digest(&*sb(&v, 0))))),
+        "sha512sum" => Func::new(&[Str], |v| st(hex(&sha2::Sha512::digest(&*sb(&v, 0))))),
+        "adler32sum" => Func::new(&[Str], |v| st(adler32(&sb(&v, 0)).to_string())),
         "b64enc" => Func::new(&[Str], |v| {
             let x = sb(&v, 0);
             budget::fits(x.len().div_ceil(3) as u64 * 4)?;
@@ -178,16 +181,14 @@ pub fn lookup(name: &str) -> Option<Func> {
         }),
         "regexReplaceAll" | "mustRegexReplaceAll" => Func::new(&[Str, Str, Str], |v| {
             match_cost(&s(&v, 0), &s(&v, 1))?;
-            let r = re(&s(&v, 0))?;
-            let x = s(&v, 1);
-            st(replace_all(&r, &x, &s(&v, 2), true))
+            let r = re_bytes(&s(&v, 0))?;
+            Ok(Value::str(replace_all(&r, &sb(&v, 1), &sb(&v, 2), true)))
         }),
         "regexReplaceAllLiteral" | "mustRegexReplaceAllLiteral" => {
             Func::new(&[Str, Str, Str], |v| {
                 match_cost(&s(&v, 0), &s(&v, 1))?;
-                let r = re(&s(&v, 0))?;
-                let x = s(&v, 1);
-                st(replace_all(&r, &x, &s(&v, 2), false))
+                let r = re_bytes(&s(&v, 0))?;
+                Ok(Value::str(replace_all(&r, &sb(&v, 1), &sb(&v, 2), false)))
             })
         }
         "regexSplit" | "mustRegexSplit" => Func::new(&[Str, Str, Int], |v| {
@@ -209,10 +210,10 @@ pub fn lookup(name: &str) -> Option<Func> {
             }
             st(out)
         }),
-        "base" | "osBase" => Func::new(&[Str], |v| st(path_base(&s(&v, 0)))),
-        "dir" | "osDir" => Func::new(&[Str], |v| st(path_dir(&s(&v, 0)))),
-        "clean" | "osClean" => Func::new(&[Str], |v| st(path_clean(&s(&v, 0)))),
-        "ext" | "osExt" => Func::new(&[Str], |v| st(path_ext(&s(&v, 0)))),
+        "base" | "osBase" => Func::new(&[Str], |v| path_fn(&v, path_base)),
+        "dir" | "osDir" => Func::new(&[Str], |v| path_fn(&v, path_dir)),
+        "clean" | "osClean" => Func::new(&[Str], |v| path_fn(&v, path_clean)),
+        "ext" | "osExt" => Func::new(&[Str], |v| path_fn(&v, path_ext)),
         "isAbs" | "osIsAbs" => Func::new(&[Str], |v| Ok(Value::Bool(s(&v, 0).starts_with('/')))),
         "toString" => Func::new(&[Any], |v| st(strval(&a(&v, 0)))),
         "bcrypt" => Func::new(&[Str], |v| st(bcrypt(&s(&v, 0)))),
@@ -306,21 +307,53 @@ fn title(x: &str) -> String {
         .collect()
 }
 
+/// goutils `Uncapitalize`: the first letter of every whitespace-separated word.
 fn untitle(x: &str) -> String {
-    let mut it = x.chars();
-    match it.next() {
-        Some(c) => std::iter::once(lower_rune(c)).chain(it).collect(),
-        None => String::new(),
-    }
+    let mut next = true;
+    x.chars()
+        .map(|c| {
+            if c.is_whitespace() {
+                next = true;
+                c
+            } else if next {
+                next = false;
+                lower_rune(c)
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// goutils `DeleteWhiteSpace`: works byte by byte and turns each kept byte into the rune
 /// of the same number, so non-ASCII text comes out as Latin-1 mojibake, as upstream's does.
-fn nospace(x: &str) -> String {
-    x.bytes()
-        .filter(|&b| !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0x85 | 0xA0))
-        .map(char::from)
-        .collect()
+/// When nothing is deleted it returns its input unchanged.
+fn nospace(x: &[u8]) -> Vec<u8> {
+    let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0x85 | 0xA0);
+    if !x.iter().any(space) {
+        return x.to_vec();
+    }
+    x.iter()
+        .filter(|b| !space(b))
+        .map(|&b| char::from(b))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// Bytes as the runes of the same numbers, for functions that only look at ASCII
+/// separators: they then work on any Go string, and [`un_latin1`] restores the bytes.
+fn latin1(x: &[u8]) -> String {
+    x.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Inverse of [`latin1`] (every rune it sees is below 256).
+fn un_latin1(x: &str) -> Vec<u8> {
+    x.chars().map(|c| u8::try_from(c).unwrap_or(b'?')).collect()
+}
+
+/// Runs a path function (which splits on ASCII `/` and `.` only) on argument 0's bytes.
+fn path_fn(v: &[Value], f: fn(&str) -> String) -> Result<Value, String> {
+    Ok(Value::str(un_latin1(&f(&latin1(&sb(v, 0))))))
 }
 
 /// goutils `SwapCase`.
@@ -350,10 +383,12 @@ fn is_title_case(c: char) -> bool {
     matches!(c, '\u{1C5}' | '\u{1C8}' | '\u{1CB}' | '\u{1F2}' | '\u{1F88}'..='\u{1F8F}' | '\u{1F98}'..='\u{1F9F}' | '\u{1FA8}'..='\u{1FAF}' | '\u{1FBC}' | '\u{1FCC}' | '\u{1FFC}')
 }
 
-fn initials(x: &str) -> String {
+/// goutils `Initials`: walks bytes and writes each kept byte as the rune of the same number
+/// (so a non-ASCII initial comes out as Latin-1 mojibake, as upstream's does).
+fn initials(x: &[u8]) -> String {
     let mut out = String::new();
     let mut at_start = true;
-    for c in x.chars() {
+    for c in x.iter().map(|&b| char::from(b)) {
         if c.is_whitespace() {
             at_start = true;
         } else if at_start {
@@ -375,24 +410,20 @@ fn indent(spaces: i64, v: &str) -> Result<String, String> {
     Ok(format!("{pad}{}", v.replace('\n', &format!("\n{pad}"))))
 }
 
-/// Byte-based slicing like Go; a cut inside a UTF-8 sequence yields U+FFFD.
-fn bytes_str(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+// Go slices strings by byte: a cut inside a UTF-8 sequence keeps the partial bytes.
 
-fn trunc(c: i64, x: &str) -> String {
+fn trunc(c: i64, x: &[u8]) -> Vec<u8> {
     let len = x.len() as i64;
     if c < 0 && len + c > 0 {
-        return bytes_str(&x.as_bytes()[(len + c) as usize..]);
+        return x[(len + c) as usize..].to_vec();
     }
     if c >= 0 && len > c {
-        return bytes_str(&x.as_bytes()[..c as usize]);
+        return x[..c as usize].to_vec();
     }
-    x.to_string()
+    x.to_vec()
 }
 
-fn substr(start: i64, end: i64, x: &str) -> Result<String, String> {
-    let b = x.as_bytes();
+fn substr(start: i64, end: i64, b: &[u8]) -> Result<Vec<u8>, String> {
     let len = b.len() as i64;
     let oob = |lo: i64, hi: i64| -> String {
         if hi > len || hi < 0 {
@@ -405,7 +436,7 @@ fn substr(start: i64, end: i64, x: &str) -> Result<String, String> {
         if end < 0 || end > len {
             return Err(oob(0, end));
         }
-        return Ok(bytes_str(&b[..end as usize]));
+        return Ok(b[..end as usize].to_vec());
     }
     if end < 0 || end > len {
         if start > len {
@@ -413,66 +444,63 @@ fn substr(start: i64, end: i64, x: &str) -> Result<String, String> {
                 "runtime error: slice bounds out of range [{start}:{len}]"
             ));
         }
-        return Ok(bytes_str(&b[start as usize..]));
+        return Ok(b[start as usize..].to_vec());
     }
     if start > end {
         return Err(oob(start, end));
     }
-    Ok(bytes_str(&b[start as usize..end as usize]))
+    Ok(b[start as usize..end as usize].to_vec())
 }
 
-fn abbrev(width: i64, x: &str) -> String {
+fn abbrev(width: i64, x: &[u8]) -> Vec<u8> {
     if width < 4 {
-        return x.to_string();
+        return x.to_vec();
     }
     abbreviate_full(x, 0, width).unwrap_or_default()
 }
 
-fn abbrevboth(left: i64, right: i64, x: &str) -> String {
+fn abbrevboth(left: i64, right: i64, x: &[u8]) -> Vec<u8> {
     if right < 4 || (left > 0 && right < 7) {
-        return x.to_string();
+        return x.to_vec();
     }
     abbreviate_full(x, left, right).unwrap_or_default()
 }
 
 /// goutils `AbbreviateFull` (byte offsets, as Go).
-fn abbreviate_full(x: &str, offset: i64, max_width: i64) -> Option<String> {
-    if x.is_empty() {
-        return Some(String::new());
+fn abbreviate_full(b: &[u8], offset: i64, max_width: i64) -> Option<Vec<u8>> {
+    if b.is_empty() {
+        return Some(Vec::new());
     }
     if max_width < 4 {
         return None;
     }
-    let len = x.len() as i64;
+    let len = b.len() as i64;
     if len <= max_width {
-        return Some(x.to_string());
+        return Some(b.to_vec());
     }
-    let b = x.as_bytes();
     // A negative offset behaves like 0 (Go reaches the same prefix branch).
     let mut offset = offset.clamp(0, len);
     if len - offset < max_width - 3 {
         offset = len - (max_width - 3);
     }
     if offset <= 4 {
-        return Some(format!("{}...", bytes_str(&b[..(max_width - 3) as usize])));
+        return Some([&b[..(max_width - 3) as usize], b"..."].concat());
     }
     if max_width < 7 {
         return None;
     }
     if offset + max_width - 3 < len {
-        let rest = bytes_str(&b[offset as usize..]);
-        return Some(format!("...{}", abbreviate_full(&rest, 0, max_width - 3)?));
+        let rest = abbreviate_full(&b[offset as usize..], 0, max_width - 3)?;
+        return Some([b"...".as_slice(), &rest].concat());
     }
-    Some(format!(
-        "...{}",
-        bytes_str(&b[(len - (max_width - 3)) as usize..])
-    ))
+    Some([b"...".as_slice(), &b[(len - (max_width - 3)) as usize..]].concat())
 }
 
-/// `ReplaceAllString` (`expand`: with `$1` references) or `ReplaceAllLiteralString`,
-/// stopping once the render's budget is spent (the evaluator then reports it).
-fn replace_all(r: &regex::Regex, x: &str, rep: &str, expand: bool) -> String {
-    let mut out = String::new();
+/// `ReplaceAllString` (`expand`: with `$1` references) or `ReplaceAllLiteralString`, on
+/// bytes (Go strings need not be UTF-8), stopping once the render's budget is spent (the
+/// evaluator then reports it).
+fn replace_all(r: &regex::bytes::Regex, x: &[u8], rep: &[u8], expand: bool) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut last = 0;
     for caps in r.captures_iter(x) {
         let cost = 1 + rep.len() as u64 / 16;
@@ -480,16 +508,22 @@ fn replace_all(r: &regex::Regex, x: &str, rep: &str, expand: bool) -> String {
             break;
         }
         let Some(m) = caps.get(0) else { continue };
-        out.push_str(&x[last..m.start()]);
+        out.extend_from_slice(&x[last..m.start()]);
         if expand {
             caps.expand(rep, &mut out);
         } else {
-            out.push_str(rep);
+            out.extend_from_slice(rep);
         }
         last = m.end();
     }
-    out.push_str(&x[last..]);
+    out.extend_from_slice(&x[last..]);
     out
+}
+
+/// [`re`] for matching bytes.
+fn re_bytes(pattern: &str) -> Result<regex::bytes::Regex, String> {
+    let r = re(pattern)?;
+    regex::bytes::Regex::new(r.as_str()).map_err(|e| format!("error parsing regexp: {e}"))
 }
 
 /// Steps for running a regexp over `input`: matching may cost the product of both sizes.
@@ -557,6 +591,16 @@ pub fn re(pattern: &str) -> Result<regex::Regex, String> {
                 in_class = false;
                 out.push(']');
             }
+            '{' if !in_class => {
+                // RE2 caps counted repetition at 1000; the regex crate allows more.
+                let rest: String = chars.clone().take(24).collect();
+                if let Some(text) = repeat_over_limit(&rest) {
+                    return Err(format!(
+                        "error parsing regexp: invalid repeat count: `{{{text}`"
+                    ));
+                }
+                out.push('{');
+            }
             c => out.push(c),
         }
     }
@@ -566,6 +610,30 @@ pub fn re(pattern: &str) -> Result<regex::Regex, String> {
             e.to_string().lines().last().unwrap_or_default()
         )
     })
+}
+
+/// The body of a counted repetition (`rest` follows its `{`) whose bounds exceed RE2's
+/// limit of 1000, or `None` when it is within it or not a repetition at all.
+fn repeat_over_limit(rest: &str) -> Option<&str> {
+    let end = rest.find('}')?;
+    let body = &rest[..end];
+    let (lo, hi) = match body.split_once(',') {
+        Some((lo, hi)) => (lo, hi),
+        None => (body, ""),
+    };
+    let number = |t: &str| -> Option<u64> {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(t.parse().unwrap_or(u64::MAX))
+    };
+    let lo = number(lo)?;
+    let hi = if hi.is_empty() {
+        None
+    } else {
+        Some(number(hi)?)
+    };
+    (lo > 1000 || hi.is_some_and(|h| h > 1000)).then_some(&rest[..=end])
 }
 
 /// Go's `FindAllStringIndex(s, n)`: empty matches right after a match are skipped.
