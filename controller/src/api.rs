@@ -20,11 +20,12 @@ use sealwright_crypto::open;
 use sealwright_crypto::unseal::UnsealOptions;
 
 use crate::http_pool::WorkPool;
+use crate::http_server::CloseWithoutAnswer;
 use crate::keyring::Snapshot;
 use crate::keystore::KeyStore;
 use crate::metrics::Metrics;
 use crate::ratelimit::{ClientKey, Endpoint, Gcra};
-use crate::request_body::decode_sealed_secret;
+use crate::request_body::{DecodeError, decode_sealed_secret};
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
@@ -112,19 +113,25 @@ fn rate_limit_headers(headers: &mut HeaderMap, pairs: Vec<(&'static str, String)
 }
 
 /// What `/v1/verify` answers for a body (upstream's `AttemptUnseal`): 200 when every item
-/// opens, 409 when one does not, 500 for a body that is not one SealedSecret.
-pub fn verify_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> StatusCode {
+/// opens, 409 when one does not, 500 for a body that is not one SealedSecret, and no answer
+/// (`None`: the connection is closed) for a body that is not YAML, where upstream's handler
+/// panics and Go's server drops the connection.
+pub fn verify_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Option<StatusCode> {
     match decode_sealed_secret(body, true) {
+        Err(e @ DecodeError::Unreadable) => {
+            tracing::info!(error = %e, kind = e.name(), "verify: closing the connection unanswered");
+            None
+        }
         Err(e) => {
             tracing::info!(error = %e, kind = e.name(), "verify: cannot decode request body");
-            StatusCode::INTERNAL_SERVER_ERROR
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
         }
         Ok(ss) => {
             match open::validate_encrypted_data(&ss, &keys.keys, UnsealOptions { accept_v1_data }) {
-                Ok(()) => StatusCode::OK,
+                Ok(()) => Some(StatusCode::OK),
                 Err(e) => {
                     tracing::info!(error = %e, kind = e.name(), "verify: cannot decrypt");
-                    StatusCode::CONFLICT
+                    Some(StatusCode::CONFLICT)
                 }
             }
         }
@@ -161,7 +168,7 @@ pub fn rotate_sealed_secret(
         .as_ref()
         .ok_or_else(|| "error getting latest private key. no key".to_string())?;
     let mut resealed =
-        sealwright_crypto::seal::seal_secret(&unsealed.secret, &current.cert.public_key)
+        sealwright_crypto::seal::new_sealed_secret(&unsealed.secret, &current.cert.public_key)
             .map_err(|e| format!("error creating new sealed secret. {e}"))?;
     resealed.spec.template.data = ss.spec.template.data.take();
     // Upstream marshals the Go struct without TypeMeta: `metadata`, `spec` (no status).
@@ -173,8 +180,9 @@ pub fn rotate_sealed_secret(
     Ok(json)
 }
 
-/// What a pooled endpoint computes: a status and, for 200, a body.
-type Answer = (StatusCode, Option<String>);
+/// What a pooled endpoint computes: a status and, for 200, a body; `None` closes the
+/// connection without an answer.
+type Answer = Option<(StatusCode, Option<String>)>;
 
 type Job = fn(&[u8], &Snapshot, bool) -> Answer;
 
@@ -235,9 +243,16 @@ async fn run_pooled(state: &ApiState, body: Body, job: Job) -> Response {
         .run(move || job(&bytes, &keys, accept_v1_data))
         .await
     {
-        Ok((code, None)) => code.into_response(),
+        Ok(None) => {
+            let mut close = Response::<Body>::default();
+            close.extensions_mut().insert(CloseWithoutAnswer);
+            close
+        }
+        Ok(Some((code, None))) => code.into_response(),
         // Upstream sets its JSON content type after writing the status, so Go sniffs text/plain.
-        Ok((code, Some(body))) => (code, [(header::CONTENT_TYPE, TEXT)], body).into_response(),
+        Ok(Some((code, Some(body)))) => {
+            (code, [(header::CONTENT_TYPE, TEXT)], body).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, kind = e.name(), "request handler failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -257,15 +272,15 @@ fn is_too_large(e: &axum::Error) -> bool {
 }
 
 fn verify_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
-    (verify_answer(body, keys, accept_v1_data), None)
+    verify_answer(body, keys, accept_v1_data).map(|code| (code, None))
 }
 
 fn rotate_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
     match rotate_answer(body, keys, accept_v1_data) {
-        Ok(json) => (StatusCode::OK, Some(json)),
+        Ok(json) => Some((StatusCode::OK, Some(json))),
         Err(message) => {
             tracing::info!(error = %message, "rotate failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, None)
+            Some((StatusCode::INTERNAL_SERVER_ERROR, None))
         }
     }
 }
@@ -287,6 +302,10 @@ async fn pooled_endpoint(
         ("/v1/verify", Endpoint::Verify, verify_job)
     };
     let response = pooled(&state, endpoint, peer, &headers, body, job).await;
+    // Upstream's instrumentation never sees a request its handler panicked on.
+    if response.extensions().get::<CloseWithoutAnswer>().is_some() {
+        return response;
+    }
     observe(&state, path, &method, start, response)
 }
 

@@ -35,3 +35,4 @@ pub mod status;
 pub mod throttle;
 pub mod unsealer;
 pub mod workqueue;
+pub mod yaml_reader;

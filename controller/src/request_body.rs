@@ -4,14 +4,21 @@
 //! - a body whose first non-blank byte is `{` is JSON: exactly one value, case-sensitive field
 //!   names, invalid UTF-8 inside strings replaced rather than refused;
 //! - anything else is YAML, of which only the first document counts;
-//! - for verify, a body is multi-document when a second document exists that yaml.v2 can decode
-//!   into a struct (a mapping or an empty document);
-//! - Go field types are enforced where our model is lenient for the watch (a non-string
-//!   ciphertext is an error; `null` is Go's zero value).
+//! - for verify, every body (JSON too) is first read as YAML, as `EnsureNotMultiDoc` does: when
+//!   its first document is not YAML, yaml.v2 panics on the second read and Go's server closes
+//!   the connection without an answer, which verify repeats (`Unreadable`), unless yaml.v2
+//!   refused the body before the stream started (`yaml_reader`), which it survives; a body is
+//!   multi-document when a second document exists that yaml.v2 can decode into a struct (a
+//!   mapping or an empty document);
+//! - Go field types are enforced where our model is lenient for the watch (`null` is Go's zero
+//!   value), except in `spec.encryptedData`, which upstream reads without ever failing: an item
+//!   that is not a string is "" and a value that is not an object is empty.
 
 use serde_json::{Map, Value};
 
 use sealwright_crypto::SealedSecret;
+
+use crate::yaml_reader;
 use sealwright_crypto::model::{API_VERSION, KIND};
 use sealwright_crypto::yaml::{self, YamlError};
 
@@ -19,6 +26,8 @@ use sealwright_crypto::yaml::{self, YamlError};
 pub enum DecodeError {
     #[error("Multistream YAML not supported yet")]
     MultiDocument,
+    #[error("the body is not YAML")]
+    Unreadable,
     #[error("cannot decode the body: {0}")]
     Syntax(String),
     #[error("unexpected resource type: {0}")]
@@ -31,6 +40,7 @@ impl DecodeError {
     pub fn name(&self) -> &'static str {
         match self {
             DecodeError::MultiDocument => "MultiDocument",
+            DecodeError::Unreadable => "Unreadable",
             DecodeError::Syntax(_) => "Syntax",
             DecodeError::WrongType(_) => "WrongType",
             DecodeError::Field { .. } => "Field",
@@ -40,15 +50,20 @@ impl DecodeError {
 
 /// Decodes a posted SealedSecret. `single` refuses multi-document bodies, as `/v1/verify` does.
 pub fn decode_sealed_secret(body: &[u8], single: bool) -> Result<SealedSecret, DecodeError> {
+    if single {
+        if !first_document_is_yaml(body) && !yaml_reader::rejected_at_start(body) {
+            return Err(DecodeError::Unreadable);
+        }
+        if is_multi_document_yaml(body) {
+            return Err(DecodeError::MultiDocument);
+        }
+    }
     let doc = if looks_like_json(body) {
         // Go's decoder replaces invalid UTF-8 in strings; outside strings it is a syntax error
         // either way.
         let text = String::from_utf8_lossy(body);
         serde_json::from_str::<Value>(&text).map_err(|e| DecodeError::Syntax(e.to_string()))?
     } else {
-        if single && is_multi_document_yaml(body) {
-            return Err(DecodeError::MultiDocument);
-        }
         first_yaml_document(body)?
     };
     let Value::Object(mut doc) = doc else {
@@ -73,6 +88,15 @@ pub fn decode_sealed_secret(body: &[u8], single: bool) -> Result<SealedSecret, D
 /// client-go's test for JSON (`IsJSONBuffer`).
 fn looks_like_json(body: &[u8]) -> bool {
     body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Whether the first document parses as YAML at all (any shape will do: yaml.v2 decodes it into
+/// `struct{}`, where only a syntax error fails).
+fn first_document_is_yaml(body: &[u8]) -> bool {
+    match serde_yaml::Deserializer::from_slice(body).next() {
+        None => true,
+        Some(first) => <serde::de::IgnoredAny as serde::Deserialize>::deserialize(first).is_ok(),
+    }
 }
 
 /// yaml.v2's reading in `EnsureNotMultiDoc`: decode the first document (any error ignored),
@@ -120,6 +144,7 @@ fn go_zero_values(doc: &mut Map<String, Value>) -> Result<(), DecodeError> {
     if doc.get("status").is_some_and(Value::is_null) {
         doc.remove("status");
     }
+    null_labels_are_empty(doc.get_mut("metadata"));
     let Some(Value::Object(spec)) = doc.get_mut("spec") else {
         return Err(field_error("spec", "not an object"));
     };
@@ -128,21 +153,19 @@ fn go_zero_values(doc: &mut Map<String, Value>) -> Result<(), DecodeError> {
             spec.remove(field);
         }
     }
-    // map[string]string: a null value is "", anything else but a string is an error.
+    // Upstream's `SealedSecretEncryptedData` decodes itself into `map[string]string` and drops
+    // the error, so nothing here fails the request: an item that is not a string keeps its key
+    // with the value "" (Go's zero value), and anything but an object is an empty map.
     match spec.get_mut("encryptedData") {
-        None | Some(Value::Null) => {
-            spec.remove("encryptedData");
-        }
+        None => {}
         Some(Value::Object(items)) => {
             for value in items.values_mut() {
-                match value {
-                    Value::String(_) => {}
-                    Value::Null => *value = Value::String(String::new()),
-                    _ => return Err(field_error("spec.encryptedData", "not a string")),
+                if !value.is_string() {
+                    *value = Value::String(String::new());
                 }
             }
         }
-        Some(_) => return Err(field_error("spec.encryptedData", "not an object")),
+        Some(other) => *other = Value::Object(Map::new()),
     }
     let Some(template) = spec.get_mut("template") else {
         return Ok(());
@@ -155,6 +178,7 @@ fn go_zero_values(doc: &mut Map<String, Value>) -> Result<(), DecodeError> {
             template.remove(field);
         }
     }
+    null_labels_are_empty(template.get_mut("metadata"));
     // map[string]*string: a null item is kept by Go (it deletes the key when rendering). No
     // answer renders templates, and ours only ever copies strings back.
     match template.get_mut("data") {
@@ -171,6 +195,21 @@ fn go_zero_values(doc: &mut Map<String, Value>) -> Result<(), DecodeError> {
         Some(_) => return Err(field_error("spec.template.data", "not an object")),
     }
     Ok(())
+}
+
+/// Labels and annotations are `map[string]string` in Go: a `null` value is "" (a YAML `key:`
+/// with nothing after it is one).
+fn null_labels_are_empty(metadata: Option<&mut Value>) {
+    let Some(Value::Object(metadata)) = metadata else {
+        return;
+    };
+    for field in ["labels", "annotations"] {
+        if let Some(Value::Object(items)) = metadata.get_mut(field) {
+            for value in items.values_mut().filter(|v| v.is_null()) {
+                *value = Value::String(String::new());
+            }
+        }
+    }
 }
 
 fn field_error(field: &'static str, reason: &str) -> DecodeError {
@@ -197,10 +236,25 @@ mod tests {
             decode_sealed_secret(secret, true),
             Err(DecodeError::WrongType(_))
         ));
+        // Not YAML: verify closes the connection; rotate reads it as JSON and fails.
+        for body in [&b"{"[..], b"{\"a\": ["] {
+            assert_eq!(
+                decode_sealed_secret(body, true).unwrap_err(),
+                DecodeError::Unreadable,
+                "{body:?}"
+            );
+        }
         assert!(matches!(
-            decode_sealed_secret(b"{", true),
+            decode_sealed_secret(b"{", false),
             Err(DecodeError::Syntax(_))
         ));
+        // Refused before the stream starts: yaml.v2 survives that, so it is a plain error.
+        for body in [&b"\x00\x01"[..], b"a: \xff"] {
+            assert!(matches!(
+                decode_sealed_secret(body, true),
+                Err(DecodeError::Syntax(_))
+            ));
+        }
         assert!(decode_sealed_secret(b"", false).is_err());
     }
 
@@ -232,6 +286,12 @@ mod tests {
                 Err(DecodeError::Syntax(_))
             ));
         }
+        // JSON is YAML too: verify refuses two JSON documents as upstream does.
+        let json_stream = [JSON, b"\n---\n", JSON].concat();
+        assert_eq!(
+            decode_sealed_secret(&json_stream, true).unwrap_err(),
+            DecodeError::MultiDocument
+        );
     }
 
     #[test]
@@ -252,23 +312,47 @@ mod tests {
         );
         let ss = ok(r#"{"encryptedData":{"k":null}}"#).unwrap();
         assert_eq!(ss.spec.encrypted_data["k"], "");
-        assert!(matches!(
-            ok(r#"{"encryptedData":{"k":1}}"#),
-            Err(DecodeError::Field { .. })
-        ));
-        assert!(matches!(
-            ok(r#"{"encryptedData":[]}"#),
-            Err(DecodeError::Field { .. })
-        ));
+        for item in ["1", "[]", "{}", "true", r#"{"a":"b"}"#] {
+            let ss = ok(&format!(r#"{{"encryptedData":{{"k":{item},"j":"AA"}}}}"#)).unwrap();
+            assert_eq!(ss.spec.encrypted_data["k"], "", "{item}");
+            assert_eq!(ss.spec.encrypted_data["j"], "AA", "{item}");
+        }
+        for items in ["[]", "1", r#""x""#, "null", "{}"] {
+            let ss = ok(&format!(r#"{{"encryptedData":{items}}}"#)).unwrap();
+            assert!(ss.spec.encrypted_data.is_empty(), "{items}");
+        }
+        let ss = decode_sealed_secret(
+            b"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  labels:\n    app:\nspec:\n  template:\n    metadata:\n      annotations:\n        a:\n",
+            true,
+        )
+        .unwrap();
+        assert_eq!(ss.metadata.labels.unwrap()["app"], "");
+        let template_meta = ss.spec.template.metadata.unwrap();
+        assert_eq!(template_meta.annotations.unwrap()["a"], "");
         let ss = ok(r#"{"template":{"data":{"a":"x","b":null}}}"#).unwrap();
         assert_eq!(ss.spec.template.data.unwrap().len(), 1);
         assert!(ok(r#"{"template":{"data":{"a":true}}}"#).is_err());
         assert!(ok(r#""x""#).is_err());
-        // Invalid UTF-8 inside a string is replaced, as Go does.
+        // Invalid UTF-8 inside a string is replaced, as Go's JSON decoder does; for verify
+        // only within yaml.v2's first chunk (any later and yaml.v2 breaks first).
         let mut body = with_spec(r#"{"encryptedData":{"k":"AA"}}"#).into_bytes();
         let at = body.windows(2).position(|w| w == b"AA").unwrap();
         body[at] = 0xff;
-        let ss = decode_sealed_secret(&body, true).unwrap();
-        assert_eq!(ss.spec.encrypted_data["k"], "\u{fffd}A");
+        for single in [true, false] {
+            let ss = decode_sealed_secret(&body, single).unwrap();
+            assert_eq!(ss.spec.encrypted_data["k"], "\u{fffd}A");
+        }
+        let long = format!(
+            r#"{{"encryptedData":{{"k":"AA"}},"x":"{}"}}"#,
+            "y".repeat(600)
+        );
+        let mut body = with_spec(&long).into_bytes();
+        let last = body.len() - 5;
+        body[last] = 0xff;
+        assert!(decode_sealed_secret(&body, false).is_ok());
+        assert_eq!(
+            decode_sealed_secret(&body, true).unwrap_err(),
+            DecodeError::Unreadable
+        );
     }
 }

@@ -35,13 +35,22 @@ impl SealSecretError {
 /// name, namespace and only the scope annotation; the template is the Secret's metadata with
 /// server fields, last-applied annotations and ownerReferences stripped, plus type and immutable;
 /// every `data` item, then every `stringData` item, sealed with a fresh session key.
+/// A Secret without a name is refused, as kubeseal refuses it.
 pub fn seal_secret(secret: &Secret, key: &RsaPublicKey) -> Result<SealedSecret, SealSecretError> {
+    if secret.metadata.name.as_deref().is_none_or(str::is_empty) {
+        return Err(SealSecretError::MissingName);
+    }
+    new_sealed_secret(secret, key)
+}
+
+/// [`seal_secret`] without the name check: upstream's `NewSealedSecret` itself seals a Secret
+/// without a name (the controller's rotate does, for a posted object without one).
+pub fn new_sealed_secret(
+    secret: &Secret,
+    key: &RsaPublicKey,
+) -> Result<SealedSecret, SealSecretError> {
     let meta = &secret.metadata;
-    let name = meta
-        .name
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .ok_or(SealSecretError::MissingName)?;
+    let name = meta.name.as_deref().unwrap_or_default();
     let namespace = meta.namespace.as_deref().unwrap_or_default();
     let scope = Scope::of(meta);
     if namespace.is_empty() && scope != Scope::ClusterWide {

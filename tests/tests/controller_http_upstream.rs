@@ -1,8 +1,9 @@
 //! `/v1/verify` and `/v1/rotate` side by side with upstream v0.40.0's controller on the real
 //! control plane: both controllers share one key (upstream creates it, ours loads it), every
 //! generated body goes to both, and the answers must be equal: status, content type and body,
-//! with the fresh ciphertexts of a rotate answer compared by what they decrypt to. The one
-//! deliberate difference: our rotate answer keeps `spec.template.data` (upstream drops it).
+//! with the fresh ciphertexts of a rotate answer compared by what they decrypt to, and "no
+//! answer" (the connection closed) counting as an answer. The one deliberate difference: our
+//! rotate answer keeps `spec.template.data` (upstream drops it).
 //!
 //! Neither endpoint may render `spec.template.data`: the oracle template
 //! `{{ if lt .password "m" }}{{ else }}{{ fail "" }}{{ end }}` must get the same answer whatever
@@ -317,16 +318,18 @@ struct Answer {
     body: String,
 }
 
-async fn ask(controller: &RunningController, path: &str, body: &[u8]) -> Reply {
-    request(controller.addr(), "POST", path, &[], body).await
+/// `None`: the connection was closed without an answer (upstream's verify handler panics on a
+/// body that is not YAML, and Go's server drops the connection).
+async fn ask(controller: &RunningController, path: &str, body: &[u8]) -> Option<Reply> {
+    request_or_closed(controller.addr(), "POST", path, &[], body).await
 }
 
-fn answer(r: &Reply) -> Answer {
-    Answer {
+fn answer(r: &Option<Reply>) -> Option<Answer> {
+    r.as_ref().map(|r| Answer {
         code: r.code,
         content_type: r.headers.get("content-type").cloned(),
         body: r.body.clone(),
-    }
+    })
 }
 
 /// A rotate answer with each ciphertext replaced by what it decrypts to, and (for ours) the
@@ -369,10 +372,20 @@ async fn compare(pair: &Pair, seed: u64, n: usize, case: &Case) {
     let context = |what: &str| format!("seed {seed} case {n} ({}): {what}", case.what);
     let up = answer(&ask(&pair.upstream, "/v1/verify", &case.body).await);
     let ours = answer(&ask(&pair.ours, "/v1/verify", &case.body).await);
-    assert_eq!(ours, up, "{}", context("verify (ours left)"));
+    assert_eq!(
+        ours,
+        up,
+        "{}\nbody: {:?}",
+        context("verify (ours left)"),
+        String::from_utf8_lossy(&case.body)
+    );
 
-    let up = ask(&pair.upstream, "/v1/rotate", &case.body).await;
-    let ours = ask(&pair.ours, "/v1/rotate", &case.body).await;
+    let up = ask(&pair.upstream, "/v1/rotate", &case.body)
+        .await
+        .unwrap_or_else(|| panic!("{}", context("upstream's rotate did not answer")));
+    let ours = ask(&pair.ours, "/v1/rotate", &case.body)
+        .await
+        .unwrap_or_else(|| panic!("{}", context("our rotate did not answer")));
     assert_eq!(
         (ours.code, ours.headers.get("content-type")),
         (up.code, up.headers.get("content-type")),
@@ -411,7 +424,6 @@ fn case_count() -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known difference under investigation: a non-string encryptedData value (1 or []) gets 500 here and 409 from upstream v0.40.0; run with --ignored"]
 async fn verify_and_rotate_answer_as_upstream() {
     let ctx = TestContext::new("ctl-http-up").await;
     let pair = start_pair(&ctx).await;
@@ -469,13 +481,13 @@ async fn oracle_pair_answers_identically() {
             template_data: Some(ss.spec.template.data.clone()),
         };
         compare(&pair, 0, answers.len(), &case).await;
-        let verify = ask(&pair.ours, "/v1/verify", &case.body).await;
-        let rotate = ask(&pair.ours, "/v1/rotate", &case.body).await;
-        answers.push((password, verify.code, rotate.code));
+        let verify = answer(&ask(&pair.ours, "/v1/verify", &case.body).await);
+        let rotate = answer(&ask(&pair.ours, "/v1/rotate", &case.body).await);
+        answers.push((password, verify.map(|a| a.code), rotate.map(|a| a.code)));
     }
     assert_eq!(
         answers,
-        vec![("abc", 200, 200), ("xyz", 200, 200)],
+        vec![("abc", Some(200), Some(200)), ("xyz", Some(200), Some(200))],
         "the answers must not depend on the sealed value"
     );
 }

@@ -567,6 +567,14 @@ fn sealed_secrets_controller_matches_upstream_layout() {
         rules("Role", "kube-system", "sealed-secrets-cert-reader"),
         json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["sealed-secrets-cert"], "verbs": ["get"]}])
     );
+    // The controller's one Lease by name; create cannot be narrowed that way.
+    assert_eq!(
+        rules("Role", "kube-system", "sealed-secrets-leader-election"),
+        json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": ["sealed-secrets-controller"], "verbs": ["get", "update"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]}
+        ])
+    );
     // Every object carries upstream's `name: <object name>` label.
     for doc in docs
         .iter()

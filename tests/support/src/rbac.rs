@@ -142,8 +142,11 @@ fn rewrite(mut doc: Value, namespace: &str, sa: &str, service: &str) -> Value {
         }
     }
     if let Some(rules) = doc.get_mut("rules").and_then(Value::as_array_mut) {
+        // Only names of the Service follow the test's Service name; other names that happen to
+        // equal it (the leader-election Lease) are fixed in the controller and stay as shipped.
         for names in rules
             .iter_mut()
+            .filter(|r| is_service_rule(r))
             .filter_map(|r| r.get_mut("resourceNames"))
             .filter_map(Value::as_array_mut)
         {
@@ -155,6 +158,16 @@ fn rewrite(mut doc: Value, namespace: &str, sa: &str, service: &str) -> Value {
         }
     }
     doc
+}
+
+/// A rule on `services` or one of their subresources (`services/proxy`).
+fn is_service_rule(rule: &Value) -> bool {
+    rule["resources"].as_array().is_some_and(|resources| {
+        resources
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|r| r == "services" || r.starts_with("services/"))
+    })
 }
 
 /// Applies the documents (server-side apply, so re-running is harmless).
@@ -234,6 +247,34 @@ mod tests {
             .ok_or(TestenvError::NotConfigured)?;
         assert_eq!(proxier["metadata"]["namespace"], "t-1");
         assert_eq!(proxier["rules"][1]["resourceNames"][0], "http:svc:");
+        Ok(())
+    }
+
+    /// The Lease rule names the Lease the controller uses, whatever the test's Service is called.
+    #[test]
+    fn lease_name_is_not_the_service_name() -> Result<(), TestenvError> {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let docs = load_rbac(&rbac_sources(&repo), "t-1", "ctl", "svc")?;
+        let role = docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "Role" && d["metadata"]["name"] == "sealed-secrets-leader-election"
+            })
+            .ok_or(TestenvError::NotConfigured)?;
+        let named: Vec<&Value> = role["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("resourceNames"))
+            .collect();
+        assert_eq!(named, [&serde_json::json!(["sealed-secrets-controller"])]);
+        let proxier = docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "Role" && d["metadata"]["name"] == "sealed-secrets-service-proxier"
+            })
+            .ok_or(TestenvError::NotConfigured)?;
+        assert_eq!(proxier["rules"][0]["resourceNames"][0], "svc");
         Ok(())
     }
 
