@@ -20,7 +20,6 @@ use sealwright_crypto::open;
 use sealwright_crypto::unseal::UnsealOptions;
 
 use crate::http_pool::WorkPool;
-use crate::http_server::CloseWithoutAnswer;
 use crate::keyring::Snapshot;
 use crate::keystore::KeyStore;
 use crate::metrics::Metrics;
@@ -113,25 +112,25 @@ fn rate_limit_headers(headers: &mut HeaderMap, pairs: Vec<(&'static str, String)
 }
 
 /// What `/v1/verify` answers for a body (upstream's `AttemptUnseal`): 200 when every item
-/// opens, 409 when one does not, 500 for a body that is not one SealedSecret, and no answer
-/// (`None`: the connection is closed) for a body that is not YAML, where upstream's handler
-/// panics and Go's server drops the connection.
-pub fn verify_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Option<StatusCode> {
+/// opens, 409 when one does not, 500 for a body that is not one SealedSecret, and 400 for a
+/// body that is not YAML. There upstream's handler panics and Go drops the connection; a
+/// clear answer is better than copying that.
+pub fn verify_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> StatusCode {
     match decode_sealed_secret(body, true) {
         Err(e @ DecodeError::Unreadable) => {
-            tracing::info!(error = %e, kind = e.name(), "verify: closing the connection unanswered");
-            None
+            tracing::info!(error = %e, kind = e.name(), "verify: request body is not YAML");
+            StatusCode::BAD_REQUEST
         }
         Err(e) => {
             tracing::info!(error = %e, kind = e.name(), "verify: cannot decode request body");
-            Some(StatusCode::INTERNAL_SERVER_ERROR)
+            StatusCode::INTERNAL_SERVER_ERROR
         }
         Ok(ss) => {
             match open::validate_encrypted_data(&ss, &keys.keys, UnsealOptions { accept_v1_data }) {
-                Ok(()) => Some(StatusCode::OK),
+                Ok(()) => StatusCode::OK,
                 Err(e) => {
                     tracing::info!(error = %e, kind = e.name(), "verify: cannot decrypt");
-                    Some(StatusCode::CONFLICT)
+                    StatusCode::CONFLICT
                 }
             }
         }
@@ -180,9 +179,8 @@ pub fn rotate_sealed_secret(
     Ok(json)
 }
 
-/// What a pooled endpoint computes: a status and, for 200, a body; `None` closes the
-/// connection without an answer.
-type Answer = Option<(StatusCode, Option<String>)>;
+/// What a pooled endpoint computes: a status and, for 200, a body.
+type Answer = (StatusCode, Option<String>);
 
 type Job = fn(&[u8], &Snapshot, bool) -> Answer;
 
@@ -243,14 +241,9 @@ async fn run_pooled(state: &ApiState, body: Body, job: Job) -> Response {
         .run(move || job(&bytes, &keys, accept_v1_data))
         .await
     {
-        Ok(None) => {
-            let mut close = Response::<Body>::default();
-            close.extensions_mut().insert(CloseWithoutAnswer);
-            close
-        }
-        Ok(Some((code, None))) => code.into_response(),
+        Ok((code, None)) => code.into_response(),
         // Upstream sets its JSON content type after writing the status, so Go sniffs text/plain.
-        Ok(Some((code, Some(body)))) => {
+        Ok((code, Some(body))) => {
             (code, [(header::CONTENT_TYPE, TEXT)], body).into_response()
         }
         Err(e) => {
@@ -272,15 +265,15 @@ fn is_too_large(e: &axum::Error) -> bool {
 }
 
 fn verify_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
-    verify_answer(body, keys, accept_v1_data).map(|code| (code, None))
+    (verify_answer(body, keys, accept_v1_data), None)
 }
 
 fn rotate_job(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Answer {
     match rotate_answer(body, keys, accept_v1_data) {
-        Ok(json) => Some((StatusCode::OK, Some(json))),
+        Ok(json) => (StatusCode::OK, Some(json)),
         Err(message) => {
             tracing::info!(error = %message, "rotate failed");
-            Some((StatusCode::INTERNAL_SERVER_ERROR, None))
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
         }
     }
 }
@@ -302,10 +295,6 @@ async fn pooled_endpoint(
         ("/v1/verify", Endpoint::Verify, verify_job)
     };
     let response = pooled(&state, endpoint, peer, &headers, body, job).await;
-    // Upstream's instrumentation never sees a request its handler panicked on.
-    if response.extensions().get::<CloseWithoutAnswer>().is_some() {
-        return response;
-    }
     observe(&state, path, &method, start, response)
 }
 

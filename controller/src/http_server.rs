@@ -14,16 +14,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-/// Put in a response's extensions to close the connection instead of sending the response (Go's
-/// server does this when a handler panics; `/v1/verify` answers some bodies that way).
-#[derive(Debug, Clone, Copy)]
-pub struct CloseWithoutAnswer;
-
-/// The error that makes hyper close the connection without writing a response.
-#[derive(Debug, thiserror::Error)]
-#[error("connection closed without an answer")]
-pub struct ClosedUnanswered;
-
 #[derive(Debug, Clone, Copy)]
 pub struct ServerLimits {
     /// Time allowed from a connection's (or a keep-alive request's) first byte to the end of
@@ -76,17 +66,7 @@ pub async fn serve(
         // The router with `ConnectInfo(peer)` in every request, as axum's own server puts it.
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
-            let call = tower::Service::call(&mut router.clone(), request);
-            async move {
-                let response = match call.await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                if response.extensions().get::<CloseWithoutAnswer>().is_some() {
-                    return Err(ClosedUnanswered);
-                }
-                Ok(response)
-            }
+            tower::Service::call(&mut router.clone(), request)
         });
         tokio::spawn(async move {
             let _slot = slot;
@@ -124,22 +104,10 @@ mod tests {
     async fn start(limits: ServerLimits) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router =
-            Router::new()
-                .route(
-                    "/peer",
-                    get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
-                        peer.ip().to_string()
-                    }),
-                )
-                .route(
-                    "/close",
-                    get(|| async {
-                        let mut r = axum::response::Response::<axum::body::Body>::default();
-                        r.extensions_mut().insert(CloseWithoutAnswer);
-                        r
-                    }),
-                );
+        let router = Router::new().route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        );
         tokio::spawn(serve(listener, router, limits));
         addr
     }
@@ -177,20 +145,6 @@ mod tests {
         let text = String::from_utf8_lossy(&buf);
         assert!(text.starts_with("HTTP/1.0 200"), "{text}");
         assert!(text.ends_with("127.0.0.1"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn marked_responses_close_the_connection_unanswered() {
-        let addr = start(ServerLimits::from_read_timeout(Duration::from_secs(120))).await;
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream
-            .write_all(b"GET /close HTTP/1.0\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await;
-        assert!(read.is_ok(), "connection still open after 5 s");
-        assert!(buf.is_empty(), "{}", String::from_utf8_lossy(&buf));
     }
 
     #[test]

@@ -93,10 +93,11 @@ fn looks_like_json(body: &[u8]) -> bool {
 /// Whether the first document parses as YAML at all (any shape will do: yaml.v2 decodes it into
 /// `struct{}`, where only a syntax error fails).
 fn first_document_is_yaml(body: &[u8]) -> bool {
-    match serde_yaml::Deserializer::from_slice(body).next() {
+    yaml::contain(|| match serde_yaml::Deserializer::from_slice(body).next() {
         None => true,
         Some(first) => <serde::de::IgnoredAny as serde::Deserialize>::deserialize(first).is_ok(),
-    }
+    })
+    .unwrap_or(false)
 }
 
 /// yaml.v2's reading in `EnsureNotMultiDoc`: decode the first document (any error ignored),
