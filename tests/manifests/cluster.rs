@@ -1,12 +1,14 @@
 //! Shared by the cluster tests of the shipped manifests (`manifests_e2e`, `manifests_runtime`,
-//! `manifests_seal_apply`): the controller's names in kube-system, the stack's sealed
-//! credentials, server-side apply of rendered objects, and the cleanup that leaves kube-system as
-//! the control plane had it. Test binaries run one after another, so these never overlap.
+//! `manifests_seal_apply`, `manifests_dry_run`): the controller's names in kube-system, the
+//! stack's sealed credentials, server-side apply of rendered objects, the wait for an unsealed
+//! Secret, and the cleanup that leaves kube-system as the control plane had it. Test binaries run one after another, so these never overlap.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -19,9 +21,9 @@ use kube::api::{
 };
 use kube::discovery::{Scope, pinned_kind};
 use sealwright_crypto::SealedSecret;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use sealwright_tests::Testenv;
+use sealwright_tests::{DeployedPod, Testenv, eventually};
 
 use crate::support::{id, kind, manifests_dir, name, namespace, repo_root, schema_source};
 
@@ -210,6 +212,76 @@ pub fn kubectl(env: &Testenv, args: &[&str], file: Option<&Path>) -> Result<Stri
     }
 }
 
+/// A Namespace with nothing but its name.
+pub fn namespace_doc(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+}
+
+/// `kubectl apply --server-side -f file` (plus `extra` flags) as the manifests tests' field
+/// manager, taking over fields other managers set (the tests apply some of the same objects in
+/// turn).
+pub fn kubectl_apply(env: &Testenv, file: &Path, extra: &[&str]) -> Result<String, String> {
+    let mut args = vec![
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager=manifests-test",
+    ];
+    args.extend(extra);
+    kubectl(env, &args, Some(file))
+}
+
+/// Writes `docs` to `file` as one multi-document YAML stream and applies it with
+/// [`kubectl_apply`].
+pub fn kubectl_apply_docs(env: &Testenv, file: &Path, docs: &[Value]) -> Result<String, String> {
+    let yaml: Vec<String> = docs
+        .iter()
+        .map(|d| serde_yaml::to_string(d).map_err(|e| format!("serialise {}: {e}", id(d))))
+        .collect::<Result<_, _>>()?;
+    std::fs::write(file, yaml.join("---\n"))
+        .map_err(|e| format!("write {}: {e}", file.display()))?;
+    kubectl_apply(env, file, &[])
+}
+
+/// Waits up to 120 s for the Secret `ns/name` to hold exactly `items`, each key with the bytes
+/// of its variable in `values`, and returns it; on timeout the panic carries the tail of the
+/// controller's log.
+pub async fn wait_for_unsealed(
+    admin: &Client,
+    (ns, name, items): (&str, &str, Items),
+    values: &BTreeMap<String, String>,
+    controller: &DeployedPod,
+) -> Secret {
+    let secrets = Api::<Secret>::namespaced(admin.clone(), ns);
+    let expected: BTreeMap<String, Vec<u8>> = items
+        .iter()
+        .map(|(key, var)| {
+            let value = values
+                .get(*var)
+                .unwrap_or_else(|| panic!("no value for {var}"));
+            (key.to_string(), value.as_bytes().to_vec())
+        })
+        .collect();
+    let what = format!("Secret {ns}/{name} with the sealed values");
+    eventually(Duration::from_secs(120), &what, || {
+        let secrets = secrets.clone();
+        let expected = expected.clone();
+        async move {
+            let s = secrets.get_opt(name).await.ok().flatten()?;
+            let data: BTreeMap<String, Vec<u8>> = s
+                .data
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.0))
+                .collect();
+            (data == expected).then_some(s)
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", controller.log_tail(60)))
+}
+
 /// Installs every CRD the stack's custom resources need (ours and the upstream ones in
 /// schema-sources.tsv) and waits until the API serves them.
 pub fn install_stack_crds(env: &Testenv) {
@@ -224,17 +296,7 @@ pub fn install_stack_crds(env: &Testenv) {
         .map(|n| schema_source(n).to_path_buf()),
     );
     for f in &crd_files {
-        kubectl(
-            env,
-            &[
-                "apply",
-                "--server-side",
-                "--force-conflicts",
-                "--field-manager=manifests-test",
-            ],
-            Some(f),
-        )
-        .unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
+        kubectl_apply(env, f, &[]).unwrap_or_else(|e| panic!("installing {}: {e}", f.display()));
     }
     let crds = [
         "crd/sealedsecrets.bitnami.com",

@@ -175,9 +175,12 @@ kc apply -f "$crd" >"$W/log/crd.log" 2>&1 || die "applying the CRD failed: $(cat
 kc wait --for=condition=Established --timeout=60s crd/sealedsecrets.bitnami.com >>"$W/log/crd.log" 2>&1 \
   || die "the CRD was not established: $(cat "$W/log/crd.log")"
 
-# --- kube-controller-manager: only the garbage collector and the namespace controller.
+# --- kube-controller-manager: the garbage collector, the namespace controller, and the Deployment
+# and ReplicaSet controllers, so an applied Deployment gets its ReplicaSet, Pods and rollout
+# status (`kubectl rollout status` reads them). No scheduler or kubelet runs: a test that plays
+# the node marks such a Pod Running and Ready itself.
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig="$W/admin.kubeconfig" \
-  --controllers=garbage-collector-controller,namespace-controller \
+  --controllers=garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller \
   --leader-elect=false --secure-port=0 --use-service-account-credentials=false --v=1
 
 # GC probe: an owned ConfigMap must disappear once its owner is deleted.

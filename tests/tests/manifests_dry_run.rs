@@ -11,7 +11,7 @@ mod support;
 
 use std::path::Path;
 
-use cluster::{install_stack_crds, kubectl};
+use cluster::{install_stack_crds, kubectl_apply, kubectl_apply_docs, namespace_doc};
 use sealwright_tests::Testenv;
 use support::*;
 
@@ -36,40 +36,15 @@ fn dry_run(env: &Testenv, scratch: &Path, variant: &str, dir: &str) {
         .filter(|d| kind(d) == "Namespace")
         .cloned()
         .collect();
-    namespaces.push(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}));
+    namespaces.push(namespace_doc("argocd"));
     let ns_file = scratch.join(format!("namespaces-{variant}.yaml"));
-    let ns_yaml: Vec<String> = namespaces
-        .iter()
-        .map(|n| serde_yaml::to_string(n).expect("serialise"))
-        .collect();
-    std::fs::write(&ns_file, ns_yaml.join("---\n")).expect("write namespaces");
-    kubectl(
-        env,
-        &[
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "--field-manager=manifests-test",
-        ],
-        Some(&ns_file),
-    )
-    .unwrap_or_else(|e| panic!("{variant}: creating namespaces: {e}"));
+    kubectl_apply_docs(env, &ns_file, &namespaces)
+        .unwrap_or_else(|e| panic!("{variant}: creating namespaces: {e}"));
 
     let all = scratch.join(format!("stack-{variant}.yaml"));
     std::fs::write(&all, &yaml).expect("write rendered stack");
-    let out = kubectl(
-        env,
-        &[
-            "--warnings-as-errors",
-            "apply",
-            "--dry-run=server",
-            "--server-side",
-            "--force-conflicts",
-            "--field-manager=manifests-test",
-        ],
-        Some(&all),
-    )
-    .unwrap_or_else(|e| panic!("{variant}: server-side dry-run failed:\n{e}"));
+    let out = kubectl_apply(env, &all, &["--dry-run=server", "--warnings-as-errors"])
+        .unwrap_or_else(|e| panic!("{variant}: server-side dry-run failed:\n{e}"));
     let applied = out
         .lines()
         .filter(|l| l.contains("(server dry run)"))

@@ -214,12 +214,13 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
 
     // 4. The user's values, sealed by the script for this controller (it fetches the
     // certificate itself: no --cert).
-    let values: BTreeMap<&str, String> = [
+    let values: BTreeMap<String, String> = [
         ("CLOUDFLARE_TUNNEL_TOKEN", random_value(40)),
         ("CROWDSEC_BOUNCER_API_KEY", random_value(48)),
         ("CROWDSEC_LAPI_SECRET", random_value(80)),
         ("CROWDSEC_REGISTRATION_TOKEN", random_value(64)),
     ]
+    .map(|(k, v)| (k.to_string(), v))
     .into();
     let values_file = scratch.join("stack.env");
     let text: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
@@ -263,30 +264,9 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
 
     // 6. The Secrets, with the values given, owned by their SealedSecrets, which report Synced.
     let mut unsealed: BTreeMap<(String, String), Secret> = BTreeMap::new();
-    for (ns, secret_name, items) in SEALED {
-        let secrets = Api::<Secret>::namespaced(admin.clone(), ns);
-        let expected: BTreeMap<String, Vec<u8>> = items
-            .iter()
-            .map(|(key, var)| (key.to_string(), values[var].as_bytes().to_vec()))
-            .collect();
-        let what = format!("Secret {ns}/{secret_name} with the sealed values");
-        let secret = eventually(Duration::from_secs(120), &what, || {
-            let secrets = secrets.clone();
-            let expected = expected.clone();
-            async move {
-                let s = secrets.get_opt(secret_name).await.ok().flatten()?;
-                let data: BTreeMap<String, Vec<u8>> = s
-                    .data
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k, v.0))
-                    .collect();
-                (data == expected).then_some(s)
-            }
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", pod.log_tail(60)));
+    for sealed_secret in SEALED {
+        let (ns, secret_name, _) = sealed_secret;
+        let secret = wait_for_unsealed(&admin, sealed_secret, &values, &pod).await;
         assert_eq!(
             secret.type_.as_deref(),
             Some("Opaque"),

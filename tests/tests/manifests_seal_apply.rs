@@ -5,12 +5,14 @@
 //! SealedSecrets into the Secrets the stack reads.
 //!
 //! The script runs from a copy of `scripts/` and `manifests/` in a scratch directory, so the
-//! sealed files it writes never touch the checkout. No kubelet runs, so the test plays the node:
-//! once the script has applied the Deployment, the controller binary runs as its pod
-//! (`DeployedPod`: the Deployment's args, ServiceAccount token and user), and the Pod the
-//! ReplicaSet created is marked Running and Ready at that process's address, which is what
-//! `kubectl rollout status` waits for. The CRDs ArgoCD and Traefik would bring are installed
-//! first, as on a cluster where ArgoCD has synced (the script's wait for them is for that case).
+//! sealed files it writes never touch the checkout. The control plane runs the Deployment and
+//! ReplicaSet controllers but no scheduler or kubelet, so the test plays the node: once the
+//! ReplicaSet has made the Deployment's Pod, the controller binary runs as that Pod
+//! (`DeployedPod::start_as`: the Deployment's args, ServiceAccount token and user), reported
+//! Running and Ready at the process's address when its readiness probe answers; the rollout
+//! `kubectl rollout status` waits for is then the controllers' own (after `minReadySeconds`).
+//! The CRDs ArgoCD and Traefik would bring are installed first, as on a cluster where ArgoCD has
+//! synced (the script's wait for them is for that case).
 
 #[path = "../manifests/cluster.rs"]
 mod cluster;
@@ -24,11 +26,10 @@ use std::time::Duration;
 
 use cluster::*;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::Client;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams};
 use sealwright_tests::{DeployedPod, Testenv, eventually};
-use serde_json::json;
 use support::*;
 
 /// Kinds the test removes afterwards; CRDs, Namespaces, RBAC and the ServiceAccount stay, as the
@@ -63,23 +64,22 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// The CRDs of the stack's custom resources and the namespaces the controller is told to watch
 /// (it skips a watched namespace that does not exist when it starts).
-fn prepare_cluster(env: &Testenv) {
+fn prepare_cluster(env: &Testenv, scratch: &Path) {
     install_stack_crds(env);
-    for ns in STACK_NAMESPACES.iter().chain(&["argocd"]) {
-        let doc = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-        let file = std::env::temp_dir().join(format!("seal-apply-ns-{ns}.json"));
-        std::fs::write(&file, doc.to_string()).expect("write namespace");
-        kubectl(
-            env,
-            &["apply", "--server-side", "--field-manager=manifests-test"],
-            Some(&file),
-        )
-        .unwrap_or_else(|e| panic!("namespace {ns}: {e}"));
-    }
+    let namespaces: Vec<_> = STACK_NAMESPACES
+        .iter()
+        .chain(&["argocd"])
+        .map(|ns| namespace_doc(ns))
+        .collect();
+    kubectl_apply_docs(env, &scratch.join("namespaces.yaml"), &namespaces)
+        .unwrap_or_else(|e| panic!("namespaces: {e}"));
 }
 
-/// Plays the node for the Deployment the script applied: runs the controller as its pod and
-/// marks the ReplicaSet's Pod Running and Ready at that address.
+/// Plays the node for the Deployment the script applied: once its ReplicaSet has made the Pod,
+/// the controller binary runs as that Pod (the Deployment's args, ServiceAccount token and user),
+/// which is reported Running and Ready at the process's address when its readiness probe answers.
+/// The Deployment and ReplicaSet controllers turn that into the rollout status the script waits
+/// for.
 async fn play_the_node(env: &'static Testenv, admin: &Client) -> DeployedPod {
     let deployments = Api::<Deployment>::namespaced(admin.clone(), NS);
     let deployment = eventually(
@@ -102,14 +102,6 @@ async fn play_the_node(env: &'static Testenv, admin: &Client) -> DeployedPod {
                 .unwrap_or_else(|e| panic!("Service {s}: {e}")),
         );
     }
-    let binary = workspace_binary("sealwright-controller", NAME);
-    let extra = [
-        "--all-namespaces=false".to_string(),
-        format!("--additional-namespaces={}", STACK_NAMESPACES.join(",")),
-    ];
-    let pod = DeployedPod::start(env, admin, &deployment, &binary, &extra, &services)
-        .await
-        .unwrap_or_else(|e| panic!("start the Deployment's pod: {e}"));
 
     let pods = Api::<Pod>::namespaced(admin.clone(), NS);
     let selector = format!("name={NAME},pod-template-hash");
@@ -127,21 +119,23 @@ async fn play_the_node(env: &'static Testenv, admin: &Client) -> DeployedPod {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let replica_name = replica.metadata.name.clone().unwrap_or_default();
-    let ip = pod.ip.ip().to_string();
-    let status = json!({"status": {
-        "phase": "Running",
-        "podIP": ip,
-        "podIPs": [{"ip": ip}],
-        "conditions": [{"type": "Ready", "status": "True"}],
-    }});
-    pods.patch_status(
+
+    let binary = workspace_binary("sealwright-controller", NAME);
+    let extra = [
+        "--all-namespaces=false".to_string(),
+        format!("--additional-namespaces={}", STACK_NAMESPACES.join(",")),
+    ];
+    DeployedPod::start_as(
+        env,
+        admin,
+        &deployment,
         &replica_name,
-        &PatchParams::default(),
-        &Patch::Merge(&status),
+        &binary,
+        &extra,
+        &services,
     )
     .await
-    .unwrap_or_else(|e| panic!("mark {replica_name} ready: {e}"));
-    pod
+    .unwrap_or_else(|e| panic!("run the controller as {replica_name}: {e}"))
 }
 
 /// Removes what the script applied (see `REMOVED_KINDS`) when dropped, even after a panic.
@@ -186,7 +180,7 @@ fn render_yaml_at(dir: &Path) -> String {
 
 async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
     let scratch = scratch.as_path();
-    prepare_cluster(env);
+    prepare_cluster(env, scratch);
     let root = scratch.join("checkout");
     std::fs::create_dir_all(root.join("scripts")).expect("mkdir");
     copy_tree(
@@ -250,6 +244,15 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
         pod.log_tail(40)
     );
 
+    // The rollout the script waited for was reported by the Deployment controller.
+    let rolled_out = Api::<Deployment>::namespaced(admin.clone(), NS)
+        .get(NAME)
+        .await
+        .expect("the Deployment")
+        .status
+        .and_then(|s| s.available_replicas);
+    assert_eq!(rolled_out, Some(1), "available replicas");
+
     // The values file now holds the generated keys, and the committed examples were replaced.
     let values: BTreeMap<String, String> = std::fs::read_to_string(&values_file)
         .expect("read values")
@@ -287,38 +290,13 @@ async fn run(env: &'static Testenv, admin: Client, scratch: PathBuf) {
     }
 
     // The controller unsealed each credential into the Secret the stack reads.
-    for (ns, secret_name, items) in SEALED {
-        let secrets = Api::<Secret>::namespaced(admin.clone(), ns);
-        let expected: BTreeMap<String, Vec<u8>> = items
-            .iter()
-            .map(|(key, var)| (key.to_string(), values[*var].as_bytes().to_vec()))
-            .collect();
-        eventually(
-            Duration::from_secs(120),
-            &format!("Secret {ns}/{secret_name}"),
-            || {
-                let secrets = secrets.clone();
-                let expected = expected.clone();
-                async move {
-                    let s = secrets.get_opt(secret_name).await.ok().flatten()?;
-                    let data: BTreeMap<String, Vec<u8>> = s
-                        .data
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(k, v)| (k, v.0))
-                        .collect();
-                    (data == expected).then_some(())
-                }
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}\ncontroller log:\n{}", pod.log_tail(60)));
+    for sealed_secret in SEALED {
+        wait_for_unsealed(&admin, sealed_secret, &values, &pod).await;
     }
     pod.remove(&admin).await.expect("remove the controller pod");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet green: the ReplicaSet's Pod that the test stands in for is not seen within 120 s; run with --ignored"]
 async fn apply_deploys_the_stack_and_its_secrets_unseal() {
     run_cleaned(run).await;
 }

@@ -20,6 +20,7 @@ use k8s_openapi::api::core::v1::{
     PodSpec, Service,
 };
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointSlice};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams};
 use kube::{Api, Client};
@@ -93,6 +94,44 @@ impl DeployedPod {
         extra_args: &[String],
         services: &[Service],
     ) -> Result<DeployedPod, TestenvError> {
+        Self::launch(env, admin, deployment, None, binary, extra_args, services).await
+    }
+
+    /// As [`DeployedPod::start`], but the process is `pod`, a Pod of the Deployment that exists
+    /// already (its ReplicaSet's). Once the readiness probe answers, the Pod's status gets the
+    /// address, phase Running and condition Ready, as a kubelet reports them; the Ready
+    /// transition time is now, which the Deployment's `minReadySeconds` counts from.
+    pub async fn start_as(
+        env: &Testenv,
+        admin: &Client,
+        deployment: &Deployment,
+        pod: &str,
+        binary: &Path,
+        extra_args: &[String],
+        services: &[Service],
+    ) -> Result<DeployedPod, TestenvError> {
+        Self::launch(
+            env,
+            admin,
+            deployment,
+            Some(pod),
+            binary,
+            extra_args,
+            services,
+        )
+        .await
+    }
+
+    /// Runs the process as `existing` or, without one, as a Pod made here from the template.
+    async fn launch(
+        env: &Testenv,
+        admin: &Client,
+        deployment: &Deployment,
+        existing: Option<&str>,
+        binary: &Path,
+        extra_args: &[String],
+        services: &[Service],
+    ) -> Result<DeployedPod, TestenvError> {
         let name = deployment.metadata.name.clone().unwrap_or_default();
         let what = format!("Deployment {name}");
         let namespace = deployment
@@ -125,7 +164,10 @@ impl DeployedPod {
 
         let token =
             token::service_account_token(admin, &namespace, &service_account, 24 * 3600).await?;
-        let pod_name = format!("{name}-{:08x}", rand::random::<u32>());
+        let pod_name = existing.map_or_else(
+            || format!("{name}-{:08x}", rand::random::<u32>()),
+            str::to_string,
+        );
         let sa_dir = service_account_dir(env, &pod_name, &token, &namespace)?;
 
         let log = env
@@ -174,6 +216,22 @@ impl DeployedPod {
         };
 
         let pods = Api::<Pod>::namespaced(admin.clone(), &namespace);
+        let (path, port) = readiness(&container)
+            .ok_or_else(|| parse_error(&what, "no httpGet readiness probe"))?;
+        if existing.is_some() {
+            let target = existing_pod(&pods, &pod_name).await?;
+            running
+                .wait_ready(SocketAddr::from((running.ip.ip(), port)), &path)
+                .await?;
+            report_ready(&pods, &pod_name, running.ip.ip()).await?;
+            for service in services {
+                route(admin, service, &container, &target, running.ip.ip()).await?;
+                running
+                    .services
+                    .push(service.metadata.name.clone().unwrap_or_default());
+            }
+            return Ok(running);
+        }
         let pod = Pod {
             metadata: ObjectMeta {
                 name: Some(pod_name.clone()),
@@ -195,9 +253,6 @@ impl DeployedPod {
                 .services
                 .push(service.metadata.name.clone().unwrap_or_default());
         }
-
-        let (path, port) = readiness(&container)
-            .ok_or_else(|| parse_error(&what, "no httpGet readiness probe"))?;
         running
             .wait_ready(SocketAddr::from((running.ip.ip(), port)), &path)
             .await?;
@@ -286,6 +341,44 @@ impl Drop for DeployedPod {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A reference to the existing Pod `name` (with its uid, for the routes' `targetRef`).
+async fn existing_pod(pods: &Api<Pod>, name: &str) -> Result<ObjectReference, TestenvError> {
+    let namespace = pods.namespace().unwrap_or_default().to_string();
+    let pod = pods
+        .get(name)
+        .await
+        .map_err(TestenvError::kube(format!("get pod {namespace}/{name}")))?;
+    Ok(ObjectReference {
+        kind: Some("Pod".into()),
+        namespace: Some(namespace),
+        name: Some(name.to_string()),
+        uid: pod.metadata.uid,
+        ..ObjectReference::default()
+    })
+}
+
+/// The status a kubelet reports for a started, ready pod at `ip`.
+async fn report_ready(pods: &Api<Pod>, name: &str, ip: Ipv4Addr) -> Result<(), TestenvError> {
+    let namespace = pods.namespace().unwrap_or_default().to_string();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let status = serde_json::json!({"status": {
+        "phase": "Running",
+        "podIP": ip.to_string(),
+        "podIPs": [{"ip": ip.to_string()}],
+        "startTime": now,
+        "conditions": [
+            {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
+            {"type": "Ready", "status": "True", "lastTransitionTime": now},
+        ],
+    }});
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .map_err(TestenvError::kube(format!(
+            "set status of pod {namespace}/{name}"
+        )))?;
+    Ok(())
 }
 
 /// `command` (its first word replaced by `binary`) then `args`, then `extra_args`.
