@@ -39,6 +39,8 @@ mod encoding;
 mod exec;
 mod func;
 mod gofmt;
+mod gotime;
+mod gotime_layout;
 mod json;
 mod lex;
 mod parse;
@@ -53,6 +55,7 @@ mod sprig_random;
 mod sprig_semver;
 mod sprig_str;
 mod sprig_text;
+mod sprig_time;
 mod sprig_url;
 mod value;
 
