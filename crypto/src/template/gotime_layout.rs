@@ -605,3 +605,46 @@ pub fn parse(layout_all: &str, value_all: &str) -> Result<GoTime, String> {
     }
     Ok(GoTime::from_civil(fields, nsec, Loc::Local))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(layout: &str, value: &str) -> String {
+        parse(layout, value).map_or_else(|e| e, |t| t.go_string())
+    }
+
+    #[test]
+    fn parse_as_go_does() {
+        assert_eq!(
+            parsed("2006-01-02T15:04:05Z07:00", "2023-11-14T22:13:20+02:00"),
+            "2023-11-14 22:13:20 +0200 +0200"
+        );
+        assert_eq!(
+            parsed("2006-01-02T15:04:05.000Z", "1999-12-31T23:59:59.999Z"),
+            "1999-12-31 23:59:59.999 +0000 UTC"
+        );
+        assert_eq!(
+            parsed("15:04:05.999999999", "01:02:03.5"),
+            "0000-01-01 01:02:03.5 +0000 UTC"
+        );
+        assert!(parse("2006-01-02", "2020-02-30").is_err());
+        assert!(parse("2006-01-02", "2024-02-29x").is_err());
+        assert!(parse("2006-002 PM", "2024-060 AM").is_ok());
+    }
+
+    #[test]
+    fn format_in_zones() {
+        let t = GoTime::unix(1_700_000_000);
+        let berlin = Loc::load("Europe/Berlin").map(|l| t.in_loc(l));
+        assert_eq!(
+            berlin.map(|t| t.format("Jan 2, 2006 at 3:04pm (MST) -07:00")),
+            Some("Nov 14, 2023 at 11:13pm (CET) +01:00".to_string())
+        );
+        assert_eq!(
+            t.format("Monday 02/01/06 __2 .000"),
+            "Tuesday 14/11/23 318 .000"
+        );
+        assert!(Loc::load("Nowhere/Zone").is_none());
+    }
+}
