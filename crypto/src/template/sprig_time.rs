@@ -30,10 +30,10 @@ pub fn lookup(name: &str) -> Option<Func> {
             })
         }),
         "mustDateModify" | "must_date_modify" => Func::new(&[Str, Time], |v| {
-            let text = s(&v, 0);
-            match parse_duration(&text) {
+            // Go quotes the duration text; it may come from a secret, so it is left out.
+            match parse_duration(&s(&v, 0)) {
                 Some(d) => Ok(time(arg_time(&v, 1).add(d))),
-                None => Err(format!("time: invalid duration {}", go_quote(&text))),
+                None => Err("time: invalid duration".into()),
             }
         }),
         "toDate" => Func::new(&[Str, Str], |v| {
@@ -66,12 +66,6 @@ fn arg_time(v: &[Value], i: usize) -> GoTime {
         Some(Value::Time(t)) => (**t).clone(),
         _ => GoTime::zero(),
     }
-}
-
-/// Go's `%q`-style quoting for the short texts in errors (no values of secrets reach here:
-/// the duration text comes from the template).
-fn go_quote(text: &str) -> String {
-    format!("{text:?}")
 }
 
 /// Sprig's `dateInZone`: other types than times and ints format the current time, and an
