@@ -17,10 +17,8 @@
 //! and `getHostByName` (those are parse errors, `function "env" not defined`, as upstream).
 //! Random ones (`bcrypt`, `randAlphaNum`, `uuidv4`, ...) give a new value on every render, as
 //! upstream's do. Not implemented yet (they parse, then fail with `error calling <fn>:
-//! function not supported by sealwright templates`): the clock functions (`now`, `date`,
-//! `toDate`, ...), key and certificate generation (`genPrivateKey`, `genCA`, ...),
-//! `encryptAES`/`decryptAES`, `semver*` and `url*`. The full list is
-//! [`UNSUPPORTED_FUNCTIONS`].
+//! function not supported by sealwright templates`): key and certificate generation
+//! (`genPrivateKey`, `genCA`, ...) and `semver`. The full list is [`UNSUPPORTED_FUNCTIONS`].
 //!
 //! Strings are bytes, as Go's are. Deliberate differences: errors never print values (they
 //! may be plaintext), regex errors use the `regex` crate's wording, and every render runs
@@ -39,6 +37,8 @@ mod encoding;
 mod exec;
 mod func;
 mod gofmt;
+mod gotime;
+mod gotime_layout;
 mod json;
 mod lex;
 mod parse;
@@ -53,6 +53,7 @@ mod sprig_random;
 mod sprig_semver;
 mod sprig_str;
 mod sprig_text;
+mod sprig_time;
 mod sprig_url;
 mod value;
 

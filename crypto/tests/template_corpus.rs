@@ -26,17 +26,6 @@ const CORPUS_VAR: &str = "SEALWRIGHT_TEMPLATE_CORPUS";
 /// templates contains the needle. Every entry must still explain at least one case.
 const KNOWN: &[(&str, &str)] = &[
     // Functions not implemented yet (crypto/TEMPLATES.md).
-    ("now", "clock functions not implemented"),
-    (
-        "date",
-        "clock functions not implemented (date, dateInZone, toDate, dateModify, ...)",
-    ),
-    (
-        "Date",
-        "clock functions not implemented (toDate, htmlDate, mustToDate, ...)",
-    ),
-    ("ago", "clock functions not implemented"),
-    ("unixEpoch", "clock functions not implemented"),
     (
         "semver",
         "semver (a *semver.Version with methods) not implemented",

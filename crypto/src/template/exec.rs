@@ -745,7 +745,9 @@ impl<'a> State<'a> {
                 Arg::Str { text, .. } => Ok(Value::Str(text.clone())),
                 _ => self.errorf(format!("expected string; found {n}")),
             },
-            Ty::Map => self.errorf(format!("can't handle {n} for arg of type {}", ty.name())),
+            Ty::Map | Ty::Time => {
+                self.errorf(format!("can't handle {n} for arg of type {}", ty.name()))
+            }
         }
     }
 }

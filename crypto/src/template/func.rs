@@ -16,6 +16,8 @@ pub enum Ty {
     Bool,
     /// `map[string]interface {}`
     Map,
+    /// `time.Time`
+    Time,
 }
 
 impl Ty {
@@ -28,6 +30,7 @@ impl Ty {
             Ty::F64 => "float64",
             Ty::Bool => "bool",
             Ty::Map => "map[string]interface {}",
+            Ty::Time => "time.Time",
         }
     }
 
@@ -44,6 +47,7 @@ impl Ty {
             Ty::F64 => matches!(v, Value::Float(_)),
             Ty::Bool => matches!(v, Value::Bool(_)),
             Ty::Map => matches!(v, Value::Map(_)),
+            Ty::Time => matches!(v, Value::Time(_)),
         }
     }
 }

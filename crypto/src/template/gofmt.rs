@@ -458,6 +458,8 @@ fn write_verb(out: &mut Vec<u8>, value: &Value, verb: char, spec: &Spec, depth: 
         Value::Int(i) | Value::Int64(i) => write_int(out, *i, value, verb, spec, depth),
         Value::Float(f) => write_float(out, *f, value, verb, spec, depth),
         Value::Str(s) => write_str(out, s, verb, spec),
+        // `time.Time` is a `fmt.Stringer`.
+        Value::Time(t) => write_str(out, t.go_string().as_bytes(), verb, spec),
         Value::List(items, _) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {

@@ -48,6 +48,12 @@ fn write(
         Value::Int(i) | Value::Int64(i) => out.extend_from_slice(i.to_string().as_bytes()),
         Value::Float(f) => out.extend_from_slice(float(*f)?.as_bytes()),
         Value::Str(s) => string(out, s, html),
+        // `time.Time.MarshalJSON`: RFC 3339 with nanoseconds.
+        Value::Time(t) => string(
+            out,
+            t.format("2006-01-02T15:04:05.999999999Z07:00").as_bytes(),
+            html,
+        ),
         Value::List(items, _) => {
             if items.is_empty() {
                 out.extend_from_slice(b"[]");

@@ -13,27 +13,13 @@ use super::sprig_random;
 use super::sprig_semver;
 use super::sprig_str;
 use super::sprig_text;
+use super::sprig_time;
 use super::sprig_url;
 use super::value::Value;
 
 /// Sprig functions that parse (upstream knows them) but fail when called here: not
 /// implemented yet. See `crypto/TEMPLATES.md`.
 pub const UNSUPPORTED: &[&str] = &[
-    // Clock: they pass Go `time.Time` values around.
-    "ago",
-    "date",
-    "date_in_zone",
-    "date_modify",
-    "dateInZone",
-    "dateModify",
-    "htmlDate",
-    "htmlDateInZone",
-    "must_date_modify",
-    "mustDateModify",
-    "mustToDate",
-    "now",
-    "toDate",
-    "unixEpoch",
     // Keys and certificates.
     "genPrivateKey",
     "buildCustomCert",
@@ -59,6 +45,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| sprig_float::lookup(name))
         .or_else(|| sprig_merge::lookup(name))
         .or_else(|| sprig_duration::lookup(name))
+        .or_else(|| sprig_time::lookup(name))
         .or_else(|| sprig_random::lookup(name))
         .or_else(|| sprig_password::lookup(name))
     {

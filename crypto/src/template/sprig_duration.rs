@@ -27,6 +27,7 @@ pub fn lookup(name: &str) -> Option<Func> {
             let d = match a(&v, 0) {
                 Value::Str(s) => parse_duration(&s.to_str_lossy()).unwrap_or(0),
                 Value::Int64(n) => n,
+                Value::Time(t) => t.since(),
                 _ => 0,
             };
             Ok(Value::str(round_duration(d)))
@@ -192,7 +193,7 @@ fn fraction(mut v: u64, prec: u32) -> (String, u64) {
 
 /// Sprig's `durationRound`: the largest whole unit (y = 365d, mo = 30d, d, h, m, s) the
 /// duration exceeds.
-fn round_duration(d: i64) -> String {
+pub fn round_duration(d: i64) -> String {
     let u = d.unsigned_abs();
     let hour = 3600 * SECOND;
     let units: [(u64, &str); 6] = [

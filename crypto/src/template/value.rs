@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::budget;
+use super::gotime::GoTime;
 
 /// A Go string: immutable bytes (not necessarily UTF-8), shared on clone. Making one from
 /// new text charges its length to the render's budget.
@@ -97,6 +98,8 @@ pub enum Value {
     Map(Rc<RefCell<BTreeMap<String, Value>>>),
     /// `map[string]string`: the dot, and the result of `split`.
     StrMap(Rc<BTreeMap<String, Bytes>>),
+    /// `time.Time`.
+    Time(Rc<GoTime>),
 }
 
 impl Value {
@@ -147,6 +150,7 @@ impl Value {
             Value::List(_, Elem::Int) => "[]int",
             Value::Map(_) => "map[string]interface {}",
             Value::StrMap(_) => "map[string]string",
+            Value::Time(_) => "time.Time",
         }
     }
 
@@ -161,6 +165,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(..) => "slice",
             Value::Map(_) | Value::StrMap(_) => "map",
+            Value::Time(_) => "struct",
         }
     }
 
@@ -190,6 +195,8 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
+            // A struct is always true.
+            Value::Time(_) => true,
             other => other.len().unwrap_or(0) > 0,
         }
     }
@@ -233,6 +240,9 @@ fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal_at(v, w, depth + 1)))
         }
         (Value::StrMap(x), Value::StrMap(y)) => Rc::ptr_eq(x, y) || x == y,
+        (Value::Time(x), Value::Time(y)) => {
+            x.secs == y.secs && x.nsec == y.nsec && x.mono == y.mono
+        }
         _ => false,
     }
 }
