@@ -243,9 +243,7 @@ async fn run_pooled(state: &ApiState, body: Body, job: Job) -> Response {
     {
         Ok((code, None)) => code.into_response(),
         // Upstream sets its JSON content type after writing the status, so Go sniffs text/plain.
-        Ok((code, Some(body))) => {
-            (code, [(header::CONTENT_TYPE, TEXT)], body).into_response()
-        }
+        Ok((code, Some(body))) => (code, [(header::CONTENT_TYPE, TEXT)], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, kind = e.name(), "request handler failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
