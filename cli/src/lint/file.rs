@@ -1,0 +1,67 @@
+//! One file: read it as documents (the same reader as `kubeseal reencrypt`), and lint each
+//! SealedSecret in it. Findings come back in line order.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::ciphertext::{self, Against};
+use super::finding::{Finding, Rule};
+use super::lines::{self, Lines};
+use super::lookup::Lookup;
+use super::object::Object;
+use super::{meta, secret};
+use crate::error::go_errno_text;
+use crate::tree::document::{self, Syntax};
+
+pub fn lint(path: &Path, lookup: &Lookup) -> Vec<Finding> {
+    let shown = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return vec![Finding::file(&shown, 0, Rule::Read, go_errno_text(&e))],
+    };
+    let docs = match document::parse(&bytes) {
+        Ok((_, docs)) => docs,
+        Err(e) => {
+            let what = match e.syntax {
+                Syntax::Yaml => "YAML",
+                Syntax::Json => "JSON",
+            };
+            return vec![Finding::file(
+                &shown,
+                error_line(&e.reason),
+                Rule::Syntax,
+                format!("not valid {what}: {}", e.reason),
+            )];
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let against = Against {
+        cert: lookup.cert_for(path),
+        keys: lookup.keys(),
+        default_namespace: lookup.namespace(),
+    };
+    let mut positions: HashMap<usize, Lines> = HashMap::new();
+    let mut findings = Vec::new();
+    for (place, value) in document::sealed_secrets(&docs) {
+        let lines = positions
+            .entry(place.document)
+            .or_insert_with(|| lines::of_document(&text, docs[place.document].range.clone()));
+        let mut obj = Object::new(value, lines, place.list_item, &shown);
+        let scope = meta::check(&mut obj);
+        secret::check(&mut obj);
+        ciphertext::check(&mut obj, scope, &against);
+        findings.append(&mut obj.findings);
+    }
+    // Stable: findings on one line keep the order the checks made them in.
+    findings.sort_by_key(|f| f.line);
+    findings
+}
+
+/// The line a reader's message names (`line N column M: ...`), else the first.
+fn error_line(reason: &str) -> usize {
+    reason
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
