@@ -117,7 +117,7 @@ fn framing(obj: &mut Object<'_>, field: &[&str], key: &str, text: &str) -> Optio
             ))
         } else if after - rsa_len < TAG_LEN {
             Some(format!(
-                "has a {}-byte AES-GCM part, shorter than its {TAG_LEN}-byte tag",
+                "has an AES-GCM part of {} bytes, shorter than its {TAG_LEN}-byte tag",
                 after - rsa_len
             ))
         } else {

@@ -26,9 +26,14 @@ pub fn lint(path: &Path, lookup: &Lookup) -> Vec<Finding> {
                 Syntax::Yaml => "YAML",
                 Syntax::Json => "JSON",
             };
+            // A reader that runs into the end of the file names the line after the last.
+            let last = bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count();
             return vec![Finding::file(
                 &shown,
-                error_line(&e.reason),
+                error_line(&e.reason).min(last.max(1)),
                 Rule::Syntax,
                 format!("not valid {what}: {}", e.reason),
             )];

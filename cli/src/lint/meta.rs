@@ -93,7 +93,10 @@ fn names(obj: &mut Object<'_>) {
                 continue;
             }
         };
-        let own = obj.str(&["metadata", field]).unwrap_or_default();
+        // Without one in metadata the name or namespace comes from where the file is applied.
+        let Some(own) = obj.str(&["metadata", field]).filter(|s| !s.is_empty()) else {
+            continue;
+        };
         if given != own {
             obj.report(
                 Rule::Name,

@@ -58,11 +58,23 @@ pub fn run(args: &LintArgs, cli: &Cli) -> Result<(), CliError> {
     }
     let files: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
     if findings.is_empty() {
-        eprintln!("no findings in {} files", walked.files.len());
+        eprintln!("no findings in {}", plural(walked.files.len(), "file"));
         return Ok(());
     }
-    eprintln!("{} findings in {} files", findings.len(), files.len());
+    eprintln!(
+        "{} in {}",
+        plural(findings.len(), "finding"),
+        plural(files.len(), "file")
+    );
     std::process::exit(FINDINGS)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn walk_error(e: &TreeError) -> Finding {
