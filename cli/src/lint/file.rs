@@ -70,3 +70,95 @@ fn error_line(reason: &str) -> usize {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(line, rule)` of each finding for `text` as a file, linted without keys or certificate.
+    fn lint_text(text: &str) -> Vec<(usize, &'static str)> {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("f.yaml");
+        std::fs::write(&path, text).expect("write");
+        lint(&path, &Lookup::default())
+            .iter()
+            .map(|f| (f.line, f.rule.name()))
+            .collect()
+    }
+
+    fn ss(meta: &str, spec: &str) -> String {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: n\n{meta}spec:\n{spec}"
+        )
+    }
+
+    #[test]
+    fn secret_types_and_their_keys() {
+        let typed = |t: &str, keys: &str| {
+            lint_text(&ss(
+                "",
+                &format!("  template:\n    type: {t}\n    data:\n{keys}"),
+            ))
+        };
+        assert_eq!(typed("kubernetes.io/basic-auth", "      password: x\n"), []);
+        assert_eq!(
+            typed("kubernetes.io/basic-auth", "      other: x\n"),
+            [(8, "secret-type")]
+        );
+        assert_eq!(
+            typed("kubernetes.io/service-account-token", "      token: x\n"),
+            [(8, "secret-type")],
+            "the service account annotation is required"
+        );
+        assert_eq!(typed("helm.sh/release.v1", "      x: y\n"), []);
+        assert_eq!(typed("Opaque", "      x: y\n"), []);
+        assert_eq!(typed("mytype", "      x: y\n"), [(8, "secret-type")]);
+        assert_eq!(
+            typed(
+                "kubernetes.io/dockerconfigjson",
+                "      .dockerconfigjson: \"{}\"\n"
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn structure_and_scope_details() {
+        assert_eq!(
+            lint_text(&ss("", "  encryptedData:\n    port: 5432\n")),
+            [(8, "structure")]
+        );
+        assert_eq!(
+            lint_text(&ss(
+                "  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: true\n",
+                "  template:\n    data:\n      gone: null\n"
+            )),
+            [(7, "structure")],
+            "an unquoted true is not a string annotation; a null template is fine"
+        );
+        assert_eq!(
+            lint_text(&ss(
+                "  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+                "  encryptedData: {}\n"
+            )),
+            [(8, "scope")]
+        );
+        assert_eq!(
+            lint_text("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {}\n"),
+            [(1, "structure"), (3, "name")],
+            "no spec (the object's first line), no name"
+        );
+        // Without metadata.namespace the template's namespace cannot disagree with it.
+        assert_eq!(
+            lint_text(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\nspec:\n  template:\n    metadata:\n      namespace: prod\n"
+            ),
+            []
+        );
+        // Other kinds are not looked at.
+        assert_eq!(
+            lint_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: BAD\n"),
+            []
+        );
+    }
+}

@@ -11,6 +11,7 @@ use crate::cli::Cli;
 use crate::error::CliError;
 use crate::modes::unseal;
 
+#[derive(Default)]
 pub struct Lookup {
     cert: Option<rsa::PublicKey>,
     keys: Option<KeySet>,
