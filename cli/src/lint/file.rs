@@ -155,6 +155,11 @@ mod tests {
             ),
             []
         );
+        assert_eq!(
+            lint_text(&ss("", "  encryptedData: AgBnotamapping\n")),
+            [(7, "structure")],
+            "reported once"
+        );
         // Other kinds are not looked at.
         assert_eq!(
             lint_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: BAD\n"),

@@ -86,7 +86,7 @@ pub fn key_text(k: &Value) -> Option<String> {
 }
 
 /// The entries of the mapping at `path`: `None` when absent or null; a finding and `None` when
-/// it is there but not a mapping.
+/// it is there but not a mapping. Call once per mapping: [`entries`] reads it again quietly.
 pub fn mapping<'a>(obj: &mut Object<'a>, path: &[&str]) -> Option<Vec<(String, &'a Value)>> {
     let v = obj.get(path)?;
     if v.is_null() {
@@ -100,16 +100,24 @@ pub fn mapping<'a>(obj: &mut Object<'a>, path: &[&str]) -> Option<Vec<(String, &
         );
         return None;
     };
-    let mut out = Vec::new();
-    for (k, v) in m {
-        match key_text(k) {
-            Some(k) => out.push((k, v)),
-            None => obj.report(
-                Rule::Structure,
-                path,
-                format!("{} has a key that is not a string", path.join(".")),
-            ),
-        }
+    if m.keys().any(|k| key_text(k).is_none()) {
+        obj.report(
+            Rule::Structure,
+            path,
+            format!("{} has a key that is not a string", path.join(".")),
+        );
     }
-    Some(out)
+    Some(entries(obj, path))
+}
+
+/// The entries of the mapping at `path` with a usable key, without reporting anything.
+pub fn entries<'a>(obj: &Object<'a>, path: &[&str]) -> Vec<(String, &'a Value)> {
+    obj.get(path)
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| key_text(k).map(|k| (k, v)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
