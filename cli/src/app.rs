@@ -262,5 +262,6 @@ fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
         }
         Command::Keys(keys) => crate::keys::run(keys, cli),
         Command::Reencrypt(args) => crate::tree::run(args, cli),
+        Command::Lint(args) => crate::lint::run(args, cli),
     }
 }

@@ -133,12 +133,14 @@ pub enum Command {
     Keys(crate::keys::KeysArgs),
     /// Re-encrypt every SealedSecret in files and directories to the newest key
     Reencrypt(crate::tree::ReencryptArgs),
+    /// Check the SealedSecrets in files and directories offline (for CI)
+    Lint(crate::lint::LintArgs),
     /// Print the help, or a command's help
     Help {
         /// Print help
         #[arg(short = 'h', long, action = clap::ArgAction::Help)]
         help: Option<bool>,
-        /// completion, man, keys or reencrypt
+        /// completion, man, keys, reencrypt or lint
         command: Option<String>,
     },
 }

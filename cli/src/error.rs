@@ -32,7 +32,9 @@ pub enum CliError {
     RawNeedsName(String),
     #[error("must provide only one --from-file when encrypting a single item with --raw")]
     RawOneFromFile,
-    #[error("unknown command {0:?}; the commands are completion, man, keys, reencrypt and help")]
+    #[error(
+        "unknown command {0:?}; the commands are completion, man, keys, reencrypt, lint and help"
+    )]
     UnknownCommand(String),
     #[error(
         "--recovery-unseal cannot be combined with --re-encrypt: it would write the decrypted Secret over the SealedSecret file"

@@ -9,6 +9,7 @@ mod help;
 mod input;
 mod keys;
 mod kubeconfig;
+mod lint;
 mod manpage;
 mod modes;
 mod output;

@@ -104,6 +104,36 @@ impl TemplateError {
     }
 }
 
+/// Parses the template `source` named `name` without executing it (no values are needed):
+/// the check a linter can make offline. Errors are the ones [`render`] gives for a template
+/// that does not parse, so the same source fails the same way in the controller.
+pub fn check(name: &str, source: &str) -> Result<(), TemplateError> {
+    let mut allowance = Budget::default().allowance();
+    let session = budget::Session::start(&mut allowance);
+    let over = |message: String| TemplateError {
+        message: format!("template: {name}: {message}"),
+        partial: None,
+        kind: ErrorKind::Budget,
+    };
+    if let Err(e) = budget::steps(1 + source.len() as u64 / 16)
+        .and_then(|()| budget::bytes(source.len() as u64))
+    {
+        return Err(over(e));
+    }
+    let parsed = parse::parse(name, source, &sprig::has_function);
+    let exceeded = budget::exceeded();
+    drop(session);
+    match (parsed, exceeded) {
+        (Ok(_), _) => Ok(()),
+        (Err(_), Some(limit)) => Err(over(limit.to_string())),
+        (Err(message), None) => Err(TemplateError {
+            message,
+            partial: None,
+            kind: ErrorKind::Parse,
+        }),
+    }
+}
+
 /// Renders the template `source` named `name` with `values` as the dot, within a default
 /// [`Budget`] of its own.
 pub fn render<V: AsRef<[u8]>>(
@@ -160,5 +190,26 @@ pub fn render_within<V: AsRef<[u8]>>(
                 ErrorKind::Exec
             },
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_parses_without_executing() {
+        assert_eq!(check("ok", "{{ .user }}:{{ .password | b64enc }}"), Ok(()));
+        // Parses fine even though executing it would fail (no such key, wrong types).
+        assert_eq!(check("exec", "{{ index .missing 3 }}"), Ok(()));
+        let e = check("dsn", "{{ .user ").expect_err("unclosed action");
+        assert_eq!(e.kind, ErrorKind::Parse);
+        assert!(e.message.starts_with("template: dsn:1:"), "{}", e.message);
+        let e = check("env", "{{ env \"HOME\" }}").expect_err("env is not available");
+        assert!(
+            e.message.contains("function \"env\" not defined"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -6,7 +6,7 @@
 //! succeeded; failures are reported per file and the run carries on. stdout stays empty.
 
 mod args;
-mod document;
+pub(crate) mod document;
 mod error;
 mod offline;
 mod online;
@@ -14,7 +14,7 @@ mod process;
 mod reseal;
 mod splice;
 mod summary;
-mod walk;
+pub(crate) mod walk;
 mod write;
 
 pub use args::ReencryptArgs;
