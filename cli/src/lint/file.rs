@@ -112,7 +112,15 @@ mod tests {
         );
         assert_eq!(typed("helm.sh/release.v1", "      x: y\n"), []);
         assert_eq!(typed("Opaque", "      x: y\n"), []);
-        assert_eq!(typed("mytype", "      x: y\n"), [(8, "secret-type")]);
+        assert_eq!(
+            typed("mytype", "      x: y\n"),
+            [],
+            "Kubernetes keeps custom types as given"
+        );
+        assert_eq!(
+            typed("kubernetes.io/tsl", "      x: y\n"),
+            [(8, "secret-type")]
+        );
         assert_eq!(
             typed(
                 "kubernetes.io/dockerconfigjson",

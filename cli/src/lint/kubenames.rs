@@ -68,25 +68,6 @@ pub fn data_key(s: &str) -> Option<String> {
     None
 }
 
-/// The name part of a qualified name: alphanumerics, `-`, `_`, `.`, alphanumeric at both ends,
-/// at most 63.
-fn qualified_name_part(s: &str) -> bool {
-    s.len() <= DNS1123_LABEL_MAX
-        && !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
-/// `domain/name`: a DNS subdomain, a slash, a qualified name part.
-pub fn domain_name(s: &str) -> bool {
-    match s.split_once('/') {
-        Some((domain, name)) => dns_subdomain(domain).is_none() && qualified_name_part(name),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,11 +92,5 @@ mod tests {
         for bad in ["", ".", "..", "..x", "a/b", "a b", "ключ"] {
             assert!(data_key(bad).is_some(), "{bad}");
         }
-        assert!(domain_name("helm.sh/release.v1"));
-        assert!(domain_name("example.com/my_type"));
-        assert!(!domain_name("mytype"));
-        assert!(!domain_name("Example.com/x"));
-        assert!(!domain_name("example.com/"));
-        assert!(!domain_name("example.com/a/b"));
     }
 }

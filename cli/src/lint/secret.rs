@@ -98,16 +98,14 @@ fn secret_type(obj: &mut Object<'_>, keys: &BTreeSet<String>) {
         }
     };
     let Some((needed, any_of)) = required(&kind) else {
-        let reserved = kind.starts_with("kubernetes.io/") || kind.contains(".kubernetes.io/");
-        let problem = if reserved {
-            Some("is not a Kubernetes Secret type (its domain is reserved for them)")
-        } else if !kubenames::domain_name(&kind) {
-            Some("is neither a Kubernetes Secret type nor a custom type of the form domain/name")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            obj.report(Rule::SecretType, &field, format!("type {kind:?} {problem}"));
+        // Kubernetes stores any custom type as given; only a type in its own domains that it
+        // does not define is surely a typo (`kubernetes.io/tsl`).
+        if kind.starts_with("kubernetes.io/") || kind.contains(".kubernetes.io/") {
+            obj.report(
+                Rule::SecretType,
+                &field,
+                format!("type {kind:?} is not a Kubernetes Secret type (its domain is reserved for them)"),
+            );
         }
         return;
     };
