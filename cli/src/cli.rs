@@ -133,12 +133,18 @@ pub enum Command {
     Keys(crate::keys::KeysArgs),
     /// Re-encrypt every SealedSecret in files and directories to the newest key
     Reencrypt(crate::tree::ReencryptArgs),
+    /// Add or replace items of a SealedSecret file in place
+    Set(crate::edit::SetArgs),
+    /// Remove items from a SealedSecret file in place
+    Unset(crate::edit::UnsetArgs),
+    /// Edit a SealedSecret's values in $EDITOR (needs --recovery-private-key)
+    Edit(crate::edit::EditArgs),
     /// Print the help, or a command's help
     Help {
         /// Print help
         #[arg(short = 'h', long, action = clap::ArgAction::Help)]
         help: Option<bool>,
-        /// completion, man, keys or reencrypt
+        /// completion, man, keys, reencrypt, set, unset or edit
         command: Option<String>,
     },
 }

@@ -32,7 +32,9 @@ pub enum CliError {
     RawNeedsName(String),
     #[error("must provide only one --from-file when encrypting a single item with --raw")]
     RawOneFromFile,
-    #[error("unknown command {0:?}; the commands are completion, man, keys, reencrypt and help")]
+    #[error(
+        "unknown command {0:?}; the commands are completion, man, keys, reencrypt, set, unset, edit and help"
+    )]
     UnknownCommand(String),
     #[error(
         "--recovery-unseal cannot be combined with --re-encrypt: it would write the decrypted Secret over the SealedSecret file"
@@ -87,6 +89,10 @@ pub enum CliError {
     Keys(#[from] crate::keys::KeysError),
     #[error(transparent)]
     Tree(#[from] crate::tree::TreeError),
+    #[error(transparent)]
+    Edit(#[from] crate::edit::EditError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
     /// The YAML encoder refused the object (upstream's text).
     #[error("{0}")]
     Render(String),
@@ -130,6 +136,8 @@ impl CliError {
             CliError::Render(_) => "render",
             CliError::Keys(e) => e.name(),
             CliError::Tree(e) => e.name(),
+            CliError::Edit(e) => e.name(),
+            CliError::Rules(e) => e.name(),
         }
     }
 

@@ -4,6 +4,7 @@
 mod app;
 mod certsource;
 mod cli;
+mod edit;
 mod error;
 mod help;
 mod input;
@@ -13,6 +14,7 @@ mod manpage;
 mod modes;
 mod output;
 mod proxy;
+mod rules;
 mod sink;
 mod stdout;
 mod tree;

@@ -6,16 +6,16 @@
 //! succeeded; failures are reported per file and the run carries on. stdout stays empty.
 
 mod args;
-mod document;
+pub(crate) mod document;
 mod error;
 mod offline;
 mod online;
-mod process;
-mod reseal;
-mod splice;
+pub(crate) mod process;
+pub(crate) mod reseal;
+pub(crate) mod splice;
 mod summary;
 mod walk;
-mod write;
+pub(crate) mod write;
 
 pub use args::ReencryptArgs;
 pub use error::TreeError;
