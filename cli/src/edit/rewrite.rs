@@ -131,10 +131,15 @@ pub fn rewrite(l: &Loaded, ops: &[Op]) -> Result<Vec<u8>, EditError> {
             });
         };
         let (at, text) = insertion(bytes, l.syntax, &anchor_item, &anchor, &added);
-        edits.push(Edit {
-            range: at..at,
-            text,
-        });
+        // First, so that it stays ahead of a removal starting at the same byte (`apply` sorts
+        // stably by start).
+        edits.insert(
+            0,
+            Edit {
+                range: at..at,
+                text,
+            },
+        );
     }
     let out = splice::apply(bytes, edits).ok_or_else(|| EditError::Object {
         path: l.shown.clone(),
@@ -167,13 +172,15 @@ fn line_end(bytes: &[u8], pos: usize) -> usize {
         .map_or(bytes.len(), |i| pos + i + 1)
 }
 
+/// The line ending of the line holding `pos`, or the file's when that line has none.
 fn eol_of(bytes: &[u8], pos: usize) -> &'static str {
     let end = line_end(bytes, pos);
-    if end >= 2 && bytes[end - 1] == b'\n' && bytes[end - 2] == b'\r' {
-        "\r\n"
+    let crlf = if bytes[..end].ends_with(b"\n") {
+        bytes[..end].ends_with(b"\r\n")
     } else {
-        "\n"
-    }
+        bytes.windows(2).any(|w| w == b"\r\n")
+    };
+    if crlf { "\r\n" } else { "\n" }
 }
 
 /// A block mapping entry `<indent><key>:<ws>[quote]` before the value: indent and separator.
@@ -343,5 +350,135 @@ fn verify(l: &Loaded, ops: &[Op], out: &[u8]) -> bool {
             docs.iter().zip(&expected).all(|(g, w)| g.value == w.value)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "AgAaaaaaaaaaaaaaaaaaaaaaaaaaaa==";
+    const B: &str = "AgBbbbbbbbbbbbbbbbbbbbbbbbbbbb==";
+    const NEW: &str = "AgNnnnnnnnnnnnnnnnnnnnnnn/+nnn==";
+
+    fn run(text: &str, ops: &[Op]) -> Result<String, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("f.yaml");
+        std::fs::write(&p, text).expect("write");
+        let l = super::super::object::load(&p, None).map_err(|e| e.to_string())?;
+        rewrite(&l, ops)
+            .map(|b| String::from_utf8(b).expect("utf8"))
+            .map_err(|e| e.to_string())
+    }
+
+    fn put(item: &str) -> Op {
+        Op::Put {
+            item: item.into(),
+            text: NEW.into(),
+        }
+    }
+
+    fn rm(item: &str) -> Op {
+        Op::Remove { item: item.into() }
+    }
+
+    fn block(items: &str) -> String {
+        format!(
+            "# top\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: s, namespace: n}}\nspec:\n  encryptedData: # items\n{items}  template: {{type: Opaque}}\n"
+        )
+    }
+
+    #[test]
+    fn block_style_replace_add_remove() {
+        let text = block(&format!("    a: {A} # keep\n    b: \"{B}\"\n"));
+        let out = run(&text, &[put("a"), put("new-key"), rm("b")]).expect("rewrite");
+        assert_eq!(
+            out,
+            block(&format!("    a: {NEW} # keep\n    new-key: {NEW}\n"))
+        );
+        // A quoted last item: the new one is quoted the same way.
+        let out = run(&text, &[put("c")]).expect("rewrite");
+        assert_eq!(
+            out,
+            block(&format!(
+                "    a: {A} # keep\n    b: \"{B}\"\n    c: \"{NEW}\"\n"
+            ))
+        );
+        // Keys YAML would read as something else are quoted.
+        let out = run(&text, &[put("on")]).expect("rewrite");
+        assert!(out.contains(&format!("    \"on\": \"{NEW}\"\n")), "{out}");
+    }
+
+    #[test]
+    fn crlf_and_no_final_newline() {
+        let text = format!(
+            "apiVersion: bitnami.com/v1alpha1\r\nkind: SealedSecret\r\nmetadata: {{name: s, namespace: n}}\r\nspec:\r\n  encryptedData:\r\n    a: {A}"
+        );
+        let out = run(&text, &[put("b")]).expect("rewrite");
+        assert_eq!(out, format!("{text}\r\n    b: {NEW}"));
+        let out = run(&format!("{text}\r\n    b: {B}\r\n"), &[rm("a")]).expect("rewrite");
+        assert_eq!(
+            out,
+            text.replace(&format!("    a: {A}"), &format!("    b: {B}\r\n"))
+        );
+    }
+
+    #[test]
+    fn flow_mappings() {
+        let text = format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: s, namespace: n}}\nspec: {{encryptedData: {{a: {A}, b: {B}}}}}\n"
+        );
+        let out = run(&text, &[put("c")]).expect("add");
+        assert!(
+            out.contains(&format!("{{a: {A}, b: {B}, c: {NEW}}}")),
+            "{out}"
+        );
+        let out = run(&text, &[rm("a")]).expect("remove first");
+        assert!(out.contains(&format!("{{b: {B}}}")), "{out}");
+        let out = run(&text, &[rm("b")]).expect("remove last");
+        assert!(out.contains(&format!("{{a: {A}}}")), "{out}");
+    }
+
+    #[test]
+    fn json_members() {
+        let text = format!(
+            "{{\n  \"apiVersion\": \"bitnami.com/v1alpha1\",\n  \"kind\": \"SealedSecret\",\n  \"metadata\": {{\"name\": \"s\", \"namespace\": \"n\"}},\n  \"spec\": {{\n    \"encryptedData\": {{\n      \"a\": \"{A}\",\n      \"b\": \"{B}\"\n    }}\n  }}\n}}\n"
+        );
+        let out = run(&text, &[put("c")]).expect("add");
+        assert_eq!(
+            out,
+            text.replace(
+                &format!("\"{B}\"\n"),
+                &format!("\"{B}\",\n      \"c\": \"{NEW}\"\n")
+            )
+        );
+        let out = run(&text, &[rm("a")]).expect("remove first");
+        assert_eq!(out, text.replace(&format!("\"a\": \"{A}\",\n      "), ""));
+        let out = run(&text, &[rm("b")]).expect("remove last");
+        assert_eq!(out, text.replace(&format!(",\n      \"b\": \"{B}\""), ""));
+    }
+
+    #[test]
+    fn refusals_name_the_item() {
+        let text = block(&format!("    a: {A}\n"));
+        let err = run(&text, &[rm("nope")]).expect_err("missing");
+        assert!(err.ends_with("item \"nope\": no such item"), "{err}");
+        let err = run(&text, &[rm("a")]).expect_err("last item");
+        assert!(err.contains("cannot remove every item"), "{err}");
+        let folded = block(&format!(
+            "    a: >-\n      {}\n      {}\n",
+            &A[..10],
+            &A[10..]
+        ));
+        let err = run(&folded, &[put("b")]).expect_err("folded anchor");
+        assert!(err.contains("cannot rewrite in place"), "{err}");
+    }
+
+    #[test]
+    fn other_documents_keep_their_bytes() {
+        let other = format!("---\n# same value elsewhere\nkind: ConfigMap\ndata: {{x: {A}}}\n");
+        let text = format!("{}{other}", block(&format!("    a: {A}\n")));
+        let out = run(&text, &[put("a")]).expect("rewrite");
+        assert_eq!(out, format!("{}{other}", block(&format!("    a: {NEW}\n"))));
     }
 }
