@@ -3,7 +3,8 @@
 //! are two of our controllers in two namespaces of one control plane, each with its own key and
 //! watching only its namespace. Every change is checked three ways: the controller unseals the
 //! changed object to the intended Secret, each value opens only with its own cluster's key, and
-//! `git diff` of the change touches only the lines of the changed ciphertexts.
+//! `git diff` of the change touches only the lines of the changed ciphertexts. Last,
+//! `kubeseal reencrypt` of the whole repository goes to each file's own controller.
 
 mod controller_common;
 #[path = "cli_support.rs"]
@@ -322,4 +323,26 @@ async fn set_unset_edit_and_two_clusters() {
     apply(&b, &new_b).await;
     let s: Secret = wait_secret(&b.ctx, &b.controller, "app", &[("key", "v1")]).await;
     assert_eq!(s.metadata.namespace.as_deref(), Some(nb.as_str()));
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "app"]);
+
+    // 5. `kubeseal reencrypt` sends each file to its own cluster's controller (the flags name
+    // none): every file either is current there or is re-encrypted by it, and still opens only
+    // with its own key.
+    let said = kubeseal(kubeconfig, &["reencrypt", support::s(&repo)], b"", &[]);
+    assert!(
+        said.contains("3 SealedSecrets") && said.contains("0 files failed"),
+        "{said}"
+    );
+    for (file, own, other) in [
+        (&file_a, &a.key_file, &b.key_file),
+        (&file_b, &b.key_file, &a.key_file),
+        (&new_b, &b.key_file, &a.key_file),
+    ] {
+        assert!(
+            opens_with(file, own) && !opens_with(file, other),
+            "{}",
+            file.display()
+        );
+    }
 }
