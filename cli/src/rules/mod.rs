@@ -151,7 +151,11 @@ fn pick(
             continue;
         };
         let mut settings = cluster.clone();
-        let beside = |p: &str| dir.join(p).display().to_string();
+        // `~/` is the user's home, as in a shell; anything else is relative to the rules file.
+        let beside = |p: &str| match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => Path::new(&home).join(rest).display().to_string(),
+            _ => dir.join(p).display().to_string(),
+        };
         if let Some(c) = &settings.cert
             && crate::certsource::is_filename(c)
         {
