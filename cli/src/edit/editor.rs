@@ -2,7 +2,7 @@
 //! plain Secret in a private temporary file, and seal back only what changed.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -237,8 +237,8 @@ fn private_base() -> PathBuf {
 }
 
 /// Writes `buffer` to a 0600 file in a fresh 0700 directory, runs the editor on it and returns
-/// what was saved. The directory goes away when this returns, whatever happened; SIGINT and
-/// SIGTERM are held until the editor exits so that the cleanup always runs.
+/// what was saved. The directory goes away when this returns, whatever happened; SIGINT or
+/// SIGTERM stops the editor and ends the command without a change, after the cleanup.
 fn edit_privately(file: &Path, buffer: &str, shown: &str) -> Result<Zeroizing<Vec<u8>>, EditError> {
     let io = |what: &str, e: std::io::Error| {
         EditError::Editor(format!(
@@ -250,6 +250,9 @@ fn edit_privately(file: &Path, buffer: &str, shown: &str) -> Result<Zeroizing<Ve
         .prefix("kubeseal-edit-")
         .tempdir_in(private_base())
         .map_err(|e| io("create a private directory", e))?;
+    // Private whatever the umask; it is still empty here.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| io("make the directory private", e))?;
     let name = file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -273,7 +276,7 @@ fn edit_privately(file: &Path, buffer: &str, shown: &str) -> Result<Zeroizing<Ve
                 .map_err(|e| io("handle signals", e))?,
         );
     }
-    let status = launch(&path);
+    let status = launch(&path, &stop);
     for id in ids {
         signal_hook::low_level::unregister(id);
     }
@@ -295,19 +298,32 @@ fn edit_privately(file: &Path, buffer: &str, shown: &str) -> Result<Zeroizing<Ve
     Ok(Zeroizing::new(saved))
 }
 
-/// `$VISUAL`, else `$EDITOR`, else vi; through the shell so that `code --wait` works.
-fn launch(path: &Path) -> std::io::Result<std::process::ExitStatus> {
+/// `$VISUAL`, else `$EDITOR`, else vi; through the shell so that `code --wait` works. A signal
+/// (`stop`) ends the editor.
+fn launch(path: &Path, stop: &AtomicBool) -> std::io::Result<std::process::ExitStatus> {
     let editor = ["VISUAL", "EDITOR"]
         .iter()
         .filter_map(std::env::var_os)
         .find(|v| !v.is_empty())
         .unwrap_or_else(|| "vi".into());
-    let mut script = editor;
+    // `exec`: the editor is the child itself, so a signal can end it.
+    let mut script = std::ffi::OsString::from("exec ");
+    script.push(editor);
     script.push(" \"$@\"");
-    std::process::Command::new("/bin/sh")
+    let mut child = std::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(script)
         .arg("sh")
         .arg(path)
-        .status()
+        .spawn()?;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if stop.load(Ordering::SeqCst) {
+            let _ = child.kill();
+            return child.wait();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
