@@ -228,6 +228,27 @@ mod tests {
     }
 
     #[test]
+    fn urls_stay_urls_and_home_is_expanded() {
+        let tmp = repo(
+            "clusters:\n  a: {cert: \"https://certs.example.invalid/a.pem\", kubeconfig: ~/.kube/a}\nrules:\n- {path: \"**\", cluster: a}\n",
+        );
+        let t = target_for(&tmp.path().join("x.yaml"))
+            .expect("ok")
+            .expect("matched");
+        assert_eq!(
+            t.settings.cert.as_deref(),
+            Some("https://certs.example.invalid/a.pem")
+        );
+        let home = std::env::var("HOME").unwrap_or_default();
+        if !home.is_empty() {
+            assert_eq!(
+                t.settings.kubeconfig.as_deref(),
+                Some(Path::new(&home).join(".kube/a").to_str().expect("utf8"))
+            );
+        }
+    }
+
+    #[test]
     fn no_rules_file_means_no_target() {
         let tmp = tempfile::tempdir().expect("tempdir");
         // The temp dir's ancestors (/tmp, /) hold no rules file on a test machine.
