@@ -154,8 +154,17 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
 
     // The kubeconfig namespace, looked up once and only when a Secret needs it.
     let mut cached: Option<(String, bool)> = None;
-    let kube_args = cli.kube.clone();
-    let kubeconfig_path = a.kubeconfig.clone();
+    let mut kube_args = cli.kube.clone();
+    let mut kubeconfig_path = a.kubeconfig.clone();
+    // Under a rule, a Secret without a namespace takes the default of that cluster's context.
+    if let Some(t) = &rules_target {
+        if t.settings.context.is_some() {
+            kube_args.context.clone_from(&t.settings.context);
+        }
+        if let Some(k) = &t.settings.kubeconfig {
+            kubeconfig_path = Some(PathBuf::from(k));
+        }
+    }
     let mut namespace = move || {
         cached
             .get_or_insert_with(|| {
