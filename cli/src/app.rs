@@ -288,7 +288,7 @@ fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
         Command::Keys(keys) => crate::keys::run(keys, cli),
         Command::Reencrypt(args) => crate::tree::run(args, cli),
         Command::Set(args) => crate::edit::run_set(args, cli),
-        Command::Unset(args) => crate::edit::run_unset(args, cli),
+        Command::Unset(args) => crate::edit::run_unset(args),
         Command::Edit(args) => crate::edit::run_edit(args, cli),
     }
 }

@@ -39,10 +39,10 @@ pub fn check_key(key: &str) -> Result<(), String> {
 
 fn parse(arg: &str) -> Result<(String, Source), EditError> {
     let Some((key, value)) = arg.split_once('=') else {
-        return Err(EditError::Usage(format!(
-            "{}: expected KEY=VALUE, KEY=@FILE or KEY=-",
-            crate::error::go_quote(arg.split_once('=').map_or(arg, |(k, _)| k))
-        )));
+        // Not echoed: a value typed without its key would land in the terminal and logs.
+        return Err(EditError::Usage(
+            "an item argument has no '=': expected KEY=VALUE, KEY=@FILE or KEY=-".into(),
+        ));
     };
     check_key(key).map_err(EditError::Usage)?;
     let source = if value == "-" {
@@ -95,7 +95,8 @@ mod tests {
         );
         assert_eq!(parse("a=-").expect("ok").1, Source::Stdin);
         assert_eq!(parse("a=@x").expect("ok").1, Source::File("x".into()));
-        assert!(parse("novalue").is_err());
+        let err = parse("s3cret-value").expect_err("no key").to_string();
+        assert!(!err.contains("s3cret"), "{err}");
         assert!(parse("bad/key=1").is_err());
         assert!(parse("..=1").is_err());
     }
