@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 const CERT_HELP: &str = "\
-The certificate: --cert, else the cluster a .sealed-secrets.yaml rules file (found by walking up \
-from the file) maps the file to, else the controller (--controller-namespace, --controller-name, \
---kubeconfig, --context). The object's own scope, name and namespace decide how it is sealed.";
+The certificate: --cert, or the controller named by --controller-namespace, --controller-name or \
+--context; otherwise the cluster a .sealed-secrets.yaml rules file (found by walking up from the \
+file) maps the file to; otherwise the default controller (--kubeconfig). The object's own scope, \
+name and namespace decide how it is sealed.";
 
 #[derive(Debug, Args)]
 #[command(after_help = format!("{CERT_HELP}\n\n\
