@@ -126,7 +126,19 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
         return sink.commit(text.as_bytes());
     }
 
-    let pem = if a.cert.is_empty() {
+    // `-w PATH` under a rules file: that file's cluster, unless a certificate or controller
+    // was named (then upstream's behaviour, unchanged).
+    let rules_target = match &a.sealed_secret_file {
+        Some(w)
+            if a.cert.is_empty() && !a.fetch_cert && !crate::rules::controller_flags_given() =>
+        {
+            crate::rules::target_for(w)?
+        }
+        _ => None,
+    };
+    let pem = if let Some(t) = &rules_target {
+        crate::rules::Certs::default().pem_for(t, &cli)?
+    } else if a.cert.is_empty() {
         let src = source()?;
         block_on(async {
             let client = kubeconfig::client(src, &cli.kube).await?;
@@ -142,8 +154,17 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
 
     // The kubeconfig namespace, looked up once and only when a Secret needs it.
     let mut cached: Option<(String, bool)> = None;
-    let kube_args = cli.kube.clone();
-    let kubeconfig_path = a.kubeconfig.clone();
+    let mut kube_args = cli.kube.clone();
+    let mut kubeconfig_path = a.kubeconfig.clone();
+    // Under a rule, a Secret without a namespace takes the default of that cluster's context.
+    if let Some(t) = &rules_target {
+        if t.settings.context.is_some() {
+            kube_args.context.clone_from(&t.settings.context);
+        }
+        if let Some(k) = &t.settings.kubeconfig {
+            kubeconfig_path = Some(PathBuf::from(k));
+        }
+    }
     let mut namespace = move || {
         cached
             .get_or_insert_with(|| {
@@ -156,8 +177,12 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
             })
             .clone()
     };
+    let rule_scope = rules_target
+        .as_ref()
+        .and_then(|t| t.scope)
+        .filter(|_| !crate::rules::flags_given(&["scope"]));
     let opts = seal::SealOptions {
-        scope: a.scope,
+        scope: rule_scope.unwrap_or(a.scope),
         allow_empty_data: a.allow_empty_data,
         override_name: a.name.clone(),
         override_namespace: String::new(),
@@ -262,6 +287,9 @@ fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
         }
         Command::Keys(keys) => crate::keys::run(keys, cli),
         Command::Reencrypt(args) => crate::tree::run(args, cli),
+        Command::Set(args) => crate::edit::run_set(args, cli),
+        Command::Unset(args) => crate::edit::run_unset(args),
+        Command::Edit(args) => crate::edit::run_edit(args, cli),
         Command::Lint(args) => crate::lint::run(args, cli),
     }
 }

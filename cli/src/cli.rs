@@ -133,6 +133,12 @@ pub enum Command {
     Keys(crate::keys::KeysArgs),
     /// Re-encrypt every SealedSecret in files and directories to the newest key
     Reencrypt(crate::tree::ReencryptArgs),
+    /// Add or replace items of a SealedSecret file in place
+    Set(crate::edit::SetArgs),
+    /// Remove items from a SealedSecret file in place
+    Unset(crate::edit::UnsetArgs),
+    /// Edit a SealedSecret's values in $EDITOR (needs --recovery-private-key)
+    Edit(crate::edit::EditArgs),
     /// Check the SealedSecrets in files and directories offline (for CI)
     Lint(crate::lint::LintArgs),
     /// Print the help, or a command's help
@@ -140,7 +146,7 @@ pub enum Command {
         /// Print help
         #[arg(short = 'h', long, action = clap::ArgAction::Help)]
         help: Option<bool>,
-        /// completion, man, keys, reencrypt or lint
+        /// completion, man, keys, reencrypt, set, unset, edit or lint
         command: Option<String>,
     },
 }

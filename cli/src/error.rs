@@ -33,7 +33,7 @@ pub enum CliError {
     #[error("must provide only one --from-file when encrypting a single item with --raw")]
     RawOneFromFile,
     #[error(
-        "unknown command {0:?}; the commands are completion, man, keys, reencrypt, lint and help"
+        "unknown command {0:?}; the commands are completion, man, keys, reencrypt, set, unset, edit, lint and help"
     )]
     UnknownCommand(String),
     #[error(
@@ -89,6 +89,10 @@ pub enum CliError {
     Keys(#[from] crate::keys::KeysError),
     #[error(transparent)]
     Tree(#[from] crate::tree::TreeError),
+    #[error(transparent)]
+    Edit(#[from] crate::edit::EditError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
     /// The YAML encoder refused the object (upstream's text).
     #[error("{0}")]
     Render(String),
@@ -132,6 +136,8 @@ impl CliError {
             CliError::Render(_) => "render",
             CliError::Keys(e) => e.name(),
             CliError::Tree(e) => e.name(),
+            CliError::Edit(e) => e.name(),
+            CliError::Rules(e) => e.name(),
         }
     }
 

@@ -4,6 +4,7 @@
 mod app;
 mod certsource;
 mod cli;
+mod edit;
 mod error;
 mod help;
 mod input;
@@ -14,6 +15,7 @@ mod manpage;
 mod modes;
 mod output;
 mod proxy;
+mod rules;
 mod sink;
 mod stdout;
 mod tree;

@@ -365,3 +365,65 @@ fn a_clean_tree_passes() {
     assert_eq!(json.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&json.stdout), "[]\n");
 }
+
+/// Without `--cert`, each file is checked against the certificate of its cluster in
+/// `.sealed-secrets.yaml`: a value sealed for the 2048-bit test key is a finding under a rule whose
+/// cluster has a 4096-bit certificate, none under the rule with the test certificate, and a rule
+/// whose certificate file is missing is one `rules` finding per file it covers.
+#[test]
+fn the_rules_file_names_each_files_certificate() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let key = test_key();
+    let big =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/upstream/keys/rsa-4096.crt");
+    std::fs::create_dir_all(root.join("certs")).expect("mkdir");
+    std::fs::copy(&big, root.join("certs/big.pem")).expect("copy 4096-bit cert");
+    std::fs::copy(data("cert.pem"), root.join("certs/small.pem")).expect("copy test cert");
+    write(
+        root,
+        ".sealed-secrets.yaml",
+        "clusters:\n  big: {cert: certs/big.pem}\n  small: {cert: certs/small.pem}\n  gone: {cert: certs/gone.pem}\nrules:\n  - {path: \"big/**\", cluster: big}\n  - {path: \"small/**\", cluster: small}\n  - {path: \"gone/**\", cluster: gone}\n",
+    );
+    let object = |name: &str| {
+        sealed_secret(
+            name,
+            "",
+            &format!(
+                "  encryptedData:\n    password: {}\n",
+                seal_with(&key, "apps", name, Scope::Strict, "p")
+            ),
+        )
+    };
+    for dir in ["big", "small", "gone"] {
+        write(root, &format!("{dir}/db.yaml"), &object("db"));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_kubeseal"))
+        .args(["lint", "-o", "json", "."])
+        .current_dir(root)
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .env("HOME", "/nonexistent")
+        .env_remove("SEALED_SECRETS_CERT")
+        .output()
+        .expect("run kubeseal");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("JSON findings");
+    let got: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap_or_default().to_string(),
+                f["rule"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("./big/db.yaml".to_string(), "key-size".to_string()),
+            ("./gone/db.yaml".to_string(), "rules".to_string()),
+        ],
+        "{stdout}"
+    );
+}

@@ -40,13 +40,17 @@ pub fn lint(path: &Path, lookup: &Lookup) -> Vec<Finding> {
         }
     };
     let text = String::from_utf8_lossy(&bytes);
+    let mut findings = Vec::new();
+    let cert = lookup.cert_for(path).unwrap_or_else(|why| {
+        findings.push(Finding::file(&shown, 0, Rule::Rules, why));
+        None
+    });
     let against = Against {
-        cert: lookup.cert_for(path),
+        cert: cert.as_ref(),
         keys: lookup.keys(),
         default_namespace: lookup.namespace(),
     };
     let mut positions: HashMap<usize, Lines> = HashMap::new();
-    let mut findings = Vec::new();
     for (place, value) in document::sealed_secrets(&docs) {
         let lines = positions
             .entry(place.document)

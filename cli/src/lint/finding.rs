@@ -32,6 +32,8 @@ pub enum Rule {
     Size,
     /// An item that no `--recovery-private-key` opens.
     Decrypt,
+    /// The rules file (`.sealed-secrets.yaml`) or a rule's certificate cannot be read.
+    Rules,
 }
 
 impl Rule {
@@ -50,6 +52,7 @@ impl Rule {
             Rule::SecretType => "secret-type",
             Rule::Size => "size",
             Rule::Decrypt => "decrypt",
+            Rule::Rules => "rules",
         }
     }
 }

@@ -1,8 +1,11 @@
 //! What a file is checked against: the certificate's key and the recovery keys, loaded once.
-//! The certificate for a file comes from [`Against::cert_for`] alone, so a per-directory
-//! source of certificates can answer there without touching the checks.
+//! The certificate for a file is `--cert`, else the `cert` of its cluster in the rules file
+//! (`.sealed-secrets.yaml`); a cluster reached through a kube context is not asked, since lint
+//! stays offline.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use sealwright_crypto::{KeySet, cert};
 
@@ -16,15 +19,18 @@ pub struct Lookup {
     cert: Option<rsa::PublicKey>,
     keys: Option<KeySet>,
     namespace: Option<String>,
+    timeout: Option<std::time::Duration>,
+    /// Rules file and cluster → its certificate's key (or why it cannot be had), read once.
+    by_cluster: RefCell<HashMap<(PathBuf, String), Result<rsa::PublicKey, String>>>,
 }
 
 impl Lookup {
     pub fn load(cli: &Cli) -> Result<Lookup, CliError> {
         let a = &cli.seal;
+        let timeout = crate::kubeconfig::parse_timeout(&cli.kube.request_timeout)?;
         let cert = if a.cert.is_empty() {
             None
         } else {
-            let timeout = crate::kubeconfig::parse_timeout(&cli.kube.request_timeout)?;
             // Only the key's size is used, so an expired certificate still serves.
             let info = cert::parse_pem(&certsource::open_local(&a.cert, timeout)?)?;
             Some(info.public_key)
@@ -38,12 +44,33 @@ impl Lookup {
             cert,
             keys,
             namespace: cli.kube.namespace.clone().filter(|s| !s.is_empty()),
+            timeout,
+            by_cluster: RefCell::default(),
         })
     }
 
-    /// The certificate key the SealedSecrets of `file` are meant for: `--cert`, if given.
-    pub fn cert_for(&self, _file: &Path) -> Option<&rsa::PublicKey> {
-        self.cert.as_ref()
+    /// The certificate key the SealedSecrets of `file` are meant for, if one is known offline;
+    /// an error is a rules file or a rule's certificate that cannot be read.
+    pub fn cert_for(&self, file: &Path) -> Result<Option<rsa::PublicKey>, String> {
+        if let Some(cert) = &self.cert {
+            return Ok(Some(cert.clone()));
+        }
+        let Some(target) = crate::rules::target_for(file).map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let Some(cert) = &target.settings.cert else {
+            return Ok(None);
+        };
+        let key = (target.rules_file.clone(), target.cluster.clone());
+        let mut cache = self.by_cluster.borrow_mut();
+        let found = cache.entry(key).or_insert_with(|| {
+            let pem = certsource::open_local(cert.as_ref(), self.timeout)
+                .map_err(|e| format!("cluster {:?}: {e}", target.cluster))?;
+            cert::parse_pem(&pem)
+                .map(|info| info.public_key)
+                .map_err(|e| format!("cluster {:?}: {cert}: {e}", target.cluster))
+        });
+        found.clone().map(Some)
     }
 
     pub fn keys(&self) -> Option<&KeySet> {

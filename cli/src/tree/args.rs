@@ -9,7 +9,8 @@ use clap::Args;
 #[command(after_help = "\
 Offline with --recovery-private-key (every key that may have sealed the files) and --cert (the \
 newest certificate); otherwise online through the controller (--controller-namespace, \
---controller-name, --kubeconfig).
+--controller-name, --kubeconfig). Online, a file under a .sealed-secrets.yaml rule goes to the \
+controller of its rule's cluster unless a controller is named on the command line.
 
 Only the ciphertext values change: comments, order, quoting and other documents keep their bytes. \
 Values already sealed for the newest key are left alone. A file is rewritten atomically and only \

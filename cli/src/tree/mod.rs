@@ -10,12 +10,13 @@ pub(crate) mod document;
 mod error;
 mod offline;
 mod online;
-mod process;
-mod reseal;
-mod splice;
+pub(crate) mod process;
+pub(crate) mod reseal;
+pub(crate) mod splice;
 mod summary;
+mod targets;
 pub(crate) mod walk;
-mod write;
+pub(crate) mod write;
 
 pub use args::ReencryptArgs;
 pub use error::TreeError;
@@ -30,8 +31,16 @@ use reseal::Reseal;
 use summary::Summary;
 
 pub fn run(args: &ReencryptArgs, cli: &Cli) -> Result<(), CliError> {
-    let mut resealer = mode(cli)?;
     let walked = walk::walk(&args.paths);
+    // Online under a rules file, each file goes to its own cluster's controller; otherwise one
+    // resealer for the whole run, as set up by the flags.
+    let by_rules = cli.seal.cert.is_empty()
+        && !crate::rules::controller_flags_given()
+        && walked
+            .files
+            .iter()
+            .any(|f| !matches!(crate::rules::target_for(f), Ok(None)));
+    let mut targets = targets::Targets::new(cli, if by_rules { None } else { Some(mode(cli)?) });
     let mut summary = Summary::default();
     for e in &walked.errors {
         eprintln!("error: {e}");
@@ -39,7 +48,15 @@ pub fn run(args: &ReencryptArgs, cli: &Cli) -> Result<(), CliError> {
     }
     for path in &walked.files {
         summary.files_scanned += 1;
-        let report = process::process(path, resealer.as_mut());
+        let resealer = match targets.for_file(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                summary.files_failed += 1;
+                continue;
+            }
+        };
+        let report = process::process(path, resealer);
         summary.sealed_secrets += report.sealed_secrets;
         if !report.errors.is_empty() {
             for e in &report.errors {

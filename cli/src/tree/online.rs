@@ -38,18 +38,27 @@ impl Online {
     /// Connects, learns the newest certificate (proxy, else the published ConfigMap) and the
     /// controller Service's port.
     pub fn connect(cli: &Cli) -> Result<Self, CliError> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
         let controller = Controller {
             namespace: cli.seal.controller_namespace.clone(),
             name: cli.seal.controller_name.clone(),
         };
-        let source = kubeconfig::load(cli.seal.kubeconfig.as_deref())?;
+        Self::connect_to(cli.seal.kubeconfig.as_deref(), &cli.kube, controller)
+    }
+
+    /// The same for a given kubeconfig, connection flags and controller (a rules target).
+    pub fn connect_to(
+        config: Option<&std::path::Path>,
+        kube: &crate::cli::KubeArgs,
+        controller: Controller,
+    ) -> Result<Self, CliError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
+        let source = kubeconfig::load(config)?;
         // The client's background tasks live on `rt`, so every later call runs on it too.
         let (client, pem, port) = rt.block_on(async {
-            let client = kubeconfig::client(source, &cli.kube).await?;
+            let client = kubeconfig::client(source, kube).await?;
             let pem = certsource::open_cluster(&client, &controller).await?;
             let port = certsource::service_port(&client, &controller).await?;
             Ok::<_, CliError>((client, pem, port))

@@ -25,7 +25,7 @@ pub struct FileReport {
 }
 
 /// `SealedSecret ns/name`, from the raw document so that even an unreadable object is named.
-fn object_name(v: &Value) -> String {
+pub(crate) fn object_name(v: &Value) -> String {
     let meta = v.get("metadata");
     let field = |k: &str| {
         meta.and_then(|m| m.get(k))
