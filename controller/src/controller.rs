@@ -92,17 +92,8 @@ pub async fn watch_sealed_secrets(
         };
         match event {
             Event::Init => seen = Some(std::collections::HashSet::new()),
-            Event::InitApply(obj) | Event::Apply(obj) => {
-                let cached = to_cached(obj);
-                let key = ObjKey::of(cached.metadata());
-                if let Some(seen) = seen.as_mut() {
-                    seen.insert(key.clone());
-                }
-                let previous = ctx.cache.insert(key.clone(), cached.clone());
-                if previous.is_none_or(|p| p.spec_changed(&cached)) {
-                    queue.add(key);
-                }
-            }
+            Event::InitApply(obj) => on_applied(&ctx, &queue, seen.as_mut(), obj, true),
+            Event::Apply(obj) => on_applied(&ctx, &queue, seen.as_mut(), obj, false),
             Event::InitDone => {
                 // Objects deleted while the watch was down.
                 if let Some(seen) = seen.take() {
@@ -118,6 +109,30 @@ pub async fn watch_sealed_secrets(
                 let key = ObjKey::of(to_cached(obj).metadata());
                 deleted(&ctx, &queue, &key);
             }
+        }
+    }
+}
+
+/// Caches a SealedSecret the watch saw and queues it when its spec is new or changed: in the
+/// backlog lane when it came from an initial list, so live changes are served first.
+fn on_applied(
+    ctx: &Context,
+    queue: &Queue,
+    seen: Option<&mut std::collections::HashSet<ObjKey>>,
+    obj: DeserializeGuard<SealedSecret>,
+    listed: bool,
+) {
+    let cached = to_cached(obj);
+    let key = ObjKey::of(cached.metadata());
+    if let Some(seen) = seen {
+        seen.insert(key.clone());
+    }
+    let previous = ctx.cache.insert(key.clone(), cached.clone());
+    if previous.is_none_or(|p| p.spec_changed(&cached)) {
+        if listed {
+            queue.add_backlog(key);
+        } else {
+            queue.add(key);
         }
     }
 }

@@ -236,15 +236,21 @@ async fn write_status(
             return;
         }
     }
-    // One retry on a conflict (someone wrote the object between our GET and PUT).
-    for attempt in 0..2 {
-        match put_status(ctx, key, meta, result, recorded.clone()).await {
+    // The first try builds on the watched copy (no GET); a conflict means it was stale, and
+    // the retries read the stored object first.
+    for attempt in 0..3 {
+        let base = if attempt == 0 && meta.resource_version.is_some() {
+            StatusBase::Watched(cached_status.as_ref())
+        } else {
+            StatusBase::Stored
+        };
+        match put_status(ctx, key, meta, base, result, recorded.clone()).await {
             Ok(gauge) => {
                 ctx.metrics
                     .set_condition(&key.namespace, &key.name, &instance_label(meta), gauge);
                 return;
             }
-            Err(e) if attempt == 0 && crate::error::api_code(&e) == Some(409) => continue,
+            Err(e) if attempt < 2 && crate::error::api_code(&e) == Some(409) => continue,
             Err(e) if is_not_found(&e) => return,
             Err(e) => {
                 tracing::warn!(key = %key, error = %api_message(&e), "cannot update status");
@@ -256,28 +262,57 @@ async fn write_status(
     }
 }
 
-/// GETs the object, computes the next status from what is stored, and PUTs it to the status
-/// subresource when something changed (the `update` verb, as upstream's RBAC grants).
-/// Returns the `condition_info` value.
+/// What the next status is computed from.
+enum StatusBase<'a> {
+    /// The watched copy's status, at the watched resourceVersion: no request, and a 409 if the
+    /// object changed since.
+    Watched(Option<&'a SealedSecretStatus>),
+    /// The stored object, read with a GET.
+    Stored,
+}
+
+/// Computes the next status from `base` and PUTs it to the status subresource when something
+/// changed (the `update` verb, as upstream's RBAC grants; the API server takes only the status
+/// from the body). Returns the `condition_info` value.
 async fn put_status(
     ctx: &Context,
     key: &ObjKey,
     meta: &ObjectMeta,
+    base: StatusBase<'_>,
     result: &Result<(), ReconcileError>,
     recorded: Recorded,
 ) -> Result<i64, kube::Error> {
     let resource = ApiResource::erase::<SealedSecret>(&());
     let api: Api<DynamicObject> =
         Api::namespaced_with(ctx.client.clone(), &key.namespace, &resource);
-    let mut current = api.get(&key.name).await?;
-    if current.metadata.uid != meta.uid {
-        // Deleted and re-created meanwhile: that object gets its own pass.
-        return Ok(status::condition_gauge_value(None));
-    }
-    let previous: Option<SealedSecretStatus> = current
-        .data
-        .get("status")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let (mut current, previous) = match base {
+        StatusBase::Watched(status) => {
+            let object = DynamicObject {
+                types: None,
+                metadata: ObjectMeta {
+                    name: meta.name.clone(),
+                    namespace: meta.namespace.clone(),
+                    uid: meta.uid.clone(),
+                    resource_version: meta.resource_version.clone(),
+                    ..ObjectMeta::default()
+                },
+                data: serde_json::Value::Object(serde_json::Map::new()),
+            };
+            (object, status.cloned())
+        }
+        StatusBase::Stored => {
+            let current = api.get(&key.name).await?;
+            if current.metadata.uid != meta.uid {
+                // Deleted and re-created meanwhile: that object gets its own pass.
+                return Ok(status::condition_gauge_value(None));
+            }
+            let previous: Option<SealedSecretStatus> = current
+                .data
+                .get("status")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            (current, previous)
+        }
+    };
     let change = status::next_status(
         previous.as_ref(),
         meta.generation,

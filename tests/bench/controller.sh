@@ -7,20 +7,34 @@
 #      up (goal <= 1/10);
 #   c) peak RSS (VmHWM) with NOISE unrelated NOISE_KIB-KiB Secrets in a watched namespace
 #      (goal <= 1/4);
-#   d) seconds from start to serving /v1/cert.pem (both include the same deployment steps).
+#   d) seconds from start to serving /v1/cert.pem (both include the same deployment steps);
+#   e) API requests per object during a), with the busiest request kinds on stderr;
+#   floor: the per-item unseal cost measured first in this run (release build, one thread)
+#      x N x ITEMS / cores, the least any controller can take for a) on this machine.
 # Objects are sealed offline before any clock starts.
 #
 # Usage: tests/bench/controller.sh            (full sizes: N=1000 ITEMS=3 NOISE=10000 NOISE_KIB=64)
 #        N=100 NOISE=1000 tests/bench/controller.sh   (a quick run)
+#        SCALE=1 tests/bench/controller.sh    (ours only, N=10000: start over N SealedSecrets,
+#          a new one applied during that catch-up, restart, peak RSS, API requests per object;
+#          upstream's column is its last full run here scaled linearly, as it says)
 # Uses the control plane named by $SEALWRIGHT_TESTENV when set, else starts one and stops it.
 # Needs root (network namespace), Go and cargo, like scripts/test.sh.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+export SCALE=${SCALE:-0}
+if [[ $SCALE == 1 ]]; then
+  export N=${N:-10000} NOISE=${NOISE:-0}
+fi
 export N=${N:-1000} ITEMS=${ITEMS:-3} NOISE=${NOISE:-10000} NOISE_KIB=${NOISE_KIB:-64}
 
 (cd "$repo" && cargo build --release -p sealwright-controller --bin sealed-secrets-controller >&2)
 (cd "$repo" && cargo test --no-run -p sealwright-tests --test controller_ha_bench >&2)
+(cd "$repo" && cargo build --release -p sealwright-crypto --example unseal_cost >&2)
+FLOOR_ITEM_S=$("$repo/target/release/examples/unseal_cost" "$repo/tests/fixtures/upstream/keys/rsa-4096.key" 40)
+export FLOOR_ITEM_S
+echo "bench: unseal cost per item (4096-bit, median of 40): $FLOOR_ITEM_S s" >&2
 upstream_dir=$("$repo/tests/upstream/build.sh")
 
 envfile=${SEALWRIGHT_TESTENV:-}
@@ -33,7 +47,7 @@ cleanup() { if [[ -n $started ]]; then "$repo/tests/testenv/down.sh" "$envfile" 
 trap cleanup EXIT
 netns=$(sed -n 's/^SEALWRIGHT_TESTENV_NETNS=//p' "$envfile" | tr -d '"')
 
-echo "bench: N=$N ITEMS=$ITEMS NOISE=$NOISE NOISE_KIB=$NOISE_KIB on $envfile" >&2
+echo "bench: SCALE=${SCALE:-0} N=$N ITEMS=$ITEMS NOISE=$NOISE NOISE_KIB=$NOISE_KIB on $envfile" >&2
 cd "$repo"
 ip netns exec "$netns" env \
   SEALWRIGHT_TESTENV="$envfile" \
