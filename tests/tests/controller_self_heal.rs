@@ -398,3 +398,47 @@ async fn a_fighting_writer_is_backed_off() {
     assert_eq!(ev.type_.as_deref(), Some("Warning"));
     assert!(drift_count(&ctx, &controller, "fought", "paused").await >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_taken_away_from_its_sealed_secret_is_not_touched() {
+    let ctx = TestContext::new("ctl-heal-unowned").await;
+    let controller = start_ours(&ctx, &[]).await;
+    let pem = cert(&controller).await;
+    let want = [("k", "v")];
+    sealed_and_synced(
+        &ctx,
+        &controller,
+        &seal(&pem, &ctx.namespace, "freed", &want),
+        &want,
+    )
+    .await;
+
+    // Someone drops our ownerReference and changes the data in one write: no longer ours.
+    let patch = serde_json::json!({
+        "metadata": { "ownerReferences": null },
+        "data": { "k": ByteString(b"theirs".to_vec()) },
+    });
+    secrets(&ctx)
+        .patch("freed", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("take the Secret over");
+    stays(&ctx, "freed", &[("k", "theirs")]).await;
+    for action in ["repaired", "detected", "paused"] {
+        assert_eq!(
+            drift_count(&ctx, &controller, "freed", action).await,
+            0,
+            "{action}"
+        );
+    }
+    let events = Api::<Event>::namespaced(ctx.admin.clone(), &ctx.namespace)
+        .list(&ListParams::default())
+        .await
+        .expect("list events");
+    assert!(
+        !events
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("SecretDrifted")),
+        "no drift reported for a Secret that is not ours"
+    );
+}
