@@ -16,6 +16,8 @@ use sealwright_crypto::keys::{KEY_LABEL, KEY_LABEL_ACTIVE};
 
 use crate::cache::{Cached, ObjKey};
 use crate::desired;
+use crate::drift;
+use crate::drift_guard::Pause;
 use crate::error::{api_message, is_not_found};
 use crate::keystore::KeyStore;
 use crate::reconcile::{self, Context};
@@ -128,7 +130,13 @@ fn on_applied(
         seen.insert(key.clone());
     }
     let previous = ctx.cache.insert(key.clone(), cached.clone());
-    if previous.is_none_or(|p| p.spec_changed(&cached)) {
+    // A changed drift annotation gets a pass too, so that switching an object back to repair
+    // restores its Secret.
+    let requeue = previous.is_none_or(|p| {
+        p.spec_changed(&cached)
+            || drift::annotation(p.metadata()) != drift::annotation(cached.metadata())
+    });
+    if requeue {
         if listed {
             queue.add_backlog(key);
         } else {
@@ -175,7 +183,10 @@ pub async fn watch_secret_deletions(
         };
         match event {
             Event::Init => ctx.secrets.list_started(),
-            Event::InitApply(m) | Event::Apply(m) => ctx.secrets.upsert(&m.metadata),
+            Event::InitApply(m) | Event::Apply(m) => {
+                ctx.secrets.upsert(&m.metadata);
+                check_drift(&ctx, &queue, &m.metadata);
+            }
             Event::InitDone => {
                 // Deleted while the watch was down: no delete event will come for these.
                 let vanished = ctx.secrets.list_done(|k| scope.covers(&k.namespace));
@@ -191,6 +202,47 @@ pub async fn watch_secret_deletions(
                 forget_deleted_secret(&ctx, &m.metadata);
                 on_secret_deleted(&ctx, &queue, m.metadata).await;
             }
+        }
+    }
+}
+
+/// Beyond upstream: queues the SealedSecret of a Secret it owns (or that is `managed`) seen at
+/// a resourceVersion other than the one its last pass settled on (or, before any pass of this
+/// process, the one its status records): someone else changed it, and the pass compares and
+/// repairs. Our own writes are the settled versions, so they queue nothing, bar a write whose
+/// event outruns the pass that made it: that extra pass finds nothing to do.
+fn check_drift(
+    ctx: &Context,
+    queue: &Queue,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) {
+    let key = ObjKey::of(meta);
+    let Some(Cached::Valid(ss)) = ctx.cache.get(&key) else {
+        return;
+    };
+    let uid = ss.metadata.uid.as_deref().unwrap_or_default();
+    if !(desired::is_controlled_by(meta, uid) || desired::is_managed(meta)) {
+        return;
+    }
+    let baseline = ctx.drift.settled(&key).or_else(|| {
+        ss.status
+            .as_ref()
+            .and_then(|s| s.secret_resource_version.clone())
+    });
+    let Some(baseline) = baseline else {
+        return;
+    };
+    if meta.resource_version.as_deref() == Some(baseline.as_str()) {
+        return;
+    }
+    match ctx.drift.defer(&key, std::time::Instant::now()) {
+        Pause::No => {
+            tracing::debug!(key = %key, "owned Secret changed; queueing its SealedSecret");
+            queue.add(key);
+        }
+        Pause::Scheduled => {}
+        Pause::Schedule { wait, repairs } => {
+            reconcile::drift_paused(ctx, &ss.metadata, wait, repairs);
         }
     }
 }

@@ -18,6 +18,10 @@ pub const COMPONENT: &str = "sealed-secrets";
 pub const REASON_UNSEALED: &str = "Unsealed";
 pub const REASON_UNSEAL_FAILED: &str = "ErrUnsealFailed";
 pub const REASON_UPDATE_FAILED: &str = "ErrUpdateFailed";
+/// Beyond upstream: a Secret found changed by someone else (see `drift`).
+pub const REASON_SECRET_DRIFTED: &str = "SecretDrifted";
+/// Beyond upstream: repairs of a Secret that keeps drifting are paused for a while.
+pub const REASON_SECRET_DRIFT_BACKOFF: &str = "SecretDriftBackoff";
 pub const MESSAGE_UNSEALED: &str = "SealedSecret unsealed successfully";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

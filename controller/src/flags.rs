@@ -171,6 +171,11 @@ pub struct Flags {
     /// reconciled at once, never the same one twice at once; RSA work runs on blocking threads.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: u32,
+    /// What to do when a Secret owned by a SealedSecret is changed by someone else (beyond
+    /// upstream): `repair` restores it, `detect` only reports it (Event and metric). The
+    /// SealedSecret annotation `sealedsecrets.bitnami.com/secret-drift` overrides it per object.
+    #[arg(long, default_value = "repair", value_enum)]
+    pub secret_drift: crate::drift::Mode,
     /// Positional arguments are ignored, as upstream.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
     pub ignored: Vec<String>,
@@ -336,6 +341,16 @@ mod tests {
         assert_eq!(f.write_timeout, Duration::from_secs(120));
         assert!(!f.version);
         assert_eq!(f.workers, 4);
+        assert_eq!(f.secret_drift, crate::drift::Mode::Repair);
+    }
+
+    #[test]
+    fn secret_drift_mode() {
+        let f = parse(&["--secret-drift=detect"], &[]).unwrap();
+        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        let f = parse(&[], &[("SEALED_SECRETS_SECRET_DRIFT", "detect")]).unwrap();
+        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert!(parse(&["--secret-drift=off"], &[]).is_err());
     }
 
     #[test]

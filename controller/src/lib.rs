@@ -10,6 +10,8 @@ pub mod cache;
 pub mod controller;
 pub mod desired;
 pub mod digest;
+pub mod drift;
+pub mod drift_guard;
 pub mod error;
 pub mod events;
 pub mod flags;

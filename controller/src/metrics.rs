@@ -33,6 +33,32 @@ pub struct ConditionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DriftLabels {
+    pub action: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+/// What happened to a Secret found drifted from its SealedSecret (beyond upstream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftAction {
+    Repaired,
+    Detected,
+    /// A repair held back by the per-object backoff.
+    Paused,
+}
+
+impl DriftAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Repaired => "repaired",
+            Self::Detected => "detected",
+            Self::Paused => "paused",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub code: String,
     pub method: String,
@@ -85,6 +111,8 @@ pub struct Metrics {
     pub unseal_decryptions: Counter,
     /// Beyond upstream: Secret updates refused with 409 Conflict and retried on a fresh read.
     pub secret_update_conflicts: Counter,
+    /// Beyond upstream: Secrets found drifted from their SealedSecret, by action.
+    pub secret_drift: Family<DriftLabels, Counter>,
     pub condition_info: Family<ConditionLabels, Gauge>,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
@@ -102,6 +130,7 @@ impl Metrics {
         let unseal_errors = Family::<ErrorLabels, Counter>::default();
         let unseal_decryptions = Counter::default();
         let secret_update_conflicts = Counter::default();
+        let secret_drift = Family::<DriftLabels, Counter>::default();
         let condition_info = Family::<ConditionLabels, Gauge>::default();
         let http_requests = Family::<HttpLabels, Counter>::default();
         let http_duration =
@@ -139,6 +168,11 @@ impl Metrics {
             secret_update_conflicts.clone(),
         );
         registry.register(
+            "sealwright_secret_drift",
+            "Total number of Secrets found drifted from their SealedSecret, by action (beyond upstream)",
+            secret_drift.clone(),
+        );
+        registry.register(
             "sealed_secrets_controller_condition_info",
             upstream_help("sealed_secrets_controller_condition_info"),
             condition_info.clone(),
@@ -159,6 +193,7 @@ impl Metrics {
             unseal_errors,
             unseal_decryptions,
             secret_update_conflicts,
+            secret_drift,
             condition_info,
             http_requests,
             http_duration,
@@ -173,6 +208,20 @@ impl Metrics {
             .get_or_create(&ErrorLabels {
                 namespace: namespace.to_string(),
                 reason: reason.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts a drifted Secret; with `--metrics-omit-secret-labels` its namespace and name stay
+    /// empty, so a scrape does not list them.
+    pub fn drift(&self, action: DriftAction, namespace: &str, name: &str) {
+        let omit = self.omit_secret_labels.load(Ordering::Relaxed);
+        let label = |v: &str| if omit { String::new() } else { v.to_string() };
+        self.secret_drift
+            .get_or_create(&DriftLabels {
+                action: action.as_str().to_string(),
+                name: label(name),
+                namespace: label(namespace),
             })
             .inc();
     }
@@ -551,6 +600,23 @@ mod tests {
         m.set_omit_secret_labels(true);
         m.set_condition("ns", "s", "", 1);
         assert!(!m.render().contains("condition_info"));
+    }
+
+    #[test]
+    fn drift_counter_by_action_with_optional_names() {
+        let m = Metrics::new("v");
+        m.drift(DriftAction::Repaired, "ns", "s");
+        m.drift(DriftAction::Repaired, "ns", "s");
+        let text = m.render();
+        assert!(text.contains("# TYPE sealwright_secret_drift_total counter\n"));
+        assert!(text.contains(
+            "sealwright_secret_drift_total{action=\"repaired\",name=\"s\",namespace=\"ns\"} 2\n"
+        ));
+        m.set_omit_secret_labels(true);
+        m.drift(DriftAction::Detected, "ns", "s");
+        assert!(m.render().contains(
+            "sealwright_secret_drift_total{action=\"detected\",name=\"\",namespace=\"\"} 1\n"
+        ));
     }
 
     #[test]

@@ -15,13 +15,16 @@ use sealwright_crypto::unseal::{self, UnsealOptions};
 use crate::cache::{Cache, Cached, ObjKey};
 use crate::desired;
 use crate::digest;
+use crate::drift::{self, Drift};
+use crate::drift_guard::{DriftGuard, Pause, Verdict};
 use crate::error::{api_message, is_not_found};
 use crate::events::{self, EventType, Recorder};
 use crate::keystore::KeyStore;
-use crate::metrics::{ErrorReason, Metrics};
+use crate::metrics::{DriftAction, ErrorReason, Metrics};
 use crate::secret_index::LastKnown;
 use crate::status::{self, Recorded};
 use crate::unsealer::{UnsealFailure, Unsealer};
+use crate::workqueue::WorkQueue;
 use sealwright_crypto::redact;
 
 /// The `app.kubernetes.io/instance` label copied into `condition_info`.
@@ -32,6 +35,8 @@ pub struct Options {
     pub update_status: bool,
     pub old_gc_behavior: bool,
     pub accept_v1_data: bool,
+    /// `--secret-drift`: what to do about Secrets changed by someone else.
+    pub secret_drift: drift::Mode,
 }
 
 #[derive(Clone)]
@@ -45,6 +50,10 @@ pub struct Context {
     pub secrets: crate::secret_index::SecretIndex,
     /// Unseals on the blocking pool within a deadline per object.
     pub unsealer: Arc<Unsealer>,
+    /// What passes settled on, and the backoff of repairs (see `drift_guard`).
+    pub drift: DriftGuard,
+    /// The work queue, for passes that must come back later (a paused repair).
+    pub queue: Arc<WorkQueue<ObjKey>>,
     pub options: Options,
 }
 
@@ -153,6 +162,7 @@ pub async fn reconcile(ctx: &Context, key: &ObjKey) -> Result<(), ReconcileError
     ctx.metrics.unseal_requests.inc();
     let Some(cached) = ctx.cache.get(key) else {
         ctx.secrets.forget_deletion(key);
+        ctx.drift.forget(key);
         if ctx.options.old_gc_behavior {
             let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &key.namespace);
             match api.delete(&key.name, &DeleteParams::default()).await {
@@ -416,6 +426,15 @@ fn not_recreated(
 /// a fresh GET, before the pass fails and goes back to the queue's backoff.
 const CONFLICT_RETRIES: usize = 3;
 
+/// How a pass writes over an existing Secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteMode {
+    /// What upstream writes (`desired::desired_secret`).
+    Update,
+    /// A repair of drift: labels and annotations the template does not name are kept.
+    Repair,
+}
+
 /// Writes the unsealed data over `existing` when it differs; on a conflict, re-reads the Secret
 /// (still ours?) and tries again, counting each retried conflict in `conflicts`. Returns the
 /// resourceVersion of the Secret as left.
@@ -425,11 +444,15 @@ async fn write_update(
     uid: &str,
     mut existing: Secret,
     unsealed: &Secret,
+    mode: WriteMode,
     conflicts: &prometheus_client::metrics::counter::Counter,
 ) -> Result<Option<String>, kube::Error> {
     let mut attempt = 0;
     loop {
-        let wanted = desired::desired_secret(&existing, unsealed);
+        let wanted = match mode {
+            WriteMode::Update => desired::desired_secret(&existing, unsealed),
+            WriteMode::Repair => drift::repair_target(&existing, unsealed),
+        };
         if desired::semantically_equal(&wanted, &existing) {
             return Ok(existing.metadata.resource_version);
         }
@@ -510,6 +533,7 @@ async fn unseal_and_write(
         ) {
             tracing::debug!(key = %key, "Secret up to date (digest matches); not unsealing");
             let fps = in_key_order(&snapshot, &fps);
+            ctx.drift.settle(&key, meta.resource_version.clone());
             return (Ok(()), vouched(fps, recorded_digest, meta.resource_version));
         }
     }
@@ -539,6 +563,7 @@ async fn unseal_and_write(
         tracing::debug!(key = %key, "Secret up to date (digest matches); not unsealing");
         let fps = in_key_order(&snapshot, &fps);
         let rv = existing.metadata.resource_version.clone();
+        ctx.drift.settle(&key, rv.clone());
         return (Ok(()), vouched(fps, recorded_digest, rv));
     }
 
@@ -562,6 +587,7 @@ async fn unseal_and_write(
         .collect();
     let digest_value = digest::value(&ss, &fingerprints, ctx.options.accept_v1_data);
     let fps = Recorded::fingerprints(Some(fingerprints.clone()));
+    let was_found = found.is_some();
 
     let existing = match found {
         Some(s) => s,
@@ -588,9 +614,59 @@ async fn unseal_and_write(
         return (Err(err), fps);
     }
 
+    // The SealedSecret and its keys are what the last good pass wrote from: a difference in the
+    // Secret now is someone else's change.
+    let recorded_rv = ss
+        .status
+        .as_ref()
+        .and_then(|s| s.secret_resource_version.clone());
+    let mut write_mode = WriteMode::Update;
+    let mut repairing = None;
+    if was_found
+        && recorded_rv.is_some()
+        && digest_value.is_some()
+        && digest_value == recorded_digest
+    {
+        write_mode = WriteMode::Repair;
+        let drifted = drift::diff(
+            &existing,
+            &drift::repair_target(&existing, &unsealed.secret),
+        );
+        if !drifted.is_empty() {
+            let found_rv = existing.metadata.resource_version.clone();
+            match on_drift(ctx, &key, &ss, &drifted, found_rv) {
+                DriftStep::Repair => repairing = Some(drifted),
+                DriftStep::Hold => {
+                    // Status keeps vouching for the version last written, not this one.
+                    return (Ok(()), vouched(fingerprints, digest_value, recorded_rv));
+                }
+            }
+        }
+    }
+
+    if repairing.as_ref().is_some_and(|d| d.type_changed) {
+        let written = match recreate(&api, &existing, &unsealed.secret).await {
+            Ok(rv) => rv,
+            Err(e) => {
+                let err = update_failed(ctx, &oref, &namespace, &e, Some(&unsealed.secret));
+                return (Err(err), fps);
+            }
+        };
+        return finish(ctx, &ss, fingerprints, digest_value, written, repairing);
+    }
+
     let left_deleted = desired::left_deleted(&existing.metadata);
     let conflicts = &ctx.metrics.secret_update_conflicts;
-    let written = match write_update(&api, &name, &uid, existing, &unsealed.secret, conflicts).await
+    let written = match write_update(
+        &api,
+        &name,
+        &uid,
+        existing,
+        &unsealed.secret,
+        write_mode,
+        conflicts,
+    )
+    .await
     {
         Ok(rv) => rv,
         Err(e) if is_not_found(&e) && left_deleted => {
@@ -614,13 +690,151 @@ async fn unseal_and_write(
         }
     };
 
+    finish(ctx, &ss, fingerprints, digest_value, written, repairing)
+}
+
+/// The Secret of `ss` was left at `written`: events, metrics, and what status records.
+fn finish(
+    ctx: &Context,
+    ss: &SealedSecret,
+    fingerprints: Vec<String>,
+    digest_value: Option<String>,
+    written: Option<String>,
+    repairing: Option<Drift>,
+) -> (Result<(), ReconcileError>, Recorded) {
+    let key = ObjKey::of(&ss.metadata);
+    let (namespace, name) = (&key.namespace, &key.name);
+    let oref = object_ref(&ss.metadata);
+    if let Some(drifted) = repairing {
+        tracing::info!(key = %key, drift = %drifted.describe(), "restored Secret changed outside its SealedSecret");
+        ctx.recorder.record(
+            &oref,
+            EventType::Warning,
+            events::REASON_SECRET_DRIFTED,
+            &drift_message(name, &drifted, "restored"),
+        );
+        ctx.metrics.drift(DriftAction::Repaired, namespace, name);
+    }
     ctx.recorder.record(
         &oref,
         EventType::Normal,
         events::REASON_UNSEALED,
         events::MESSAGE_UNSEALED,
     );
+    ctx.drift.settle(&key, written.clone());
     (Ok(()), vouched(fingerprints, digest_value, written))
+}
+
+/// The API server refuses to change a Secret's `type`: a Secret whose type drifted is deleted
+/// (only that very version, by precondition) and created again as the SealedSecret says.
+async fn recreate(
+    api: &Api<Secret>,
+    existing: &Secret,
+    unsealed: &Secret,
+) -> Result<Option<String>, kube::Error> {
+    let target = drift::repair_target(existing, unsealed);
+    let name = existing.metadata.name.clone().unwrap_or_default();
+    let fresh = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: existing.metadata.namespace.clone(),
+            labels: target.metadata.labels,
+            annotations: target.metadata.annotations,
+            owner_references: target.metadata.owner_references,
+            ..Default::default()
+        },
+        ..target
+    };
+    let only_this = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: existing.metadata.uid.clone(),
+            resource_version: existing.metadata.resource_version.clone(),
+        }),
+        ..Default::default()
+    };
+    match api.delete(&name, &only_this).await {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => return Err(e),
+    }
+    let created = api.create(&PostParams::default(), &fresh).await?;
+    Ok(created.metadata.resource_version)
+}
+
+/// What a pass does about a drifted Secret.
+enum DriftStep {
+    Repair,
+    /// Leave it: detect mode, or repairs paused.
+    Hold,
+}
+
+/// The SecretDrifted Event text: names only, never a value (the same drift gives the same text,
+/// so the recorder folds repeats into one Event's count).
+fn drift_message(name: &str, drifted: &Drift, outcome: &str) -> String {
+    format!(
+        "Secret {name} was changed outside its SealedSecret ({}); {outcome}",
+        drifted.describe()
+    )
+}
+
+/// Decides about a drifted Secret by the object's mode and the repair backoff; reports what
+/// is not repaired now (a repair is reported once written).
+fn on_drift(
+    ctx: &Context,
+    key: &ObjKey,
+    ss: &SealedSecret,
+    drifted: &Drift,
+    found_rv: Option<String>,
+) -> DriftStep {
+    let name = &key.name;
+    match drift::Mode::for_object(&ss.metadata, ctx.options.secret_drift) {
+        drift::Mode::Detect => {
+            tracing::warn!(key = %key, drift = %drifted.describe(), "Secret changed outside its SealedSecret; left as is (detect mode)");
+            ctx.recorder.record(
+                &object_ref(&ss.metadata),
+                EventType::Warning,
+                events::REASON_SECRET_DRIFTED,
+                &drift_message(name, drifted, "left as is (detect mode)"),
+            );
+            ctx.metrics
+                .drift(DriftAction::Detected, &key.namespace, name);
+            // Reported once per change: the watch ignores this version from now on.
+            ctx.drift.settle(key, found_rv);
+            DriftStep::Hold
+        }
+        drift::Mode::Repair => {
+            let now = std::time::Instant::now();
+            match ctx.drift.try_repair(key, now) {
+                Verdict::Repair { .. } => DriftStep::Repair,
+                Verdict::Wait { .. } => {
+                    if let Pause::Schedule { wait, repairs } = ctx.drift.defer(key, now) {
+                        drift_paused(ctx, &ss.metadata, wait, repairs);
+                    }
+                    DriftStep::Hold
+                }
+            }
+        }
+    }
+}
+
+/// Repairs of the Secret of `meta` are paused for `wait` after `repairs` in a row: report it
+/// (Event and metric) and schedule the pass that ends the pause.
+pub fn drift_paused(ctx: &Context, meta: &ObjectMeta, wait: std::time::Duration, repairs: u32) {
+    let key = ObjKey::of(meta);
+    let secs = wait.as_secs_f64().ceil() as u64;
+    tracing::warn!(key = %key, repairs, paused_seconds = secs, "Secret keeps changing outside its SealedSecret; repairs paused");
+    ctx.recorder.record(
+        &object_ref(meta),
+        EventType::Warning,
+        events::REASON_SECRET_DRIFT_BACKOFF,
+        &format!(
+            "Secret {} keeps being changed outside its SealedSecret ({repairs} repairs in a row); repairs paused for {secs}s",
+            key.name
+        ),
+    );
+    ctx.metrics
+        .drift(DriftAction::Paused, &key.namespace, &key.name);
+    ctx.queue.add_after(key, wait);
 }
 
 #[cfg(test)]
@@ -807,7 +1021,16 @@ mod conflict_tests {
     async fn conflicts_are_retried_on_a_fresh_read() {
         let (fake, api, existing, unsealed) = setup(CONFLICT_RETRIES, false);
         let conflicts = Counter::default();
-        let rv = write_update(&api, "s", "ss-uid", existing, &unsealed, &conflicts).await;
+        let rv = write_update(
+            &api,
+            "s",
+            "ss-uid",
+            existing,
+            &unsealed,
+            WriteMode::Update,
+            &conflicts,
+        )
+        .await;
         let s = state(&fake);
         assert_eq!(rv.ok().flatten(), s.stored.metadata.resource_version);
         assert_eq!(s.stored.data, data("new"));
@@ -819,7 +1042,16 @@ mod conflict_tests {
     async fn too_many_conflicts_fail_the_pass() {
         let (fake, api, existing, unsealed) = setup(CONFLICT_RETRIES + 1, false);
         let conflicts = Counter::default();
-        let result = write_update(&api, "s", "ss-uid", existing, &unsealed, &conflicts).await;
+        let result = write_update(
+            &api,
+            "s",
+            "ss-uid",
+            existing,
+            &unsealed,
+            WriteMode::Update,
+            &conflicts,
+        )
+        .await;
         let code = result.err().and_then(|e| crate::error::api_code(&e));
         assert_eq!(code, Some(409));
         assert_eq!(conflicts.get(), CONFLICT_RETRIES as u64);
@@ -830,7 +1062,16 @@ mod conflict_tests {
     async fn a_secret_taken_away_meanwhile_is_left_alone() {
         let (fake, api, existing, unsealed) = setup(1, true);
         let conflicts = Counter::default();
-        let result = write_update(&api, "s", "ss-uid", existing, &unsealed, &conflicts).await;
+        let result = write_update(
+            &api,
+            "s",
+            "ss-uid",
+            existing,
+            &unsealed,
+            WriteMode::Update,
+            &conflicts,
+        )
+        .await;
         let code = result.err().and_then(|e| crate::error::api_code(&e));
         assert_eq!(code, Some(409));
         let s = state(&fake);

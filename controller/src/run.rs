@@ -347,10 +347,13 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
         cache: Cache::default(),
         secrets: Default::default(),
         unsealer: Default::default(),
+        drift: Default::default(),
+        queue: queue.clone(),
         options: Options {
             update_status: flags.update_status,
             old_gc_behavior: flags.old_gc_behavior,
             accept_v1_data: flags.accept_deprecated_v1_data,
+            secret_drift: flags.secret_drift,
         },
     };
     for scope in scopes {

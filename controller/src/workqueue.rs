@@ -216,7 +216,8 @@ impl<K: Clone + Eq + Hash + Send + 'static> WorkQueue<K> {
         self.add_after(key, delay);
     }
 
-    fn add_after(self: &Arc<Self>, key: K, delay: Duration) {
+    /// Adds `key` once `delay` has passed.
+    pub fn add_after(self: &Arc<Self>, key: K, delay: Duration) {
         let q = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
