@@ -188,6 +188,13 @@ pub async fn watch_secret_deletions(
                 check_drift(&ctx, &queue, &m.metadata);
             }
             Event::InitDone => {
+                // A label selector hides Secrets: then a missing entry proves nothing.
+                if label_selector.is_empty() {
+                    ctx.secrets.mark_complete(match &scope {
+                        Scope::All => None,
+                        Scope::Namespace(ns) => Some(ns.as_str()),
+                    });
+                }
                 // Deleted while the watch was down: no delete event will come for these.
                 let vanished = ctx.secrets.list_done(|k| scope.covers(&k.namespace));
                 for (key, entry) in vanished {

@@ -537,13 +537,20 @@ async fn unseal_and_write(
             return (Ok(()), vouched(fps, recorded_digest, meta.resource_version));
         }
     }
-    let found = match api.get_opt(&name).await {
-        Ok(found) => found,
-        Err(e) => {
-            return (
-                Err(update_failed(ctx, &oref, &namespace, &e, None)),
-                Recorded::default(),
-            );
+    // A complete index without the Secret saves the GET: the create below finds out if one
+    // appeared after all, and then reads it.
+    let absent = ctx.secrets.get(&key).is_none() && ctx.secrets.is_complete_for(&namespace);
+    let found = if absent {
+        None
+    } else {
+        match api.get_opt(&name).await {
+            Ok(found) => found,
+            Err(e) => {
+                return (
+                    Err(update_failed(ctx, &oref, &namespace, &e, None)),
+                    Recorded::default(),
+                );
+            }
         }
     };
     if found.is_none() && deleted_unowned(ctx, &key, &ss) {
@@ -587,12 +594,22 @@ async fn unseal_and_write(
         .collect();
     let digest_value = digest::value(&ss, &fingerprints, ctx.options.accept_v1_data);
     let fps = Recorded::fingerprints(Some(fingerprints.clone()));
-    let was_found = found.is_some();
+    let mut was_found = found.is_some();
 
     let existing = match found {
         Some(s) => s,
         None => match api.create(&PostParams::default(), &unsealed.secret).await {
             Ok(s) => s,
+            Err(e) if absent && crate::error::api_code(&e) == Some(409) => {
+                was_found = true;
+                match api.get(&name).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let err = update_failed(ctx, &oref, &namespace, &e, None);
+                        return (Err(err), fps);
+                    }
+                }
+            }
             Err(e) => {
                 let err = update_failed(ctx, &oref, &namespace, &e, Some(&unsealed.secret));
                 return (Err(err), fps);

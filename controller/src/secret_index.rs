@@ -88,6 +88,10 @@ pub struct SecretIndex {
     listing: Arc<RwLock<Option<HashSet<ObjKey>>>>,
     /// One per SealedSecret at most; dropped when the Secret comes back or the SealedSecret goes.
     unowned_deletions: Arc<RwLock<HashMap<ObjKey, UnownedDeletion>>>,
+    /// Where a watch without a label selector has finished its first list, so that a missing
+    /// entry means the Secret does not exist (or was created so recently that its event has not
+    /// arrived): namespaces, or `None` for a watch of all namespaces.
+    complete: Arc<RwLock<HashSet<Option<String>>>>,
 }
 
 impl SecretIndex {
@@ -160,6 +164,21 @@ impl SecretIndex {
             .remove(&ObjKey::of(meta));
     }
 
+    /// A watch of `namespace` (`None`: all namespaces) that sees every Secret there has listed
+    /// them all.
+    pub fn mark_complete(&self, namespace: Option<&str>) {
+        self.complete
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(namespace.map(str::to_string));
+    }
+
+    /// Whether every Secret of `namespace` that existed when the watch started is indexed.
+    pub fn is_complete_for(&self, namespace: &str) -> bool {
+        let complete = self.complete.read().unwrap_or_else(|e| e.into_inner());
+        complete.contains(&None) || complete.contains(&Some(namespace.to_string()))
+    }
+
     /// A (re-)list starts: remember what it delivers.
     pub fn list_started(&self) {
         *self.listing.write().unwrap_or_else(|e| e.into_inner()) = Some(HashSet::new());
@@ -203,6 +222,17 @@ mod tests {
             resource_version: resource_version.map(str::to_string),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn complete_per_namespace_or_everywhere() {
+        let index = SecretIndex::default();
+        assert!(!index.is_complete_for("a"));
+        index.mark_complete(Some("a"));
+        assert!(index.is_complete_for("a"));
+        assert!(!index.is_complete_for("b"));
+        index.mark_complete(None);
+        assert!(index.is_complete_for("b"));
     }
 
     #[test]
