@@ -24,17 +24,7 @@ const CORPUS_VAR: &str = "SEALWRIGHT_TEMPLATE_CORPUS";
 
 /// Differences known and not fixed yet: a differing case is explained when one of its
 /// templates contains the needle. Every entry must still explain at least one case.
-const KNOWN: &[(&str, &str)] = &[
-    // Functions not implemented yet (crypto/TEMPLATES.md).
-    (
-        "semver",
-        "semver (a *semver.Version with methods) not implemented",
-    ),
-    ("genPrivateKey", "key generation not implemented"),
-    ("genCA", "certificate functions not implemented"),
-    ("genSelfSignedCert", "certificate functions not implemented"),
-    ("genSignedCert", "certificate functions not implemented"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 #[derive(Deserialize)]
 struct Corpus {

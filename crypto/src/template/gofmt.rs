@@ -460,6 +460,21 @@ fn write_verb(out: &mut Vec<u8>, value: &Value, verb: char, spec: &Spec, depth: 
         Value::Str(s) => write_str(out, s, verb, spec),
         // `time.Time` is a `fmt.Stringer`.
         Value::Time(t) => write_str(out, t.go_string().as_bytes(), verb, spec),
+        Value::Uint(u) => match i64::try_from(*u) {
+            Ok(i) => write_int(out, i, value, verb, spec, depth),
+            Err(_) if matches!(verb, 'v' | 'd') => pad(out, u.to_string().as_bytes(), spec),
+            Err(_) => bad_verb(out, value, verb, depth),
+        },
+        // Both `Version` and `*Version` are `fmt.Stringer`s.
+        Value::SemVer(v, _) => write_str(out, v.canonical().as_bytes(), verb, spec),
+        // A struct: its fields in braces.
+        Value::Cert(c) => {
+            out.push(b'{');
+            write_str(out, &c.cert, verb, spec);
+            out.push(b' ');
+            write_str(out, &c.key, verb, spec);
+            out.push(b'}');
+        }
         Value::List(items, _) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {

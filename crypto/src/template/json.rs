@@ -54,6 +54,20 @@ fn write(
             t.format("2006-01-02T15:04:05.999999999Z07:00").as_bytes(),
             html,
         ),
+        Value::Uint(u) => out.extend_from_slice(u.to_string().as_bytes()),
+        // `Version.MarshalJSON`: its string form.
+        Value::SemVer(v, _) => string(out, v.canonical().as_bytes(), html),
+        Value::Cert(c) => object(
+            out,
+            [
+                ("Cert", Value::Str(c.cert.clone())),
+                ("Key", Value::Str(c.key.clone())),
+            ]
+            .into_iter(),
+            html,
+            depth,
+            level,
+        )?,
         Value::List(items, _) => {
             if items.is_empty() {
                 out.extend_from_slice(b"[]");
