@@ -221,7 +221,10 @@ impl<'a> State<'a> {
     fn walk_range_inner(&mut self, dot: &Value, c: &'a Control) -> R<()> {
         let val = self.eval_pipeline(dot, &c.pipe)?;
         let mark = self.vars.len();
-        let boxed = matches!(val, Value::List(_, Elem::Any) | Value::Map(_));
+        let boxed = matches!(
+            val,
+            Value::List(_, Elem::Any | Elem::AnyNil) | Value::Map(_)
+        );
         let mut ran = false;
         match &val {
             Value::Int(n) | Value::Int64(n) => {
@@ -494,7 +497,9 @@ impl<'a> State<'a> {
         args: &'a [Arg],
         mut final_: Option<Value>,
     ) -> R<Value> {
-        let node = self.node;
+        // A method's failure names the whole chain (`args[0]`); other errors name the node
+        // evaluated last, as in Go.
+        let node = args.first().map_or(self.node, At::Arg);
         let n = idents.len();
         for (i, id) in idents.iter().enumerate() {
             let last = i == n - 1;
@@ -510,7 +515,6 @@ impl<'a> State<'a> {
                     recv: Some(recv),
                 };
                 recv = self.eval_call(dot, callee, node, margs, mfinal)?;
-                self.at(node);
                 boxed = false;
                 continue;
             }
@@ -736,7 +740,8 @@ impl<'a> State<'a> {
                 let v = if idents.len() == 1 {
                     v
                 } else {
-                    self.eval_field_chain(dot, v, false, &idents[1..], &[], None)?
+                    let me = std::slice::from_ref(n);
+                    self.eval_field_chain(dot, v, false, &idents[1..], me, None)?
                 };
                 return self.validate_type(v, ty);
             }
@@ -751,7 +756,8 @@ impl<'a> State<'a> {
             Arg::Chain { node, fields, .. } => {
                 let recv = self.eval_arg(dot, None, node)?;
                 self.at(At::Arg(n));
-                let v = self.eval_field_chain(dot, recv, false, fields, &[], None)?;
+                let me = std::slice::from_ref(n);
+                let v = self.eval_field_chain(dot, recv, false, fields, me, None)?;
                 return self.validate_type(v, ty);
             }
             _ => {}

@@ -57,7 +57,10 @@ impl Ty {
             Ty::Bool => matches!(v, Value::Bool(_)),
             Ty::Map => matches!(v, Value::Map(_)),
             Ty::Time => matches!(v, Value::Time(_)),
-            Ty::List => matches!(v, Value::List(_, super::value::Elem::Any)),
+            Ty::List => matches!(
+                v,
+                Value::List(_, super::value::Elem::Any | super::value::Elem::AnyNil)
+            ),
             Ty::Version => matches!(v, Value::SemVer(_, true)),
             Ty::Cert => matches!(v, Value::Cert(_)),
         }

@@ -5,7 +5,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::budget::{self, Budget};
 use super::gofmt;
-use super::value::{SLOT, Value};
+use super::value::{Elem, SLOT, Value};
 
 /// Encodes like `json.Marshal` (`html` true) or an Encoder with `SetEscapeHTML(false)`;
 /// `indent` gives `MarshalIndent(v, "", "  ")`. Stops with an error once the render's
@@ -68,6 +68,7 @@ fn write(
             depth,
             level,
         )?,
+        Value::List(_, Elem::AnyNil) => out.extend_from_slice(b"null"),
         Value::List(items, _) => {
             if items.is_empty() {
                 out.extend_from_slice(b"[]");

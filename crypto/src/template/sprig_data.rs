@@ -290,12 +290,18 @@ pub fn lookup(name: &str) -> Option<Func> {
         "rest" | "mustRest" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find rest on type {}", v[0].kind_name()))?;
-            // Go returns a typed nil slice here, which prints as `[]`.
+            // Go returns a nil slice for an empty list: `[]` printed, `null` in JSON.
+            if l.is_empty() {
+                return Ok(Value::typed_list(Vec::new(), Elem::AnyNil));
+            }
             Ok(Value::list(copy_of(l.get(1..).unwrap_or_default(), 0)?))
         }),
         "initial" | "mustInitial" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find initial on type {}", v[0].kind_name()))?;
+            if l.is_empty() {
+                return Ok(Value::typed_list(Vec::new(), Elem::AnyNil));
+            }
             let end = l.len().saturating_sub(1);
             Ok(Value::list(copy_of(&l[..end], 0)?))
         }),

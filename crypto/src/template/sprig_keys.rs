@@ -102,11 +102,16 @@ impl AnyKey {
                 );
                 let (y, x) = (vk.y().to_be_bytes(), k.x().to_be_bytes());
                 fn uint(b: &[u8]) -> Result<UintRef<'_>, String> {
-                    let start = b.iter().take_while(|&&x| x == 0).count();
+                    // Leading zeros go, but zero itself keeps one byte.
+                    let start = b
+                        .iter()
+                        .take_while(|&&x| x == 0)
+                        .count()
+                        .min(b.len().saturating_sub(1));
                     UintRef::new(&b[start..]).map_err(|e| e.to_string())
                 }
                 let format = DsaKeyFormat {
-                    version: uint(&[])?,
+                    version: uint(&[0])?,
                     p: uint(&p)?,
                     q: uint(&q)?,
                     g: uint(&g)?,

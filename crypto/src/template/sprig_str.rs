@@ -13,6 +13,44 @@ fn st(v: String) -> Result<Value, String> {
     Ok(Value::str(v))
 }
 
+/// Go's `strings.Trim`: runes of `cut` off both ends of `x`, reading a byte that is not
+/// UTF-8 as U+FFFD and keeping the bytes in between as they are.
+fn go_trim<'x>(x: &'x [u8], cut: &str) -> &'x [u8] {
+    let mut x = x;
+    while !x.is_empty() {
+        let (r, n) = super::gofmt::decode_rune(x);
+        if !cut.contains(r) {
+            break;
+        }
+        x = &x[n..];
+    }
+    while !x.is_empty() {
+        let (r, n) = last_rune(x);
+        if !cut.contains(r) {
+            break;
+        }
+        x = &x[..x.len() - n];
+    }
+    x
+}
+
+/// Go's `utf8.DecodeLastRune`.
+fn last_rune(x: &[u8]) -> (char, usize) {
+    for n in 1..=x.len().min(4) {
+        let tail = &x[x.len() - n..];
+        if let Ok(t) = std::str::from_utf8(tail)
+            && let Some(c) = t.chars().next()
+        {
+            return (c, n);
+        }
+        // Only a lead byte may start a rune; a continuation byte means look further back.
+        if tail[0] & 0xc0 != 0x80 {
+            break;
+        }
+    }
+    ('\u{FFFD}', 1)
+}
+
 /// Joins parts with single spaces once the total fits the budget.
 fn spaced(parts: Vec<Vec<u8>>) -> Result<Value, String> {
     let len: usize = parts.iter().map(|p| p.len() + 1).sum();
@@ -52,8 +90,8 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(Value::str(x.repeat(c as usize)))
         }),
         "trimall" | "trimAll" => Func::new(&[Str, Str], |v| {
-            let cut = s(&v, 0);
-            st(s(&v, 1).trim_matches(|c| cut.contains(c)).to_string())
+            let (cut, x) = (s(&v, 0), sb(&v, 1));
+            Ok(Value::str(go_trim(&x, &cut)))
         }),
         "trimSuffix" => Func::new(&[Str, Str], |v| {
             let (suf, x) = (sb(&v, 0), sb(&v, 1));

@@ -75,6 +75,9 @@ pub const SLOT: u64 = std::mem::size_of::<Value>() as u64;
 pub enum Elem {
     /// `[]interface {}`
     Any,
+    /// A nil `[]interface {}` (always empty): JSON `null`, and not deeply equal to an
+    /// empty slice.
+    AnyNil,
     /// `[]string`
     Str,
     /// `[]int`
@@ -159,7 +162,7 @@ impl Value {
             Value::Int64(_) => "int64",
             Value::Float(_) => "float64",
             Value::Str(_) => "string",
-            Value::List(_, Elem::Any) => "[]interface {}",
+            Value::List(_, Elem::Any | Elem::AnyNil) => "[]interface {}",
             Value::List(_, Elem::Str) => "[]string",
             Value::List(_, Elem::Int) => "[]int",
             Value::Map(_) => "map[string]interface {}",
