@@ -219,3 +219,28 @@ fn large_templates_render_in_linear_time() {
         start.elapsed()
     );
 }
+
+#[test]
+fn key_generation_is_charged_to_the_budget() {
+    // An RSA key costs more steps than this budget has, so none is generated.
+    let budget = template::Budget {
+        max_steps: 3_000_000,
+        ..template::Budget::default()
+    };
+    let err = template::render_within(
+        "key",
+        "{{ range until 100 }}{{ genPrivateKey \"rsa\" }}{{ end }}",
+        &values(),
+        &mut budget.allowance(),
+    )
+    .expect_err("over budget");
+    assert_eq!(err.name(), "TemplateBudget");
+    // The default budget allows a few keys per object, not an unbounded loop of them.
+    let err = render(
+        "key",
+        "{{ range until 1000 }}{{ genCAWithKey \"ca\" 1 (genPrivateKey \"ecdsa\") }}{{ end }}",
+        &values(),
+    )
+    .expect_err("over budget");
+    assert_eq!(err.name(), "TemplateBudget");
+}

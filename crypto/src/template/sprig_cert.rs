@@ -16,6 +16,7 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
+use super::budget;
 use super::func::{Func, Ty, n, s};
 use super::sprig_keys::{AnyKey, parse_pem, pem_text};
 use super::value::{CertPair, Value};
@@ -41,7 +42,9 @@ pub fn lookup(name: &str) -> Option<Func> {
     use Ty::{Cert, Int, List, Str};
     Some(match name {
         "genPrivateKey" => Func::new(&[Str], |a| {
-            Ok(Value::str(super::sprig_keys::generate(&s(&a, 0))))
+            let kind = s(&a, 0);
+            budget::steps(super::sprig_keys::cost(&kind))?;
+            Ok(Value::str(super::sprig_keys::generate(&kind)))
         }),
         "genCA" => Func::new(&[Str, Int], |a| {
             let key = rsa_2048()?;
@@ -72,7 +75,12 @@ pub fn lookup(name: &str) -> Option<Func> {
     })
 }
 
+/// Steps a certificate costs besides its key: parsing keys and signing take milliseconds, so
+/// one object's budget allows a few dozen (see `sprig_keys::cost`).
+const CERT_COST: u64 = 200_000;
+
 fn rsa_2048() -> Result<AnyKey, String> {
+    budget::steps(super::sprig_keys::cost("rsa-2048"))?;
     crate::keys::generate(2048)
         .map(|k| AnyKey::Rsa(Box::new(k)))
         .map_err(|e| format!("error generating rsa key: {e}"))
@@ -169,6 +177,7 @@ fn issue(
     key: &AnyKey,
     parent: Option<(&Certificate, &AnyKey)>,
 ) -> Result<Value, String> {
+    budget::steps(CERT_COST)?;
     let create = |e: &dyn std::fmt::Display| format!("error creating certificate: {e}");
     let subject = Name::from_der(&subject_der(&t.cn)).map_err(|e| create(&e))?;
     let (issuer, parent_skid, signer) = match parent {
@@ -330,6 +339,7 @@ impl x509_cert::builder::profile::BuilderProfile for SprigProfile {
 
 /// sprig's `buildCustomCertificate`: checks both parts and returns them as given.
 fn build_custom(b64cert: &str, b64key: &str) -> Result<Value, String> {
+    budget::steps(CERT_COST)?;
     use base64::Engine;
     let engine = base64::engine::general_purpose::STANDARD;
     let cert = engine

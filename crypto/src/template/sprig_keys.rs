@@ -35,6 +35,18 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
+/// Evaluation steps a key generation costs. Far below its real time (a step is meant to be
+/// tens of nanoseconds), but enough that one object's budget allows only a handful of RSA or
+/// DSA keys, so templates cannot keep the controller generating keys.
+pub fn cost(kind: &str) -> u64 {
+    match kind {
+        "" | "rsa" => 4_000_000,
+        "rsa-2048" => 1_000_000,
+        "dsa" => 2_000_000,
+        _ => 20_000,
+    }
+}
+
 /// sprig's `generatePrivateKey`: a PEM key, or the text sprig returns instead.
 pub fn generate(kind: &str) -> String {
     let key = match kind {
