@@ -40,9 +40,9 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
 /// DSA keys, so templates cannot keep the controller generating keys.
 pub fn cost(kind: &str) -> u64 {
     match kind {
-        "" | "rsa" => 4_000_000,
+        "" | "rsa" => 6_000_000,
         "rsa-2048" => 1_000_000,
-        "dsa" => 2_000_000,
+        "dsa" => 3_000_000,
         _ => 20_000,
     }
 }
