@@ -41,10 +41,13 @@ var plainKeys = map[string]string{
 type snip struct {
 	src   string
 	shape string
+	// The output formats the current time: compared by a clock shape.
+	clock bool
 }
 
 func s(src string) snip         { return snip{src: src} }
 func sh(src, shape string) snip { return snip{src: src, shape: shape} }
+func ck(src string) snip        { return snip{src: src, clock: true} }
 func many(srcs ...string) []snip {
 	out := make([]snip, len(srcs))
 	for i, x := range srcs {
@@ -110,14 +113,14 @@ var funcSnippets = map[string][]snip{
 
 	"hello":            many(`{{ hello }}`),
 	"ago":              {sh(`{{ ago «T» }}`, `re:[0-9hms.-]+`), sh(`{{ ago now }}`, `re:0s`)},
-	"date":             {s(`{{ date «Y» «T» }}`), s(`{{ «T» | date «Y» }}`), s(`{{ date "2006" «V» | len }}`), sh(`{{ now | date "2006-01-02" }}`, `re:20[0-9]{2}-[01][0-9]-[0-3][0-9]`)},
+	"date":             {s(`{{ date «Y» «T» }}`), s(`{{ «T» | date «Y» }}`), s(`{{ date "2006" «V» | len }}`), sh(`{{ now | date "2006-01-02" }}`, `re:20[0-9]{2}-[01][0-9]-[0-3][0-9]`), ck(`{{ date "Jan 2 2006, 15:04" .missing }}`)},
 	"date_in_zone":     many(`{{ date_in_zone «Y» «T» «Z» }}`),
 	"date_modify":      many(`{{ «T» | date_modify «U» | date «Y» }}`, `{{ date_modify «U» «T» }}`),
 	"dateInZone":       many(`{{ dateInZone «Y» «T» «Z» }}`, `{{ dateInZone "2006-01-02 15:04 MST" (toDate "2006-01-02T15:04:05Z07:00" .date) .zone }}`),
 	"dateModify":       many(`{{ (toDate "2006-01-02" "2024-02-29") | dateModify «U» }}`, `{{ dateModify "-24h" «T» | date «Y» }}`),
 	"duration":         many(`{{ duration «N» }}`, `{{ duration «S» }}`, `{{ duration 3661 }}`, `{{ duration "95" }}`, `{{ duration «F» }}`, `{{ .port | duration }}`),
 	"durationRound":    many(`{{ durationRound «U» }}`, `{{ durationRound «N» }}`, `{{ durationRound "8760h" }}`, `{{ durationRound "2000h" }}`, `{{ durationRound «T» }}`, `{{ durationRound "-49h" }}`),
-	"htmlDate":         {s(`{{ htmlDate «T» }}`), sh(`{{ htmlDate now }}`, `re:20[0-9]{2}-[0-9]{2}-[0-9]{2}`)},
+	"htmlDate":         {s(`{{ htmlDate «T» }}`), sh(`{{ htmlDate now }}`, `re:20[0-9]{2}-[0-9]{2}-[0-9]{2}`), ck(`{{ htmlDate .user }}`)},
 	"htmlDateInZone":   many(`{{ htmlDateInZone «T» «Z» }}`),
 	"must_date_modify": many(`{{ must_date_modify «U» «T» | date «Y» }}`),
 	"mustDateModify":   many(`{{ mustDateModify «U» «T» | date «Y» }}`, `{{ mustDateModify «U» «T» }}`),
@@ -495,7 +498,7 @@ func (g *generator) newCase(family string, sn snip) Case {
 	src, clock := g.fill(sn.src)
 	tmpl[key] = &src
 	c := Case{Family: family, Sealed: set, Template: tmpl}
-	if clock {
+	if clock || sn.clock {
 		c.clockKey = key
 	}
 	if sn.shape != "" {
