@@ -146,7 +146,7 @@ fn from_offset(t: OffsetDateTime) -> Result<Time, CertError> {
 }
 
 /// DER of `CN=<cn>` (PrintableString when Go would pick it, else UTF8String), or the empty DN.
-fn subject_der(common_name: &str) -> Vec<u8> {
+pub(crate) fn subject_der(common_name: &str) -> Vec<u8> {
     if common_name.is_empty() {
         return tlv(0x30, &[]);
     }
@@ -160,7 +160,7 @@ fn subject_der(common_name: &str) -> Vec<u8> {
 }
 
 /// One DER TLV with a definite length.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {

@@ -16,9 +16,8 @@
 //! Functions: Go's built-ins plus sprig v3.3.0 `GenericFuncMap()` minus `env`, `expandenv`
 //! and `getHostByName` (those are parse errors, `function "env" not defined`, as upstream).
 //! Random ones (`bcrypt`, `randAlphaNum`, `uuidv4`, ...) give a new value on every render, as
-//! upstream's do. Not implemented yet (they parse, then fail with `error calling <fn>:
-//! function not supported by sealwright templates`): key and certificate generation
-//! (`genPrivateKey`, `genCA`, ...) and `semver`. The full list is [`UNSUPPORTED_FUNCTIONS`].
+//! upstream's do; so do the key and certificate functions (`genPrivateKey`, `genCA`, ...).
+//! Values with methods (`semver`'s `*semver.Version`) have them called by name, as in Go.
 //!
 //! Strings are bytes, as Go's are. Deliberate differences: errors never print values (they
 //! may be plaintext), regex errors use the `regex` crate's wording, and every render runs
@@ -41,12 +40,15 @@ mod gotime;
 mod gotime_layout;
 mod json;
 mod lex;
+mod methods;
 mod parse;
 mod sprig;
 mod sprig_aes;
+mod sprig_cert;
 mod sprig_data;
 mod sprig_duration;
 mod sprig_float;
+mod sprig_keys;
 mod sprig_merge;
 mod sprig_password;
 mod sprig_random;
@@ -58,7 +60,6 @@ mod sprig_url;
 mod value;
 
 pub use budget::{Allowance, Budget, Limit};
-pub use sprig::UNSUPPORTED as UNSUPPORTED_FUNCTIONS;
 
 /// How a template failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sealwright_crypto::template::{self, TemplateError, UNSUPPORTED_FUNCTIONS};
+use sealwright_crypto::template::{self, TemplateError};
 
 /// Renders with the default budget; these templates all produce UTF-8.
 fn render(
@@ -40,17 +40,36 @@ fn removed_functions_are_parse_errors_naming_them() {
 }
 
 #[test]
-fn unsupported_functions_parse_but_fail_when_called() {
-    for f in UNSUPPORTED_FUNCTIONS {
-        let src = format!("x{{{{ {f} }}}}y");
-        let err = render("key", &src, &values()).expect_err("must fail");
-        let want = format!(
-            "template: key:1:4: executing \"key\" at <{f}>: error calling {f}: function not supported by sealwright templates"
-        );
-        assert_eq!(err.message, want);
-        assert_eq!(err.partial.as_deref(), Some(b"x".as_slice()));
-        assert_eq!(err.name(), "TemplateExec");
-    }
+fn key_and_certificate_functions_render() {
+    let out = render(
+        "key",
+        "{{ $ca := genCAWithKey \"ca\" 1 (genPrivateKey \"ecdsa\") }}{{ $c := genSignedCert \"svc\" (list \"10.0.0.1\") (list \"svc.local\") 1 $ca }}{{ $c.Cert }}{{ $c.Key }}",
+        &values(),
+    )
+    .expect("renders");
+    let blocks = pem::parse_many(out.as_bytes()).expect("PEM");
+    let tags: Vec<&str> = blocks.iter().map(|b| b.tag()).collect();
+    assert_eq!(tags, ["CERTIFICATE", "RSA PRIVATE KEY"]);
+    let err =
+        render("key", "x{{ genCAWithKey \"ca\" 1 \"no key\" }}", &values()).expect_err("not a key");
+    assert_eq!(
+        err.message,
+        "template: key:1:4: executing \"key\" at <genCAWithKey \"ca\" 1 \"no key\">: error calling genCAWithKey: parsing private key: no PEM data in input"
+    );
+    assert_eq!(err.partial.as_deref(), Some(b"x".as_slice()));
+}
+
+#[test]
+fn semver_values_have_methods() {
+    let out = render(
+        "v",
+        "{{ $v := semver \"v1.2.3-rc.1+b\" }}{{ $v }} {{ $v.Major }} {{ $v.Original }} {{ $v.IncMinor }} {{ $v.Compare (semver \"1.2.3\") }} {{ typeOf $v.IncPatch }}",
+        &values(),
+    );
+    assert_eq!(
+        out.as_deref(),
+        Ok("1.2.3-rc.1+b 1 v1.2.3-rc.1+b 1.3.0 -1 semver.Version")
+    );
 }
 
 #[test]
@@ -199,4 +218,29 @@ fn large_templates_render_in_linear_time() {
         "{:?}",
         start.elapsed()
     );
+}
+
+#[test]
+fn key_generation_is_charged_to_the_budget() {
+    // An RSA key costs more steps than this budget has, so none is generated.
+    let budget = template::Budget {
+        max_steps: 3_000_000,
+        ..template::Budget::default()
+    };
+    let err = template::render_within(
+        "key",
+        "{{ range until 100 }}{{ genPrivateKey \"rsa\" }}{{ end }}",
+        &values(),
+        &mut budget.allowance(),
+    )
+    .expect_err("over budget");
+    assert_eq!(err.name(), "TemplateBudget");
+    // The default budget allows a few keys per object, not an unbounded loop of them.
+    let err = render(
+        "key",
+        "{{ range until 1000 }}{{ genCAWithKey \"ca\" 1 (genPrivateKey \"ecdsa\") }}{{ end }}",
+        &values(),
+    )
+    .expect_err("over budget");
+    assert_eq!(err.name(), "TemplateBudget");
 }

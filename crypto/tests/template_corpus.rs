@@ -5,10 +5,11 @@
 //! Each case is a SealedSecret: sealed items plus template keys (plain keys, `null` keys and
 //! collisions included). It agrees when both sides give the same Secret data byte for byte, or
 //! both fail. Keys whose output comes from the clock or a random source are checked against a
-//! shape instead (a regular expression, or a bcrypt check). Error texts are compared too and
+//! shape instead (`shapes.go` defines them; `shapes/` checks our output against them). Error texts are compared too and
 //! counted; the engine deliberately never prints values in errors, so some texts differ.
 
 mod common;
+mod shapes;
 
 use std::collections::BTreeMap;
 
@@ -24,17 +25,7 @@ const CORPUS_VAR: &str = "SEALWRIGHT_TEMPLATE_CORPUS";
 
 /// Differences known and not fixed yet: a differing case is explained when one of its
 /// templates contains the needle. Every entry must still explain at least one case.
-const KNOWN: &[(&str, &str)] = &[
-    // Functions not implemented yet (crypto/TEMPLATES.md).
-    (
-        "semver",
-        "semver (a *semver.Version with methods) not implemented",
-    ),
-    ("genPrivateKey", "key generation not implemented"),
-    ("genCA", "certificate functions not implemented"),
-    ("genSelfSignedCert", "certificate functions not implemented"),
-    ("genSignedCert", "certificate functions not implemented"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 #[derive(Deserialize)]
 struct Corpus {
@@ -72,60 +63,6 @@ fn corpus_path() -> Option<String> {
     }
 }
 
-/// A clock function given something that is not a time formats the current time (sprig's
-/// `date` does), so the corpus holds the day it was generated. Such an output agrees when it
-/// differs only in its digits and the key's template calls a date function.
-fn same_day_shape(case: &Case, key: &str, want: &[u8], ours: &[u8]) -> bool {
-    let Some(Some(template)) = case.template.get(key) else {
-        return false;
-    };
-    let mask = |b: &[u8]| -> Vec<u8> {
-        b.iter()
-            .map(|c| if c.is_ascii_digit() { b'0' } else { *c })
-            .collect()
-    };
-    ["date", "Date", "now", "ago"]
-        .iter()
-        .any(|f| template.contains(f))
-        && mask(want) == mask(ours)
-}
-
-/// A shape a non-deterministic output must have (see `shapes.go`).
-fn shape_ok(shape: &str, out: &[u8]) -> Result<(), String> {
-    let (kind, arg) = shape.split_once(':').unwrap_or((shape, ""));
-    match kind {
-        "re" => {
-            let re =
-                regex::bytes::Regex::new(&format!("^(?:{arg})$")).map_err(|e| e.to_string())?;
-            re.is_match(out)
-                .then_some(())
-                .ok_or_else(|| format!("{:?} does not match {arg:?}", String::from_utf8_lossy(out)))
-        }
-        "bcrypt" => {
-            let hash = std::str::from_utf8(out).map_err(|e| e.to_string())?;
-            match bcrypt::verify(arg, hash) {
-                Ok(true) => Ok(()),
-                other => Err(format!(
-                    "{hash:?} is not a bcrypt hash of the password: {other:?}"
-                )),
-            }
-        }
-        "htpasswd" => {
-            let (user, password) = arg.split_once(':').unwrap_or((arg, ""));
-            let text = std::str::from_utf8(out).map_err(|e| e.to_string())?;
-            match text.split_once(':') {
-                Some((u, hash)) if u == user && bcrypt::verify(password, hash).unwrap_or(false) => {
-                    Ok(())
-                }
-                _ => Err(format!(
-                    "{text:?} is not {user}:<bcrypt hash of the password>"
-                )),
-            }
-        }
-        _ => Err(format!("unknown shape {shape:?}")),
-    }
-}
-
 enum Verdict {
     Agree { error_text: Option<bool> },
     Differ(String),
@@ -143,7 +80,7 @@ fn judge(case: &Case, ours: Result<BTreeMap<String, Vec<u8>>, String>) -> Verdic
             let mut problems = Vec::new();
             for (key, out) in &ours {
                 if let Some(shape) = case.shape.get(key) {
-                    if let Err(e) = shape_ok(shape, out) {
+                    if let Err(e) = shapes::check(shape, out) {
                         problems.push(format!("{key}: {e}"));
                     }
                     continue;
@@ -151,13 +88,11 @@ fn judge(case: &Case, ours: Result<BTreeMap<String, Vec<u8>>, String>) -> Verdic
                 match expected.get(key).map(|b| STANDARD.decode(b)) {
                     None => problems.push(format!("{key}: not in upstream's Secret")),
                     Some(Err(e)) => problems.push(format!("{key}: bad expectation: {e}")),
-                    Some(Ok(want)) if want != *out && !same_day_shape(case, key, &want, out) => {
-                        problems.push(format!(
-                            "{key}: upstream {:?}, ours {:?}",
-                            String::from_utf8_lossy(&want),
-                            String::from_utf8_lossy(out)
-                        ))
-                    }
+                    Some(Ok(want)) if want != *out => problems.push(format!(
+                        "{key}: upstream {:?}, ours {:?}",
+                        String::from_utf8_lossy(&want),
+                        String::from_utf8_lossy(out)
+                    )),
                     Some(Ok(_)) => {}
                 }
             }

@@ -214,6 +214,7 @@ enum Basic {
     Invalid,
     Bool,
     Int,
+    Uint,
     Float,
     Str,
 }
@@ -222,6 +223,7 @@ fn basic(v: &Value) -> Basic {
     match v {
         Value::Bool(_) => Basic::Bool,
         Value::Int(_) | Value::Int64(_) => Basic::Int,
+        Value::Uint(_) => Basic::Uint,
         Value::Float(_) => Basic::Float,
         Value::Str(_) => Basic::Str,
         _ => Basic::Invalid,
@@ -235,7 +237,9 @@ fn eq(a1: &Value, rest: &[Value]) -> Result<bool, String> {
     let k1 = basic(a1);
     for a2 in rest {
         let k2 = basic(a2);
-        let truth = if k1 != k2 {
+        let truth = if let Some(o) = int_uint(a1, a2) {
+            o.is_eq()
+        } else if k1 != k2 {
             if !a1.is_nil() && !a2.is_nil() {
                 return Err(format!(
                     "incompatible types for comparison: {} and {}",
@@ -287,6 +291,9 @@ fn lt(a1: &Value, a2: &Value) -> Result<bool, String> {
     if k1 == Basic::Invalid || k2 == Basic::Invalid {
         return Err("invalid type for comparison".into());
     }
+    if let Some(o) = int_uint(a1, a2) {
+        return Ok(o.is_lt());
+    }
     if k1 != k2 {
         return Err(format!(
             "incompatible types for comparison: {} and {}",
@@ -296,10 +303,25 @@ fn lt(a1: &Value, a2: &Value) -> Result<bool, String> {
     }
     Ok(match (a1, a2) {
         (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) => x < y,
+        (Value::Uint(x), Value::Uint(y)) => x < y,
         (Value::Float(x), Value::Float(y)) => x < y,
         (Value::Str(x), Value::Str(y)) => x < y,
         _ => return Err("invalid type for comparison".into()),
     })
+}
+
+/// Go compares signed and unsigned integers by value (a negative one is less).
+fn int_uint(a1: &Value, a2: &Value) -> Option<std::cmp::Ordering> {
+    let wide = |v: &Value| match v {
+        Value::Int(i) | Value::Int64(i) => Some(i128::from(*i)),
+        Value::Uint(u) => Some(i128::from(*u)),
+        _ => None,
+    };
+    let mixed = matches!(a1, Value::Uint(_)) != matches!(a2, Value::Uint(_));
+    match (wide(a1), wide(a2)) {
+        (Some(x), Some(y)) if mixed || matches!(a1, Value::Uint(_)) => Some(x.cmp(&y)),
+        _ => None,
+    }
 }
 
 fn le(a1: &Value, a2: &Value) -> Result<bool, String> {

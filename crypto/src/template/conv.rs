@@ -53,6 +53,8 @@ fn trim_zero_decimal(s: &str) -> &str {
 pub fn to_i64(v: &Value) -> i64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i,
+        // Go's conversion wraps.
+        Value::Uint(u) => *u as i64,
         Value::Float(f) => go_f64_to_i64(*f),
         Value::Str(s) => parse_int(trim_zero_decimal(&s.to_str_lossy())).unwrap_or(0),
         Value::Bool(b) => i64::from(*b),
@@ -73,6 +75,7 @@ pub fn go_f64_to_i64(f: f64) -> i64 {
 pub fn to_f64(v: &Value) -> f64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i as f64,
+        Value::Uint(u) => *u as f64,
         Value::Float(f) => *f,
         Value::Str(s) => parse_float(&s.to_str_lossy()).unwrap_or(0.0),
         Value::Bool(b) => f64::from(u8::from(*b)),
@@ -192,7 +195,10 @@ pub fn empty(v: &Value) -> bool {
         Value::Nil => true,
         Value::Bool(b) => !b,
         Value::Int(i) | Value::Int64(i) => *i == 0,
+        Value::Uint(u) => *u == 0,
         Value::Float(f) => *f == 0.0,
+        // A struct, or a pointer that is not nil.
+        Value::SemVer(..) | Value::Cert(_) => false,
         other => other.len().unwrap_or(0) == 0,
     }
 }

@@ -28,6 +28,13 @@ enum At<'a> {
     Template(usize, &'a str, Option<&'a Pipe>),
 }
 
+/// A function to call: a template function, or a method with its receiver.
+struct Callee<'n> {
+    f: Func,
+    name: &'n str,
+    recv: Option<Value>,
+}
+
 enum Flow {
     Err(String),
     Break,
@@ -214,7 +221,10 @@ impl<'a> State<'a> {
     fn walk_range_inner(&mut self, dot: &Value, c: &'a Control) -> R<()> {
         let val = self.eval_pipeline(dot, &c.pipe)?;
         let mark = self.vars.len();
-        let boxed = matches!(val, Value::List(_, Elem::Any) | Value::Map(_));
+        let boxed = matches!(
+            val,
+            Value::List(_, Elem::Any | Elem::AnyNil) | Value::Map(_)
+        );
         let mut ran = false;
         match &val {
             Value::Int(n) | Value::Int64(n) => {
@@ -477,6 +487,7 @@ impl<'a> State<'a> {
     }
 
     /// Walks `.a.b.c` from `recv`; the last element receives the command's arguments.
+    /// An element naming a method of the value calls it (with the arguments when last).
     fn eval_field_chain(
         &mut self,
         dot: &Value,
@@ -484,12 +495,29 @@ impl<'a> State<'a> {
         mut boxed: bool,
         idents: &'a [String],
         args: &'a [Arg],
-        final_: Option<Value>,
+        mut final_: Option<Value>,
     ) -> R<Value> {
-        let _ = dot;
+        // A method's failure names the whole chain (`args[0]`); other errors name the node
+        // evaluated last, as in Go.
+        let node = args.first().map_or(self.node, At::Arg);
         let n = idents.len();
         for (i, id) in idents.iter().enumerate() {
             let last = i == n - 1;
+            if let Some(method) = super::methods::lookup(&recv, id) {
+                let (margs, mfinal) = if last {
+                    (args.get(1..).unwrap_or(&[]), final_.take())
+                } else {
+                    (&[][..], None)
+                };
+                let callee = Callee {
+                    f: method,
+                    name: id,
+                    recv: Some(recv),
+                };
+                recv = self.eval_call(dot, callee, node, margs, mfinal)?;
+                boxed = false;
+                continue;
+            }
             let has_args = last && (args.len() > 1 || final_.is_some());
             let (v, b) = self.eval_field(id, &recv, boxed, has_args)?;
             recv = v;
@@ -524,6 +552,13 @@ impl<'a> State<'a> {
                     false,
                 ))
             }
+            Value::Cert(c) if name == "Cert" || name == "Key" => {
+                if has_args {
+                    return self.errorf(format!("{name} is not a method but has arguments"));
+                }
+                let field = if name == "Cert" { &c.cert } else { &c.key };
+                Ok((Value::Str(field.clone()), false))
+            }
             other => {
                 let ty = if boxed {
                     "interface {}"
@@ -546,18 +581,23 @@ impl<'a> State<'a> {
         let Some(f) = (self.lookup)(name) else {
             return self.errorf(format!("{} is not a defined function", gofmt::quote(name)));
         };
-        self.eval_call(dot, f, name, node, args, final_)
+        let callee = Callee {
+            f,
+            name,
+            recv: None,
+        };
+        self.eval_call(dot, callee, node, args, final_)
     }
 
     fn eval_call(
         &mut self,
         dot: &Value,
-        f: Func,
-        name: &str,
+        callee: Callee<'_>,
         node: At<'a>,
         args: &'a [Arg],
         final_: Option<Value>,
     ) -> R<Value> {
+        let Callee { f, name, recv } = callee;
         let num_in = args.len() + usize::from(final_.is_some());
         let num_fixed = f.params.len();
         if f.variadic.is_some() {
@@ -587,7 +627,8 @@ impl<'a> State<'a> {
             }
             return Ok(v);
         }
-        let mut argv = Vec::with_capacity(num_in);
+        let mut argv = Vec::with_capacity(num_in + 1);
+        argv.extend(recv);
         let mut i = 0;
         while i < num_fixed && i < args.len() {
             argv.push(self.eval_arg(dot, Some(f.params[i]), &args[i])?);
@@ -699,7 +740,8 @@ impl<'a> State<'a> {
                 let v = if idents.len() == 1 {
                     v
                 } else {
-                    self.eval_field_chain(dot, v, false, &idents[1..], &[], None)?
+                    let me = std::slice::from_ref(n);
+                    self.eval_field_chain(dot, v, false, &idents[1..], me, None)?
                 };
                 return self.validate_type(v, ty);
             }
@@ -714,7 +756,8 @@ impl<'a> State<'a> {
             Arg::Chain { node, fields, .. } => {
                 let recv = self.eval_arg(dot, None, node)?;
                 self.at(At::Arg(n));
-                let v = self.eval_field_chain(dot, recv, false, fields, &[], None)?;
+                let me = std::slice::from_ref(n);
+                let v = self.eval_field_chain(dot, recv, false, fields, me, None)?;
                 return self.validate_type(v, ty);
             }
             _ => {}
@@ -745,7 +788,7 @@ impl<'a> State<'a> {
                 Arg::Str { text, .. } => Ok(Value::Str(text.clone())),
                 _ => self.errorf(format!("expected string; found {n}")),
             },
-            Ty::Map | Ty::Time => {
+            Ty::Map | Ty::Time | Ty::List | Ty::Version | Ty::Cert => {
                 self.errorf(format!("can't handle {n} for arg of type {}", ty.name()))
             }
         }

@@ -18,6 +18,12 @@ pub enum Ty {
     Map,
     /// `time.Time`
     Time,
+    /// `[]interface {}`
+    List,
+    /// `*semver.Version`
+    Version,
+    /// sprig's `certificate`
+    Cert,
 }
 
 impl Ty {
@@ -31,11 +37,14 @@ impl Ty {
             Ty::Bool => "bool",
             Ty::Map => "map[string]interface {}",
             Ty::Time => "time.Time",
+            Ty::List => "[]interface {}",
+            Ty::Version => "*semver.Version",
+            Ty::Cert => "sprig.certificate",
         }
     }
 
     pub fn can_be_nil(self) -> bool {
-        matches!(self, Ty::Any | Ty::Refl | Ty::Map)
+        matches!(self, Ty::Any | Ty::Refl | Ty::Map | Ty::List | Ty::Version)
     }
 
     /// Whether a (non-nil) value is assignable to this type.
@@ -48,6 +57,12 @@ impl Ty {
             Ty::Bool => matches!(v, Value::Bool(_)),
             Ty::Map => matches!(v, Value::Map(_)),
             Ty::Time => matches!(v, Value::Time(_)),
+            Ty::List => matches!(
+                v,
+                Value::List(_, super::value::Elem::Any | super::value::Elem::AnyNil)
+            ),
+            Ty::Version => matches!(v, Value::SemVer(_, true)),
+            Ty::Cert => matches!(v, Value::Cert(_)),
         }
     }
 }

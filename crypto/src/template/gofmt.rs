@@ -431,12 +431,13 @@ fn pad_num(out: &mut Vec<u8>, s: &str, spec: &Spec) {
     }
 }
 
-fn bad_verb(out: &mut Vec<u8>, value: &Value, verb: char, depth: usize) {
+/// Go's `%!verb(type=value)`; the value is printed with the verb's width and precision.
+fn bad_verb(out: &mut Vec<u8>, value: &Value, verb: char, spec: &Spec, depth: usize) {
     match value {
         Value::Nil => out.push_str(&format!("%!{verb}(<nil>)")),
         _ => {
             out.push_str(&format!("%!{verb}({}=", value.type_name()));
-            write_verb(out, value, 'v', &Spec::default(), depth);
+            write_verb(out, value, 'v', spec, depth);
             out.push(b')');
         }
     }
@@ -449,17 +450,32 @@ fn write_verb(out: &mut Vec<u8>, value: &Value, verb: char, spec: &Spec, depth: 
     match value {
         Value::Nil => match verb {
             'v' => pad(out, b"<nil>", spec),
-            _ => bad_verb(out, value, verb, depth),
+            _ => bad_verb(out, value, verb, spec, depth),
         },
         Value::Bool(b) => match verb {
             'v' | 't' => pad(out, if *b { b"true" } else { b"false" }, spec),
-            _ => bad_verb(out, value, verb, depth),
+            _ => bad_verb(out, value, verb, spec, depth),
         },
         Value::Int(i) | Value::Int64(i) => write_int(out, *i, value, verb, spec, depth),
         Value::Float(f) => write_float(out, *f, value, verb, spec, depth),
         Value::Str(s) => write_str(out, s, verb, spec),
         // `time.Time` is a `fmt.Stringer`.
         Value::Time(t) => write_str(out, t.go_string().as_bytes(), verb, spec),
+        Value::Uint(u) => match i64::try_from(*u) {
+            Ok(i) => write_int(out, i, value, verb, spec, depth),
+            Err(_) if matches!(verb, 'v' | 'd') => pad(out, u.to_string().as_bytes(), spec),
+            Err(_) => bad_verb(out, value, verb, spec, depth),
+        },
+        // Both `Version` and `*Version` are `fmt.Stringer`s.
+        Value::SemVer(v, _) => write_str(out, v.canonical().as_bytes(), verb, spec),
+        // A struct: its fields in braces.
+        Value::Cert(c) => {
+            out.push(b'{');
+            write_str(out, &c.cert, verb, spec);
+            out.push(b' ');
+            write_str(out, &c.key, verb, spec);
+            out.push(b'}');
+        }
         Value::List(items, _) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -549,8 +565,9 @@ fn write_str(out: &mut Vec<u8>, s: &[u8], verb: char, spec: &Spec) {
             pad(out, h.as_bytes(), spec)
         }
         _ => {
+            // Go prints the value with the verb's width and precision still set.
             out.push_str(&format!("%!{verb}(string="));
-            out.extend_from_slice(s);
+            write_str(out, s, 'v', spec);
             out.push(b')');
         }
     }
@@ -597,7 +614,7 @@ fn write_int(out: &mut Vec<u8>, i: i64, value: &Value, verb: char, spec: &Spec, 
         'U' => {
             return pad(out, format!("U+{mag:04X}").as_bytes(), spec);
         }
-        _ => return bad_verb(out, value, verb, depth),
+        _ => return bad_verb(out, value, verb, spec, depth),
     };
     let digits = match spec.prec {
         Some(p) if digits.len() < p => format!("{}{digits}", "0".repeat(p - digits.len())),
@@ -643,7 +660,7 @@ fn write_float(out: &mut Vec<u8>, f: f64, value: &Value, verb: char, spec: &Spec
             if verb == 'E' { s.to_uppercase() } else { s }
         }
         'f' | 'F' => format_f(f, spec.prec.unwrap_or(6)),
-        _ => return bad_verb(out, value, verb, depth),
+        _ => return bad_verb(out, value, verb, spec, depth),
     };
     let s = if f.is_nan() || f.is_sign_negative() {
         s

@@ -5,7 +5,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::budget::{self, Budget};
 use super::gofmt;
-use super::value::{SLOT, Value};
+use super::value::{Elem, SLOT, Value};
 
 /// Encodes like `json.Marshal` (`html` true) or an Encoder with `SetEscapeHTML(false)`;
 /// `indent` gives `MarshalIndent(v, "", "  ")`. Stops with an error once the render's
@@ -54,6 +54,21 @@ fn write(
             t.format("2006-01-02T15:04:05.999999999Z07:00").as_bytes(),
             html,
         ),
+        Value::Uint(u) => out.extend_from_slice(u.to_string().as_bytes()),
+        // `Version.MarshalJSON`: its string form.
+        Value::SemVer(v, _) => string(out, v.canonical().as_bytes(), html),
+        Value::Cert(c) => object(
+            out,
+            [
+                ("Cert", Value::Str(c.cert.clone())),
+                ("Key", Value::Str(c.key.clone())),
+            ]
+            .into_iter(),
+            html,
+            depth,
+            level,
+        )?,
+        Value::List(_, Elem::AnyNil) => out.extend_from_slice(b"null"),
         Value::List(items, _) => {
             if items.is_empty() {
                 out.extend_from_slice(b"[]");

@@ -2,8 +2,9 @@
 //! `GenericFuncMap()` without `env`, `expandenv` and `getHostByName`.
 
 use super::builtins;
-use super::func::{Func, Ty};
+use super::func::Func;
 use super::sprig_aes;
+use super::sprig_cert;
 use super::sprig_data;
 use super::sprig_duration;
 use super::sprig_float;
@@ -15,23 +16,6 @@ use super::sprig_str;
 use super::sprig_text;
 use super::sprig_time;
 use super::sprig_url;
-use super::value::Value;
-
-/// Sprig functions that parse (upstream knows them) but fail when called here: not
-/// implemented yet. See `crypto/TEMPLATES.md`.
-pub const UNSUPPORTED: &[&str] = &[
-    // Keys and certificates.
-    "genPrivateKey",
-    "buildCustomCert",
-    "genCA",
-    "genCAWithKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    // Others.
-    "semver",
-];
 
 /// The function `name` as the evaluator calls it.
 pub fn lookup(name: &str) -> Option<Func> {
@@ -48,20 +32,14 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| sprig_time::lookup(name))
         .or_else(|| sprig_random::lookup(name))
         .or_else(|| sprig_password::lookup(name))
+        .or_else(|| sprig_cert::lookup(name))
     {
         return Some(f);
     }
     if let Some(f) = builtins::lookup(name) {
         return Some(f);
     }
-    if UNSUPPORTED.contains(&name) {
-        return Some(Func::var(&[], Ty::Any, unsupported));
-    }
     None
-}
-
-fn unsupported(_: Vec<Value>) -> Result<Value, String> {
-    Err("function not supported by sealwright templates".into())
 }
 
 /// Whether the parser accepts `name` as a function.

@@ -147,20 +147,17 @@ pub fn lookup(name: &str) -> Option<Func> {
         }),
         // Strings ↔ lists.
         "split" => Func::new(&[Str, Str], |v| {
-            let (sep, orig) = (s(&v, 0), s(&v, 1));
+            let (sep, orig) = (sb(&v, 0), sb(&v, 1));
             Ok(split_map(go_splitn(&orig, &sep, -1)?))
         }),
         "splitn" => Func::new(&[Str, Int, Str], |v| {
-            let (sep, cnt, orig) = (s(&v, 0), n(&v, 1), s(&v, 2));
+            let (sep, cnt, orig) = (sb(&v, 0), n(&v, 1), sb(&v, 2));
             Ok(split_map(go_splitn(&orig, &sep, cnt)?))
         }),
         "splitList" => Func::new(&[Str, Str], |v| {
-            Ok(Value::str_list(
-                go_splitn(&s(&v, 1), &s(&v, 0), -1)?
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-            ))
+            let (sep, orig) = (sb(&v, 0), sb(&v, 1));
+            let parts = go_splitn(&orig, &sep, -1)?;
+            Ok(bytes_list(parts.into_iter().map(Bytes::from).collect()))
         }),
         "join" => Func::new(&[Str, Any], |v| join(&strslice(&v[1]), &sb(&v, 0))),
         "toStrings" => Func::new(&[Any], |v| Ok(bytes_list(strslice(&a(&v, 0))))),
@@ -290,12 +287,18 @@ pub fn lookup(name: &str) -> Option<Func> {
         "rest" | "mustRest" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find rest on type {}", v[0].kind_name()))?;
-            // Go returns a typed nil slice here, which prints as `[]`.
+            // Go returns a nil slice for an empty list: `[]` printed, `null` in JSON.
+            if l.is_empty() {
+                return Ok(Value::typed_list(Vec::new(), Elem::AnyNil));
+            }
             Ok(Value::list(copy_of(l.get(1..).unwrap_or_default(), 0)?))
         }),
         "initial" | "mustInitial" => Func::new(&[Any], |v| {
             let l = list_arg(&v[0])?
                 .ok_or_else(|| format!("Cannot find initial on type {}", v[0].kind_name()))?;
+            if l.is_empty() {
+                return Ok(Value::typed_list(Vec::new(), Elem::AnyNil));
+            }
             let end = l.len().saturating_sub(1);
             Ok(Value::list(copy_of(&l[..end], 0)?))
         }),
@@ -578,43 +581,60 @@ fn seq(p: &[i64]) -> Result<String, String> {
 }
 
 /// Go's `strings.SplitN` (n < 0: all); the parts must fit the budget first.
-fn go_splitn<'x>(x: &'x str, sep: &str, n: i64) -> Result<Vec<&'x str>, String> {
+fn go_splitn<'x>(x: &'x [u8], sep: &[u8], n: i64) -> Result<Vec<&'x [u8]>, String> {
     if n == 0 {
         return Ok(Vec::new());
     }
-    let count = if sep.is_empty() {
-        x.chars().count()
+    let finder = if sep.is_empty() {
+        None
     } else {
-        x.matches(sep).count() + 1
+        Some(aho_corasick::AhoCorasick::new([sep]).map_err(|e| e.to_string())?)
+    };
+    let count = match &finder {
+        Some(f) => f.find_iter(x).count() + 1,
+        None => runes(x).count(),
     } as u64;
     let count = if n > 0 { count.min(n as u64) } else { count };
     budget::fits(count * (SLOT + 8) + x.len() as u64)?;
-    Ok(split_all(x, sep, n))
-}
-
-fn split_all<'x>(x: &'x str, sep: &str, n: i64) -> Vec<&'x str> {
-    if sep.is_empty() {
-        // Split into UTF-8 sequences.
-        let mut out: Vec<&str> = Vec::new();
-        let mut rest = x;
-        while !rest.is_empty() {
-            if n > 0 && out.len() as i64 == n - 1 {
-                out.push(rest);
-                return out;
+    let mut out = Vec::new();
+    match &finder {
+        // Go splits into UTF-8 sequences, a byte that is not UTF-8 on its own.
+        None => {
+            for (i, r) in runes(x).enumerate() {
+                if n > 0 && i as i64 == n - 1 {
+                    out.push(&x[r.start..]);
+                    break;
+                }
+                out.push(&x[r]);
             }
-            let len = rest.chars().next().map(char::len_utf8).unwrap_or(1);
-            out.push(&rest[..len]);
-            rest = &rest[len..];
         }
-        return out;
+        Some(f) => {
+            let mut last = 0;
+            for m in f.find_iter(x) {
+                if n > 0 && out.len() as i64 == n - 1 {
+                    break;
+                }
+                out.push(&x[last..m.start()]);
+                last = m.end();
+            }
+            out.push(&x[last..]);
+        }
     }
-    if n < 0 {
-        return x.split(sep).collect();
-    }
-    x.splitn(n as usize, sep).collect()
+    Ok(out)
 }
 
-fn split_map(parts: Vec<&str>) -> Value {
+/// The byte ranges of `x`'s runes (Go's `utf8.DecodeRune` steps).
+fn runes(x: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let rest = x.get(i..).filter(|r| !r.is_empty())?;
+        let start = i;
+        i += super::gofmt::decode_rune(rest).1;
+        Some(start..i)
+    })
+}
+
+fn split_map(parts: Vec<&[u8]>) -> Value {
     let m: BTreeMap<String, Bytes> = parts
         .iter()
         .enumerate()

@@ -13,8 +13,16 @@ use super::func::{Func, Ty, s};
 use super::value::Value;
 
 pub fn lookup(name: &str) -> Option<Func> {
-    use Ty::*;
+    use Ty::Str;
     Some(match name {
+        "semver" => Func::new(&[Str], |v| {
+            let version = s(&v, 0);
+            budget::steps(1 + version.len() as u64 / 8)?;
+            Ok(Value::SemVer(
+                std::rc::Rc::new(Version::parse(&version)?),
+                true,
+            ))
+        }),
         "semverCompare" => Func::new(&[Str, Str], |v| {
             let (constraint, version) = (s(&v, 0), s(&v, 1));
             budget::steps(1 + (constraint.len() + version.len()) as u64 / 8)?;
@@ -50,15 +58,22 @@ static VALID: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-struct Version {
-    major: u64,
-    minor: u64,
-    patch: u64,
-    pre: String,
+/// A Masterminds `Version`: the value `semver` returns (as a pointer) and its methods
+/// return (`Inc*`, `Set*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Version {
+    pub major: u64,
+    pub minor: u64,
+    pub patch: u64,
+    pub pre: String,
+    pub metadata: String,
+    pub original: String,
 }
 
 impl Version {
-    fn parse(v: &str) -> Result<Version, String> {
+    /// Masterminds' `NewVersion` (coercing): the loose grammar, then checks of the
+    /// prerelease and metadata parts.
+    pub fn parse(v: &str) -> Result<Version, String> {
         let invalid = || "invalid semantic version".to_string();
         let m = LOOSE_VERSION.captures(v).ok_or_else(invalid)?;
         let group = |i: usize| m.get(i).map_or("", |g| g.as_str());
@@ -79,28 +94,33 @@ impl Version {
             minor: segment(group(2))?,
             patch: segment(group(3))?,
             pre: group(5).to_string(),
+            metadata: group(8).to_string(),
+            original: v.to_string(),
         };
-        let meta = group(8);
         if !version.pre.is_empty() {
-            for part in version.pre.split('.') {
-                if part.is_empty() {
-                    return Err("invalid prerelease string".into());
-                }
-                if part.bytes().all(|b| b.is_ascii_digit())
-                    && part.len() > 1
-                    && part.starts_with('0')
-                {
-                    return Err("version segment starts with 0".into());
-                }
-            }
+            validate_prerelease(&version.pre)?;
         }
-        if !meta.is_empty() && meta.split('.').any(str::is_empty) {
-            return Err("invalid metadata string".into());
+        if !version.metadata.is_empty() {
+            validate_metadata(&version.metadata)?;
         }
         Ok(version)
     }
 
-    fn compare(&self, o: &Version) -> Ordering {
+    /// Go's `Version.String`: the canonical form, without a `v`.
+    pub fn canonical(&self) -> String {
+        let mut out = format!("{}.{}.{}", self.major, self.minor, self.patch);
+        if !self.pre.is_empty() {
+            out.push('-');
+            out.push_str(&self.pre);
+        }
+        if !self.metadata.is_empty() {
+            out.push('+');
+            out.push_str(&self.metadata);
+        }
+        out
+    }
+
+    pub fn compare(&self, o: &Version) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(o.major, o.minor, o.patch))
             .then_with(|| match (self.pre.is_empty(), o.pre.is_empty()) {
@@ -109,6 +129,36 @@ impl Version {
                 (false, true) => Ordering::Less,
                 (false, false) => compare_prerelease(&self.pre, &o.pre),
             })
+    }
+}
+
+fn identifier_ok(part: &str) -> bool {
+    part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Dot-separated identifiers, none empty; numeric ones without leading zeros.
+pub fn validate_prerelease(pre: &str) -> Result<(), String> {
+    for part in pre.split('.') {
+        if part.is_empty() {
+            return Err("invalid prerelease string".into());
+        }
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            if part.len() > 1 && part.starts_with('0') {
+                return Err("version segment starts with 0".into());
+            }
+        } else if !identifier_ok(part) {
+            return Err("invalid prerelease string".into());
+        }
+    }
+    Ok(())
+}
+
+/// Dot-separated identifiers, none empty.
+pub fn validate_metadata(meta: &str) -> Result<(), String> {
+    if meta.split('.').all(|p| !p.is_empty() && identifier_ok(p)) {
+        Ok(())
+    } else {
+        Err("invalid metadata string".into())
     }
 }
 

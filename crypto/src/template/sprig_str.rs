@@ -3,7 +3,7 @@
 use sha2::Digest;
 
 use super::budget;
-use super::conv::strval;
+use super::conv::strval_bytes;
 use super::encoding;
 use super::func::{Func, Ty, a, n, s, sb};
 use super::gofmt;
@@ -11,6 +11,89 @@ use super::value::Value;
 
 fn st(v: String) -> Result<Value, String> {
     Ok(Value::str(v))
+}
+
+/// Go's `strings.Replace(x, old, new, -1)` over bytes: with an empty `old`, `new` goes
+/// before every rune (a byte that is not UTF-8 counts as one) and at the end.
+fn go_replace(x: &[u8], old: &[u8], new: &[u8]) -> Result<Vec<u8>, String> {
+    // Linear-time search, leftmost and non-overlapping as Go's.
+    let finder = if old.is_empty() {
+        None
+    } else {
+        Some(aho_corasick::AhoCorasick::new([old]).map_err(|e| e.to_string())?)
+    };
+    let each_match = |f: &mut dyn FnMut(usize, usize)| match &finder {
+        Some(finder) => finder.find_iter(x).for_each(|m| f(m.start(), m.end())),
+        None => rune_starts(x).for_each(|i| f(i, i)),
+    };
+    // Sized (and charged) before anything is built.
+    let mut count = 0usize;
+    each_match(&mut |_, _| count += 1);
+    let size = x.len() + count * new.len();
+    budget::fits(size as u64)?;
+    let mut out = Vec::with_capacity(size);
+    let mut last = 0;
+    each_match(&mut |start, end| {
+        out.extend_from_slice(&x[last..start]);
+        out.extend_from_slice(new);
+        last = end;
+    });
+    out.extend_from_slice(&x[last..]);
+    Ok(out)
+}
+
+/// Where each rune of `x` starts (a byte that is not UTF-8 is a rune), and `x.len()`.
+fn rune_starts(x: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i > x.len() {
+            return None;
+        }
+        let here = i;
+        i += match x.get(i..) {
+            Some(rest) if !rest.is_empty() => super::gofmt::decode_rune(rest).1,
+            _ => 1,
+        };
+        Some(here)
+    })
+}
+
+/// Go's `strings.Trim`: runes of `cut` off both ends of `x`, reading a byte that is not
+/// UTF-8 as U+FFFD and keeping the bytes in between as they are.
+fn go_trim<'x>(x: &'x [u8], cut: &str) -> &'x [u8] {
+    let mut x = x;
+    while !x.is_empty() {
+        let (r, n) = super::gofmt::decode_rune(x);
+        if !cut.contains(r) {
+            break;
+        }
+        x = &x[n..];
+    }
+    while !x.is_empty() {
+        let (r, n) = last_rune(x);
+        if !cut.contains(r) {
+            break;
+        }
+        x = &x[..x.len() - n];
+    }
+    x
+}
+
+/// Go's `utf8.DecodeLastRune`.
+fn last_rune(x: &[u8]) -> (char, usize) {
+    for n in 1..=x.len().min(4) {
+        let tail = &x[x.len() - n..];
+        if let Ok(t) = std::str::from_utf8(tail)
+            && let Some(c) = t.chars().next()
+        {
+            return (c, n);
+        }
+        // Only a lead byte may start a rune; a continuation byte means look further back.
+        if tail[0] & 0xc0 != 0x80 {
+            break;
+        }
+    }
+    ('\u{FFFD}', 1)
 }
 
 /// Joins parts with single spaces once the total fits the budget.
@@ -52,8 +135,8 @@ pub fn lookup(name: &str) -> Option<Func> {
             Ok(Value::str(x.repeat(c as usize)))
         }),
         "trimall" | "trimAll" => Func::new(&[Str, Str], |v| {
-            let cut = s(&v, 0);
-            st(s(&v, 1).trim_matches(|c| cut.contains(c)).to_string())
+            let (cut, x) = (s(&v, 0), sb(&v, 1));
+            Ok(Value::str(go_trim(&x, &cut)))
         }),
         "trimSuffix" => Func::new(&[Str, Str], |v| {
             let (suf, x) = (sb(&v, 0), sb(&v, 1));
@@ -113,15 +196,8 @@ pub fn lookup(name: &str) -> Option<Func> {
             indent(n(&v, 0), &latin1(&x)).map(|x| Value::str(un_latin1(&format!("\n{x}"))))
         }),
         "replace" => Func::new(&[Str, Str, Str], |v| {
-            let (old, new, x) = (s(&v, 0), s(&v, 1), s(&v, 2));
-            // Go inserts `new` around every rune when `old` is empty.
-            let count = if old.is_empty() {
-                x.chars().count() + 1
-            } else {
-                x.matches(old.as_str()).count()
-            };
-            budget::fits((x.len() + count * new.len()) as u64)?;
-            st(x.replace(old.as_str(), &new))
+            let (old, new, x) = (sb(&v, 0), sb(&v, 1), sb(&v, 2));
+            Ok(Value::str(go_replace(&x, &old, &new)?))
         }),
         "plural" => Func::new(&[Str, Str, Int], |v| {
             st(if n(&v, 2) == 1 { s(&v, 0) } else { s(&v, 1) })
@@ -215,7 +291,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         "clean" | "osClean" => Func::new(&[Str], |v| path_fn(&v, path_clean)),
         "ext" | "osExt" => Func::new(&[Str], |v| path_fn(&v, path_ext)),
         "isAbs" | "osIsAbs" => Func::new(&[Str], |v| Ok(Value::Bool(s(&v, 0).starts_with('/')))),
-        "toString" => Func::new(&[Any], |v| st(strval(&a(&v, 0)))),
+        "toString" => Func::new(&[Any], |v| Ok(Value::Str(strval_bytes(&a(&v, 0))))),
         "bcrypt" => Func::new(&[Str], |v| st(bcrypt(&s(&v, 0)))),
         "htpasswd" => Func::new(&[Str, Str], |v| {
             let user = s(&v, 0);

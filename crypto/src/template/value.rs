@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::budget;
 use super::gotime::GoTime;
+use super::sprig_semver::Version;
 
 /// A Go string: immutable bytes (not necessarily UTF-8), shared on clone. Making one from
 /// new text charges its length to the render's budget.
@@ -74,6 +75,9 @@ pub const SLOT: u64 = std::mem::size_of::<Value>() as u64;
 pub enum Elem {
     /// `[]interface {}`
     Any,
+    /// A nil `[]interface {}` (always empty): JSON `null`, and not deeply equal to an
+    /// empty slice.
+    AnyNil,
     /// `[]string`
     Str,
     /// `[]int`
@@ -100,6 +104,19 @@ pub enum Value {
     StrMap(Rc<BTreeMap<String, Bytes>>),
     /// `time.Time`.
     Time(Rc<GoTime>),
+    /// Go `uint64` (what `semver.Version.Major` and friends return).
+    Uint(u64),
+    /// `*semver.Version` when `ptr`, else `semver.Version` (what `IncMinor` returns).
+    SemVer(Rc<Version>, bool),
+    /// sprig's `certificate` struct: PEM `Cert` and `Key`.
+    Cert(Rc<CertPair>),
+}
+
+/// The fields of sprig's `certificate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertPair {
+    pub cert: Bytes,
+    pub key: Bytes,
 }
 
 impl Value {
@@ -145,12 +162,16 @@ impl Value {
             Value::Int64(_) => "int64",
             Value::Float(_) => "float64",
             Value::Str(_) => "string",
-            Value::List(_, Elem::Any) => "[]interface {}",
+            Value::List(_, Elem::Any | Elem::AnyNil) => "[]interface {}",
             Value::List(_, Elem::Str) => "[]string",
             Value::List(_, Elem::Int) => "[]int",
             Value::Map(_) => "map[string]interface {}",
             Value::StrMap(_) => "map[string]string",
             Value::Time(_) => "time.Time",
+            Value::Uint(_) => "uint64",
+            Value::SemVer(_, true) => "*semver.Version",
+            Value::SemVer(_, false) => "semver.Version",
+            Value::Cert(_) => "sprig.certificate",
         }
     }
 
@@ -165,7 +186,9 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(..) => "slice",
             Value::Map(_) | Value::StrMap(_) => "map",
-            Value::Time(_) => "struct",
+            Value::Time(_) | Value::SemVer(_, false) | Value::Cert(_) => "struct",
+            Value::Uint(_) => "uint64",
+            Value::SemVer(_, true) => "ptr",
         }
     }
 
@@ -196,7 +219,8 @@ impl Value {
             Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             // A struct is always true.
-            Value::Time(_) => true,
+            Value::Time(_) | Value::SemVer(..) | Value::Cert(_) => true,
+            Value::Uint(u) => *u != 0,
             other => other.len().unwrap_or(0) > 0,
         }
     }
@@ -240,6 +264,10 @@ fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal_at(v, w, depth + 1)))
         }
         (Value::StrMap(x), Value::StrMap(y)) => Rc::ptr_eq(x, y) || x == y,
+        (Value::Uint(x), Value::Uint(y)) => x == y,
+        // Pointers are deeply equal when they point at equal values.
+        (Value::SemVer(x, px), Value::SemVer(y, py)) => px == py && x == y,
+        (Value::Cert(x), Value::Cert(y)) => x == y,
         (Value::Time(x), Value::Time(y)) => {
             x.secs == y.secs && x.nsec == y.nsec && x.mono == y.mono
         }

@@ -15,8 +15,10 @@ export TZ=UTC
 seed=${SEALWRIGHT_TEMPLATE_SEED:-1607}
 count=${SEALWRIGHT_TEMPLATE_COUNT:-2400}
 keyfile=$repo/crypto/tests/data/appendix-a-key.pem
+# buildCustomCert's snippet reads the EC pair next to the key.
+pair=("$repo/crypto/tests/data/ec-cert.pem" "$repo/crypto/tests/data/ec-p256-key.pem")
 
-key=$( { cat "$here"/go.mod "$here"/go.sum "$here"/*.go "$here/generate.sh" "$keyfile"; echo "$seed $count"; go version; } \
+key=$( { cat "$here"/go.mod "$here"/go.sum "$here"/*.go "$here/generate.sh" "$keyfile" "${pair[@]}"; echo "$seed $count"; go version; } \
   | sha256sum | cut -c1-16)
 root=${XDG_CACHE_HOME:-$HOME/.cache}/sealwright/template-corpus
 out=$root/$key.json
