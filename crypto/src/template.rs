@@ -19,8 +19,8 @@
 //! upstream's do; so do the key and certificate functions (`genPrivateKey`, `genCA`, ...).
 //! Values with methods (`semver`'s `*semver.Version`) have them called by name, as in Go.
 //!
-//! Strings are bytes, as Go's are. Deliberate differences: errors never print values (they
-//! may be plaintext), regex errors use the `regex` crate's wording, and every render runs
+//! Strings are bytes, as Go's are. Deliberate differences: `range` errors name a value's type
+//! instead of printing it, rarer regex errors use the `regex` crate's wording, and every render runs
 //! within a [`Budget`] of bytes built, evaluation steps and nesting, so a hostile template
 //! ends in an error instead of exhausting memory, time or the stack. Details, and how the
 //! Go-generated expected outputs in `tests/data/templates.json` were made, are in
@@ -37,11 +37,14 @@ mod exec;
 mod func;
 mod gofmt;
 mod gotime;
+mod gotime_error;
 mod gotime_layout;
 mod json;
+mod json_syntax;
 mod lex;
 mod methods;
 mod parse;
+mod regex_error;
 mod sprig;
 mod sprig_aes;
 mod sprig_cert;

@@ -183,6 +183,8 @@ fn string(out: &mut Vec<u8>, s: &[u8], html: bool) {
 /// `json.Unmarshal` into `interface {}`: objects become maps, numbers float64. Values are
 /// built as they are read, so a large document stops at the budget instead of after it.
 pub fn decode(s: &[u8]) -> Result<Value, String> {
+    // Go checks the whole text first, so a syntax error is reported in its words.
+    super::json_syntax::check(s)?;
     let text = String::from_utf8_lossy(s);
     let mut de = serde_json::Deserializer::from_str(&text);
     let v = de.deserialize_any(Build).map_err(|e| e.to_string())?;

@@ -681,6 +681,9 @@ pub fn re(pattern: &str) -> Result<regex::Regex, String> {
         }
     }
     regex::Regex::new(&out).map_err(|e| {
+        if let Some(text) = super::regex_error::go_text(pattern) {
+            return text;
+        }
         format!(
             "error parsing regexp: {}",
             e.to_string().lines().last().unwrap_or_default()
