@@ -1,10 +1,12 @@
-//! Day-2 GitOps on the real control plane: `kubeseal set`, `unset`, `edit` and a
+//! Day-2 GitOps on real control planes: `kubeseal set`, `unset`, `edit` and a
 //! `.sealed-secrets.yaml` rules file mapping two directories to two clusters. The two clusters
-//! are two of our controllers in two namespaces of one control plane, each with its own key and
-//! watching only its namespace. Every change is checked three ways: the controller unseals the
-//! changed object to the intended Secret, each value opens only with its own cluster's key, and
-//! `git diff` of the change touches only the lines of the changed ciphertexts. Last,
-//! `kubeseal reencrypt` of the whole repository goes to each file's own controller.
+//! are two control planes (the run's and a second, empty one), each with its own API server and
+//! one of our controllers with its own key, in a namespace of the same name. One kubeconfig has
+//! a context per plane and the rules pick the cluster by `context:`, as a user with two clusters
+//! has it. Every change is checked three ways: the controller unseals the changed object to the
+//! intended Secret, each value opens only with its own cluster's key, and `git diff` of the
+//! change touches only the lines of the changed ciphertexts. Last, `kubeseal reencrypt` of the
+//! whole repository goes to each file's own controller.
 
 mod controller_common;
 #[path = "cli_support.rs"]
@@ -14,29 +16,92 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use controller_common::*;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, PostParams};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Api, ObjectMeta, PostParams};
+use kube::config::{Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext};
 use sealwright_crypto::SealedSecret;
-use sealwright_tests::{RunningController, TestContext};
+use sealwright_tests::{FreshControlPlane, RunningController, TestContext, Testenv};
 
-/// One "cluster": its namespace, controller, certificate and private key backup.
+/// One "cluster": its control plane's context, controller, certificate and private key backup.
 struct Cluster {
     ctx: TestContext,
     controller: RunningController,
     key_file: PathBuf,
 }
 
-async fn cluster(prefix: &str, keys_dir: &Path) -> Cluster {
-    let ctx = TestContext::new(prefix).await;
+/// Starts our controller in `ctx`'s namespace and saves its key as `<name>.json`.
+async fn cluster(ctx: TestContext, name: &str, keys_dir: &Path) -> Cluster {
     let controller = start_ours(&ctx, &[]).await;
     let key = key_secrets(&ctx).await.remove(0);
-    let key_file = keys_dir.join(format!("{}.json", ctx.namespace));
+    let key_file = keys_dir.join(format!("{name}.json"));
     std::fs::write(&key_file, serde_json::to_vec(&key).expect("json")).expect("write key");
     Cluster {
         ctx,
         controller,
         key_file,
     }
+}
+
+/// The second plane as a test context: the same namespace name as on the first plane.
+async fn second_plane_context(plane: &FreshControlPlane, namespace: &str) -> TestContext {
+    let admin = plane.env.admin().await.expect("admin client, second plane");
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(namespace.to_string()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    Api::<Namespace>::all(admin.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap_or_else(|e| panic!("create namespace on the second plane: {e}"));
+    // `TestContext` holds the run's `&'static Testenv`; one small leak per test run is the
+    // simplest way to give the second plane the same shape.
+    let env: &'static Testenv = Box::leak(Box::new(plane.env.clone()));
+    TestContext {
+        env,
+        admin,
+        namespace: namespace.to_string(),
+    }
+}
+
+/// One kubeconfig with a context per plane (each plane's admin user), named `a` and `b`, the
+/// current context `current`.
+fn two_context_kubeconfig(planes: [(&str, &Testenv); 2], current: &str, path: &Path) {
+    let mut merged = Kubeconfig {
+        api_version: Some("v1".into()),
+        kind: Some("Config".into()),
+        current_context: Some(current.to_string()),
+        ..Kubeconfig::default()
+    };
+    for (name, env) in planes {
+        let file = env.kubeconfig("admin").expect("admin kubeconfig");
+        let kc = Kubeconfig::read_from(file).expect("read admin kubeconfig");
+        let cluster = kc.clusters.into_iter().next().expect("a cluster");
+        let user = kc.auth_infos.into_iter().next().expect("a user");
+        let mut context = kc.contexts.into_iter().next().expect("a context");
+        if let Some(c) = context.context.as_mut() {
+            c.cluster = name.to_string();
+            c.user = Some(name.to_string());
+        }
+        merged.clusters.push(NamedCluster {
+            name: name.to_string(),
+            ..cluster
+        });
+        merged.auth_infos.push(NamedAuthInfo {
+            name: name.to_string(),
+            ..user
+        });
+        merged.contexts.push(NamedContext {
+            name: name.to_string(),
+            ..context
+        });
+    }
+    let yaml = serde_yaml::to_string(&merged).expect("kubeconfig yaml");
+    std::fs::write(path, yaml).expect("write kubeconfig");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
 fn kubeseal(kubeconfig: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> String {
@@ -160,14 +225,23 @@ async fn set_unset_edit_and_two_clusters() {
     let scratch = support::Scratch::new("day2");
     let keys_dir = scratch.path("keys");
     std::fs::create_dir_all(&keys_dir).expect("mkdir");
-    let a = cluster("day2-a", &keys_dir).await;
-    let b = cluster("day2-b", &keys_dir).await;
-    let kubeconfig = a.ctx.env.kubeconfig("admin").expect("admin kubeconfig");
+    let ctx_a = TestContext::new("day2").await;
+    let plane = FreshControlPlane::start(ctx_a.env)
+        .await
+        .unwrap_or_else(|e| panic!("second control plane: {e}"));
+    let ns = ctx_a.namespace.clone();
+    let ctx_b = second_plane_context(&plane, &ns).await;
+    let a = cluster(ctx_a, "a", &keys_dir).await;
+    let b = cluster(ctx_b, "b", &keys_dir).await;
+    // The current context is B's: A's files reach plane A only through the rules' `context:`.
+    let kubeconfig = &scratch.path("kubeconfig");
+    two_context_kubeconfig([("a", a.ctx.env), ("b", b.ctx.env)], "b", kubeconfig);
 
-    // A repository with one file per cluster and the rules that tell them apart.
+    // A repository with one file per cluster and the rules that tell them apart. Both clusters
+    // use the same namespace, so only the context tells them apart.
     let repo = scratch.path("repo");
-    for c in [&a, &b] {
-        let dir = repo.join("clusters").join(&c.ctx.namespace);
+    for (name, c) in [("a", &a), ("b", &b)] {
+        let dir = repo.join("clusters").join(name);
         std::fs::create_dir_all(&dir).expect("mkdir");
         let ss = seal(
             &cert(&c.controller).await,
@@ -182,19 +256,18 @@ async fn set_unset_edit_and_two_clusters() {
         )
         .expect("write");
     }
-    let (na, nb) = (&a.ctx.namespace, &b.ctx.namespace);
     std::fs::write(
         repo.join(".sealed-secrets.yaml"),
         format!(
-            "clusters:\n  a: {{controllerNamespace: {na}}}\n  b: {{controllerNamespace: {nb}}}\nrules:\n  - {{path: \"clusters/{na}/**\", cluster: a}}\n  - {{path: \"clusters/{nb}/**\", cluster: b}}\n"
+            "clusters:\n  a: {{context: a, controllerNamespace: {ns}}}\n  b: {{context: b, controllerNamespace: {ns}}}\nrules:\n  - {{path: \"clusters/a/**\", cluster: a}}\n  - {{path: \"clusters/b/**\", cluster: b}}\n"
         ),
     )
     .expect("write rules");
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-qm", "initial"]);
-    let file_a = repo.join("clusters").join(na).join("db.yaml");
-    let file_b = repo.join("clusters").join(nb).join("db.yaml");
+    let file_a = repo.join("clusters/a/db.yaml");
+    let file_b = repo.join("clusters/b/db.yaml");
 
     // 1. One glob, one stdin value, each file sealed for its own cluster (from the rules).
     let glob = repo.join("clusters/*/db.yaml");
@@ -240,8 +313,10 @@ async fn set_unset_edit_and_two_clusters() {
             "set",
             support::s(&file_a),
             "api-token=tok-1",
+            "--context",
+            "a",
             "--controller-namespace",
-            na,
+            &ns,
         ],
         b"",
         &[],
@@ -309,9 +384,9 @@ async fn set_unset_edit_and_two_clusters() {
     assert!(!opens_with(&file_a, &b.key_file));
 
     // 4. Plain `kubeseal -w` under the rules seals a new file for B's cluster.
-    let new_b = repo.join("clusters").join(nb).join("app.yaml");
+    let new_b = repo.join("clusters/b/app.yaml");
     let secret = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata: {{name: app, namespace: {nb}}}\nstringData: {{key: v1}}\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: app, namespace: {ns}}}\nstringData: {{key: v1}}\n"
     );
     kubeseal(
         kubeconfig,
@@ -322,7 +397,7 @@ async fn set_unset_edit_and_two_clusters() {
     assert!(opens_with(&new_b, &b.key_file) && !opens_with(&new_b, &a.key_file));
     apply(&b, &new_b).await;
     let s: Secret = wait_secret(&b.ctx, &b.controller, "app", &[("key", "v1")]).await;
-    assert_eq!(s.metadata.namespace.as_deref(), Some(nb.as_str()));
+    assert_eq!(s.metadata.namespace.as_deref(), Some(ns.as_str()));
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-qm", "app"]);
 
@@ -345,4 +420,7 @@ async fn set_unset_edit_and_two_clusters() {
             file.display()
         );
     }
+    // B's controller stops before its plane does.
+    drop(b);
+    drop(plane);
 }
