@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
 use kube::api::Api;
 use kube::core::DeserializeGuard;
@@ -63,11 +64,29 @@ fn watcher_config(label_selector: &str) -> watcher::Config {
 
 fn to_cached(obj: DeserializeGuard<SealedSecret>) -> Cached {
     match obj.0 {
-        Ok(ss) => Cached::Valid(Arc::new(ss)),
-        Err(invalid) => Cached::Invalid {
-            metadata: Box::new(invalid.metadata),
-            error: invalid.error,
-        },
+        Ok(mut ss) => {
+            slim(&mut ss.metadata);
+            Cached::Valid(Arc::new(ss))
+        }
+        Err(mut invalid) => {
+            slim(&mut invalid.metadata);
+            Cached::Invalid {
+                metadata: Box::new(invalid.metadata),
+                error: invalid.error,
+            }
+        }
+    }
+}
+
+/// Drops what no pass reads before an object is cached: managedFields, and the last-applied
+/// annotations, which hold a second copy of the whole object when it was applied with kubectl.
+/// Status is written with a bare metadata (name, uid, resourceVersion), so nothing is lost.
+fn slim(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        for key in sealwright_crypto::model::LAST_APPLIED_ANNOTATIONS {
+            annotations.remove(key);
+        }
     }
 }
 
@@ -408,5 +427,36 @@ pub async fn retry_failing_on_new_keys(ctx: Context, queue: Queue) {
             }
         }
         known = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_no_managed_fields_or_last_applied_copy() {
+        let mut meta = ObjectMeta {
+            managed_fields: Some(vec![ManagedFieldsEntry::default()]),
+            annotations: Some(BTreeMap::from([
+                (
+                    "kubectl.kubernetes.io/last-applied-configuration".to_string(),
+                    "{\"big\":true}".to_string(),
+                ),
+                (
+                    "sealedsecrets.bitnami.com/managed".to_string(),
+                    "true".to_string(),
+                ),
+            ])),
+            ..ObjectMeta::default()
+        };
+        slim(&mut meta);
+        assert_eq!(meta.managed_fields, None);
+        let kept: Vec<&String> = meta.annotations.iter().flatten().map(|(k, _)| k).collect();
+        assert_eq!(kept, ["sealedsecrets.bitnami.com/managed"]);
     }
 }

@@ -18,6 +18,8 @@
 #        SCALE=1 tests/bench/controller.sh    (ours only, N=10000: start over N SealedSecrets,
 #          a new one applied during that catch-up, restart, peak RSS, API requests per object;
 #          upstream's column is its last full run here scaled linearly, as it says)
+#        PROFILE=DIR tests/bench/controller.sh  (also samples each controller's CPU with perf
+#          during a) into DIR/<label>.perf and prints the top entries; needs `perf`)
 # Uses the control plane named by $SEALWRIGHT_TESTENV when set, else starts one and stops it.
 # Needs root (network namespace), Go and cargo, like scripts/test.sh.
 set -euo pipefail
@@ -28,6 +30,12 @@ if [[ $SCALE == 1 ]]; then
   export N=${N:-10000} NOISE=${NOISE:-0}
 fi
 export N=${N:-1000} ITEMS=${ITEMS:-3} NOISE=${NOISE:-10000} NOISE_KIB=${NOISE_KIB:-64}
+if [[ -n ${PROFILE:-} ]]; then
+  mkdir -p "$PROFILE"
+  PROFILE=$(cd "$PROFILE" && pwd)
+  export PROFILE
+  command -v perf >/dev/null || { echo "bench: PROFILE needs perf (Debian package linux-perf)" >&2; exit 1; }
+fi
 
 (cd "$repo" && cargo build --release -p sealwright-controller --bin sealed-secrets-controller >&2)
 (cd "$repo" && cargo test --no-run -p sealwright-tests --test controller_ha_bench >&2)
@@ -54,3 +62,13 @@ ip netns exec "$netns" env \
   SEALWRIGHT_CONTROLLER_BIN="$repo/target/release/sealed-secrets-controller" \
   SEALWRIGHT_UPSTREAM_BIN="$upstream_dir" \
   cargo test --offline -q -p sealwright-tests --test controller_ha_bench -- --ignored --nocapture
+
+if [[ -n ${PROFILE:-} ]]; then
+  for data in "$PROFILE"/*.perf; do
+    [[ -e $data ]] || continue
+    echo
+    echo "profile: $(basename "$data" .perf), top entries by CPU samples during a)"
+    perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -25
+  done
+fi

@@ -266,6 +266,38 @@ async fn start(
         .unwrap_or_else(|e| panic!("start {}: {e}", binary.label))
 }
 
+/// With `PROFILE=DIR`, samples our controller's CPU with `perf record` while it catches up
+/// (stopped by dropping the guard) into `DIR/<label>.perf`; the script prints its top entries.
+struct Profile(Option<std::process::Child>);
+
+impl Profile {
+    fn start(label: &str, pid: u32) -> Self {
+        let Ok(dir) = std::env::var("PROFILE") else {
+            return Self(None);
+        };
+        let out = std::path::Path::new(&dir).join(format!("{label}.perf"));
+        let child = std::process::Command::new("perf")
+            .args(["record", "-q", "-F", "499", "-p", &pid.to_string(), "-o"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("perf record: {e}"));
+        Self(Some(child))
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            // perf writes its file on SIGINT.
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
 async fn run_one(binary: &ControllerBinary, noise_ns: &str, n: usize, items: usize) -> Numbers {
     let ctx = TestContext::new(&format!("bench-{}", binary.label)).await;
     Api::<Secret>::namespaced(ctx.admin.clone(), &ctx.namespace)
@@ -281,6 +313,7 @@ async fn run_one(binary: &ControllerBinary, noise_ns: &str, n: usize, items: usi
     cert(&first).await;
     out.cert_ready = t.elapsed().as_secs_f64();
     let before = api_requests(&ctx.admin).await;
+    let profile = Profile::start(&binary.label, first.pid());
     let t = Instant::now();
     create_all(
         Api::<SealedSecret>::namespaced(ctx.admin.clone(), &ctx.namespace),
@@ -297,6 +330,7 @@ async fn run_one(binary: &ControllerBinary, noise_ns: &str, n: usize, items: usi
     .await
     .unwrap_or_else(|e| panic!("{e}\n{}", first.log_tail(30)));
     out.catch_up = t.elapsed().as_secs_f64();
+    drop(profile);
     // Let status writes of the last objects finish before the restart.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = api_requests(&ctx.admin).await;
@@ -405,6 +439,7 @@ async fn run_scale(binary: &ControllerBinary, noise_ns: &str, n: usize, items: u
     let before = api_requests(&ctx.admin).await;
     let t = Instant::now();
     let mut first = start(&ctx, binary, "bench-first", noise_ns).await;
+    let profile = Profile::start(&format!("{}-scale", binary.label), first.pid());
     eventually(LONG, "a tenth of the Secrets unsealed", || {
         let ctx = &ctx;
         async move {
@@ -442,6 +477,7 @@ async fn run_scale(binary: &ControllerBinary, noise_ns: &str, n: usize, items: u
     .await
     .unwrap_or_else(|e| panic!("{e}\n{}", first.log_tail(30)));
     out.catch_up = t.elapsed().as_secs_f64();
+    drop(profile);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = api_requests(&ctx.admin).await;
     out.api_per_object = requests_per_object(&binary.label, &before, &after, n + 1);
