@@ -102,17 +102,23 @@ pub enum KeyFileError {
     #[error("PEM: {0}")]
     Pem(String),
     #[error("{origin}: not a Secret")]
-    NotSecret { origin: Origin },
+    NotSecret { origin: Box<Origin> },
     #[error("{origin}: not an object")]
-    NotObject { origin: Origin },
+    NotObject { origin: Box<Origin> },
     #[error("{origin}: not a valid Secret")]
-    InvalidSecret { origin: Origin },
+    InvalidSecret { origin: Box<Origin> },
     #[error("{origin}: {TLS_KEY}: missing")]
-    MissingKey { origin: Origin },
+    MissingKey { origin: Box<Origin> },
     #[error("{origin}: {source}")]
-    BadPemKey { origin: Origin, source: KeyError },
+    BadPemKey {
+        origin: Box<Origin>,
+        source: KeyError,
+    },
     #[error("{origin}: {TLS_KEY}: {source}")]
-    BadSecretKey { origin: Origin, source: KeyError },
+    BadSecretKey {
+        origin: Box<Origin>,
+        source: KeyError,
+    },
 }
 
 impl KeyFileError {
@@ -248,7 +254,8 @@ fn from_object(
     document: usize,
     position: usize,
 ) -> Result<FileKey, KeyFileError> {
-    let origin = origin_of(&value, document, position);
+    // Boxed: it travels in errors, which stay small.
+    let origin = Box::new(origin_of(&value, document, position));
     match value.get("kind").and_then(|k| k.as_str()) {
         None | Some("Secret") => {}
         Some(_) => return Err(KeyFileError::NotSecret { origin }),
@@ -278,7 +285,7 @@ fn from_object(
     let mut annotations = secret.metadata.annotations.clone().unwrap_or_default();
     annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
     Ok(FileKey {
-        origin,
+        origin: *origin,
         name: secret.metadata.name.clone(),
         labels: secret.metadata.labels.clone().unwrap_or_default(),
         annotations,
@@ -308,7 +315,10 @@ fn from_pem(bytes: &[u8]) -> Result<Vec<FileKey>, KeyFileError> {
         let key_pem = Zeroizing::new(pem_text(block).into_bytes());
         let private_key = match keys::private_key_from_pem(&key_pem) {
             Ok(key) => key,
-            Err(source) => return Err(KeyFileError::BadPemKey { origin, source }),
+            Err(source) => {
+                let origin = Box::new(origin);
+                return Err(KeyFileError::BadPemKey { origin, source });
+            }
         };
         let cert_pem = certs.iter().find_map(|c| {
             let text = pem_text(c).into_bytes();
