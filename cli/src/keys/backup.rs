@@ -73,7 +73,7 @@ pub fn write(path: &Path, text: &[u8], force: bool) -> Result<(), KeysError> {
     let shown = path.display().to_string();
     let fail = |e: &std::io::Error| KeysError::Write {
         path: shown.clone(),
-        reason: crate::error::go_errno_text(e),
+        reason: crate::gofmt::go_errno_text(e),
     };
     if !force && path.symlink_metadata().is_ok() {
         return Err(KeysError::Exists { path: shown });

@@ -18,7 +18,7 @@ pub fn read(path: &Path) -> Result<Vec<FileKey>, KeysError> {
     let shown = path.display().to_string();
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| KeysError::Read {
         path: shown.clone(),
-        reason: crate::error::go_errno_text(&e),
+        reason: crate::gofmt::go_errno_text(&e),
     })?);
     parse(&shown, &bytes)
 }
