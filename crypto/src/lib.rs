@@ -6,6 +6,7 @@
 
 pub mod b64;
 pub mod cert;
+pub mod fingerprint;
 pub mod gojson;
 pub mod goobject;
 pub mod hybrid;
