@@ -2,6 +2,8 @@
 //! when the input starts with `{`, otherwise YAML documents separated by `---` lines. Each
 //! document is decoded without checking `kind`; all-empty documents are skipped.
 
+use std::io::Read;
+
 use k8s_openapi::api::core::v1::Secret;
 use sealwright_crypto::SealedSecret;
 use serde_json::Value;
@@ -414,6 +416,23 @@ pub fn one_sealed_secret(bytes: &[u8]) -> Result<SealedSecret, CliError> {
         )),
         _ => sealed_secret_strict(docs.remove(0)),
     }
+}
+
+/// Reads at most `cap` bytes: `-f /dev/zero` or a runaway pipe is refused instead of growing
+/// without bound.
+pub fn read_capped(reader: impl Read, cap: u64, what: &str) -> Result<Vec<u8>, CliError> {
+    let mut buf = Vec::new();
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::Io(format!("read {what}: {e}")))?;
+    if buf.len() as u64 > cap {
+        return Err(CliError::InputTooLarge {
+            what: what.to_string(),
+            cap,
+        });
+    }
+    Ok(buf)
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use kube::config::{
     NamedContext,
 };
 
-use crate::cli::KubeArgs;
-use crate::error::{CliError, go_errno_text};
+use crate::args::KubeArgs;
+use crate::error::CliError;
+use crate::gofmt::go_errno_text;
 
 const SA_NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -133,7 +134,7 @@ pub fn namespace(source: &Source, args: &KubeArgs) -> Result<(String, bool), Cli
 fn context_missing(name: &str) -> CliError {
     CliError::Kube(format!(
         "context {} does not exist",
-        crate::error::go_quote(name)
+        crate::gofmt::go_quote(name)
     ))
 }
 

@@ -2,10 +2,11 @@
 //! replacement for upstream's CLI (same flags, environment, output bytes and messages).
 
 mod app;
+mod args;
 mod certsource;
-mod cli;
 mod edit;
 mod error;
+mod gofmt;
 mod help;
 mod input;
 mod keys;
@@ -23,7 +24,7 @@ mod tree;
 use clap::Parser;
 
 fn main() {
-    let cli = cli::Cli::try_parse().unwrap_or_else(|e| help::exit_on_flag_error(e));
+    let cli = args::Cli::try_parse().unwrap_or_else(|e| help::exit_on_flag_error(e));
     if let Err(e) = app::run(cli) {
         eprintln!("error: {e}");
         if let Some(hint) = e.hint() {

@@ -17,6 +17,7 @@ use axum::routing::any;
 use axum::{Extension, Router};
 use sealwright_crypto::SealedSecret;
 use sealwright_crypto::open;
+use sealwright_crypto::rotate::{self, RotateError, RotateOptions};
 use sealwright_crypto::unseal::UnsealOptions;
 
 use crate::http_pool::WorkPool;
@@ -145,31 +146,29 @@ pub fn rotate_answer(body: &[u8], keys: &Snapshot, accept_v1_data: bool) -> Resu
     Ok(sealwright_crypto::gojson::to_go_json_compact(&resealed))
 }
 
-/// Re-seals a posted SealedSecret with the current key. The scope comes from the top-level
-/// metadata only (the v0.36.0 fix): a template that disagrees is overwritten first. The items
-/// are decrypted without rendering `spec.template.data`, which is carried over unchanged
+/// Re-seals a posted SealedSecret with the current key ([`rotate`]): the template metadata is
+/// aligned to the top-level metadata and `spec.template.data` is carried over unchanged
 /// (upstream drops it, losing it on `kubeseal --re-encrypt`).
 pub fn rotate_sealed_secret(
-    mut ss: SealedSecret,
+    ss: SealedSecret,
     keys: &Snapshot,
     accept_v1_data: bool,
 ) -> Result<serde_json::Value, String> {
-    if ss.spec.template.metadata.as_ref() != Some(&ss.metadata) {
+    if !rotate::metadata_aligned(&ss) {
         tracing::warn!(
             "Sealed Secret metadata doesn't match. Please align your Sealed Secret metadata"
         );
-        ss.spec.template.metadata = Some(ss.metadata.clone());
     }
-    let unsealed = open::unseal_without_template(&ss, &keys.keys, UnsealOptions { accept_v1_data })
-        .map_err(|e| format!("error decrypting secret. {e}"))?;
-    let current = keys
-        .current
-        .as_ref()
-        .ok_or_else(|| "error getting latest private key. no key".to_string())?;
-    let mut resealed =
-        sealwright_crypto::seal::new_sealed_secret(&unsealed.secret, &current.cert.public_key)
-            .map_err(|e| format!("error creating new sealed secret. {e}"))?;
-    resealed.spec.template.data = ss.spec.template.data.take();
+    let current = keys.current.as_ref().map(|k| &k.cert.public_key);
+    let options = RotateOptions {
+        accept_v1_data,
+        require_name: false,
+    };
+    let resealed = rotate::rotate(ss, &keys.keys, current, options).map_err(|e| match e {
+        RotateError::Unseal(e) => format!("error decrypting secret. {e}"),
+        RotateError::NoSealingKey => "error getting latest private key. no key".to_string(),
+        RotateError::Seal(e) => format!("error creating new sealed secret. {e}"),
+    })?;
     // Upstream marshals the Go struct without TypeMeta: `metadata`, `spec` (no status).
     let mut json = sealwright_crypto::goobject::sealed_secret(&resealed);
     if let Some(obj) = json.as_object_mut() {

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use sealwright_crypto::KeySet;
 use sealwright_crypto::keys::SealingKey;
+use sealwright_crypto::sealing;
+pub use sealwright_crypto::sealing::sort_by_creation;
 use time::OffsetDateTime;
 
 use crate::flags::KeyOrderPriority;
@@ -225,11 +227,10 @@ impl Registry {
     /// The sealing key: the latest ordering time; on a tie, the key registered first (upstream
     /// replaces the most recent key only for a strictly later time).
     fn elect(&mut self) {
-        self.most_recent = self
-            .entries
-            .iter()
-            .max_by(|(_, a), (_, b)| a.ordering.cmp(&b.ordering).then_with(|| b.seq.cmp(&a.seq)))
-            .map(|(fp, _)| fp.clone());
+        let mut registered: Vec<(&String, &Entry)> = self.entries.iter().collect();
+        registered.sort_by_key(|(_, e)| e.seq);
+        self.most_recent =
+            sealing::newest(registered.into_iter().map(|(fp, e)| (fp, e.ordering))).cloned();
     }
 
     fn state(&self) -> (usize, Option<String>, BTreeSet<String>) {
@@ -285,11 +286,6 @@ impl Registry {
             current: current.cloned(),
         })
     }
-}
-
-/// Upstream loads key Secrets in `creationTimestamp` order (whole seconds) before registering.
-pub fn sort_by_creation<T>(items: &mut [T], created: impl Fn(&T) -> Option<OffsetDateTime>) {
-    items.sort_by_key(|i| created(i).map(|t| t.unix_timestamp()));
 }
 
 #[cfg(test)]

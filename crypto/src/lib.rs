@@ -6,15 +6,21 @@
 
 pub mod b64;
 pub mod cert;
+pub mod fingerprint;
 pub mod gojson;
 pub mod goobject;
 pub mod hybrid;
+pub mod item;
+pub mod keyfile;
 pub mod keys;
 pub mod model;
 pub mod open;
+pub mod recovery;
 pub mod redact;
+pub mod rotate;
 pub mod scope;
 pub mod seal;
+pub mod sealing;
 pub mod template;
 pub mod unseal;
 pub mod yaml;

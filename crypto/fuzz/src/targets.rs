@@ -10,7 +10,7 @@ use sealwright_controller::api::rotate_sealed_secret;
 use sealwright_controller::keyring::Snapshot;
 use sealwright_controller::request_body::decode_sealed_secret;
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
-use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, template};
+use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, recovery, template};
 
 /// Wall-clock limit for one render of one template: the engine's own budget plus slack for an
 /// unoptimised build on a loaded machine. A render that takes longer is a budget hole.
@@ -130,8 +130,8 @@ pub fn key_secret(data: &[u8]) {
         ..Default::default()
     };
     checked_load(&secret);
-    let _ = keys::parse_private_keys(data);
-    if let Ok(found) = keys::recovery_keys(data) {
+    let _ = recovery::parse_private_keys(data);
+    if let Ok(found) = recovery::recovery_keys(data) {
         for key in &found.keys {
             assert!(
                 keys::check_key(key, None).is_ok(),
