@@ -18,11 +18,7 @@ pub fn version() -> &'static str {
 
 /// Go's `strconv.ParseBool`, which pflag uses for `--flag=<value>` and the environment.
 pub fn parse_go_bool(s: &str) -> Result<bool, String> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
-    }
+    gocompat::strconv::parse_bool(s).map_err(|e| e.to_string())
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {

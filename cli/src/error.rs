@@ -160,47 +160,16 @@ impl CliError {
     }
 }
 
-/// Go's `%q` for the strings that occur here (printable text): double quotes, backslash escapes.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// Go's `%q` (`strconv.Quote`), as upstream quotes names, URLs and items in its messages.
+pub use gocompat::strconv::quote as go_quote;
+
+/// Go's text for an I/O error's errno (`no such file or directory`).
+pub use gocompat::errno::text as go_errno_text;
 
 /// An I/O error worded like Go's `*PathError` (`open <path>: no such file or directory`), which
 /// upstream's integration tests match on.
 pub fn io_error(op: &str, path: &std::path::Path, err: &std::io::Error) -> CliError {
     CliError::Io(format!("{op} {}: {}", path.display(), go_errno_text(err)))
-}
-
-pub fn go_errno_text(err: &std::io::Error) -> String {
-    use std::io::ErrorKind;
-    match err.kind() {
-        ErrorKind::NotFound => "no such file or directory".into(),
-        ErrorKind::PermissionDenied => "permission denied".into(),
-        ErrorKind::IsADirectory => "is a directory".into(),
-        _ => {
-            let text = err.to_string();
-            let trimmed = text.split(" (os error").next().unwrap_or(&text);
-            let mut chars = trimmed.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
