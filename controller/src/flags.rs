@@ -12,13 +12,9 @@ use crate::goduration;
 
 pub const ENV_PREFIX: &str = "SEALED_SECRETS_";
 
-/// Go `strconv.ParseBool` spellings.
+/// Go `strconv.ParseBool` spellings; the message is this flag parser's own.
 pub fn parse_go_bool(s: &str) -> Result<bool, String> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(format!("invalid boolean value {s:?}")),
-    }
+    gocompat::strconv::parse_bool(s).map_err(|_| format!("invalid boolean value {s:?}"))
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
