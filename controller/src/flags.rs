@@ -175,7 +175,7 @@ pub struct Flags {
     /// upstream): `repair` restores it, `detect` only reports it (Event and metric). The
     /// SealedSecret annotation `sealedsecrets.bitnami.com/secret-drift` overrides it per object.
     #[arg(long, default_value = "repair", value_enum)]
-    pub secret_drift: crate::drift::Mode,
+    pub secret_drift: crate::logic::drift::Mode,
     /// Positional arguments are ignored, as upstream.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
     pub ignored: Vec<String>,
@@ -341,15 +341,15 @@ mod tests {
         assert_eq!(f.write_timeout, Duration::from_secs(120));
         assert!(!f.version);
         assert_eq!(f.workers, 4);
-        assert_eq!(f.secret_drift, crate::drift::Mode::Repair);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Repair);
     }
 
     #[test]
     fn secret_drift_mode() {
         let f = parse(&["--secret-drift=detect"], &[]).unwrap();
-        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Detect);
         let f = parse(&[], &[("SEALED_SECRETS_SECRET_DRIFT", "detect")]).unwrap();
-        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Detect);
         assert!(parse(&["--secret-drift=off"], &[]).is_err());
     }
 

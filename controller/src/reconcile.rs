@@ -12,19 +12,19 @@ use sealwright_crypto::SealedSecret;
 use sealwright_crypto::model::SealedSecretStatus;
 use sealwright_crypto::unseal::{self, UnsealOptions};
 
-use crate::cache::{Cache, Cached, ObjKey};
-use crate::desired;
-use crate::digest;
-use crate::drift::{self, Drift};
-use crate::drift_guard::{DriftGuard, Pause, Verdict};
 use crate::error::{api_message, is_not_found};
-use crate::events::{self, EventType, Recorder};
-use crate::keystore::KeyStore;
-use crate::metrics::{DriftAction, ErrorReason, Metrics};
-use crate::secret_index::LastKnown;
-use crate::status::{self, Recorded};
-use crate::unsealer::{UnsealFailure, Unsealer};
-use crate::workqueue::WorkQueue;
+use crate::http::metrics::{DriftAction, ErrorReason, Metrics};
+use crate::logic::desired;
+use crate::logic::digest;
+use crate::logic::drift::{self, Drift};
+use crate::logic::status::{self, Recorded};
+use crate::runtime::cache::{Cache, Cached, ObjKey};
+use crate::runtime::drift_guard::{DriftGuard, Pause, Verdict};
+use crate::runtime::events::{self, EventType, Recorder};
+use crate::runtime::keystore::KeyStore;
+use crate::runtime::secret_index::LastKnown;
+use crate::runtime::unsealer::{UnsealFailure, Unsealer};
+use crate::runtime::workqueue::WorkQueue;
 use sealwright_crypto::redact;
 
 /// The `app.kubernetes.io/instance` label copied into `condition_info`.
@@ -47,7 +47,7 @@ pub struct Context {
     pub recorder: Recorder,
     pub cache: Cache,
     /// Fed by the Secret watch; empty with `--skip-recreate` (then every pass GETs).
-    pub secrets: crate::secret_index::SecretIndex,
+    pub secrets: crate::runtime::secret_index::SecretIndex,
     /// Unseals on the blocking pool within a deadline per object.
     pub unsealer: Arc<Unsealer>,
     /// What passes settled on, and the backoff of repairs (see `drift_guard`).
@@ -379,7 +379,7 @@ fn update_failed(
 
 /// The fingerprints in the order an unseal reports them (the snapshot's), so that status does not
 /// change between a pass that decrypted and one that skipped.
-fn in_key_order(snapshot: &crate::keyring::Snapshot, fps: &[String]) -> Vec<String> {
+fn in_key_order(snapshot: &crate::logic::keyring::Snapshot, fps: &[String]) -> Vec<String> {
     snapshot
         .fingerprints
         .iter()
@@ -478,7 +478,7 @@ async fn decrypt(
     ctx: &Context,
     key: &ObjKey,
     ss: Arc<SealedSecret>,
-    snapshot: Arc<crate::keyring::Snapshot>,
+    snapshot: Arc<crate::logic::keyring::Snapshot>,
 ) -> Result<unseal::Unsealed, UnsealFailure> {
     ctx.metrics.unseal_decryptions.inc();
     let options = UnsealOptions {

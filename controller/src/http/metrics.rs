@@ -11,7 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::process_metrics;
+use crate::http::process_metrics;
 
 /// promhttp's default buckets.
 pub const HTTP_BUCKETS: [f64; 11] = [

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use crate::metrics::TextFamily;
+use crate::http::metrics::TextFamily;
 
 /// The Go client assumes these too (procfs: `os.Getpagesize()`, `userHZ`).
 const PAGE_SIZE: f64 = 4096.0;

@@ -14,8 +14,8 @@ use std::time::Duration;
 use sealwright_crypto::SealedSecret;
 use sealwright_crypto::unseal::{self, UnsealError, UnsealOptions, Unsealed};
 
-use crate::cache::ObjKey;
-use crate::keyring::Snapshot;
+use crate::logic::keyring::Snapshot;
+use crate::runtime::cache::ObjKey;
 
 /// How long a pass waits for its object's unseal (all items and templates).
 pub const DEADLINE: Duration = Duration::from_secs(10);
