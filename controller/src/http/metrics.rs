@@ -12,6 +12,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::http::process_metrics;
+use crate::logic::outcome::{DriftAction, ErrorReason};
 
 /// promhttp's default buckets.
 pub const HTTP_BUCKETS: [f64; 11] = [
@@ -39,25 +40,6 @@ pub struct DriftLabels {
     pub namespace: String,
 }
 
-/// What happened to a Secret found drifted from its SealedSecret (beyond upstream).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriftAction {
-    Repaired,
-    Detected,
-    /// A repair held back by the per-object backoff.
-    Paused,
-}
-
-impl DriftAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Repaired => "repaired",
-            Self::Detected => "detected",
-            Self::Paused => "paused",
-        }
-    }
-}
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub code: String,
@@ -78,28 +60,6 @@ struct BuildLabels {
 
 fn http_histogram() -> Histogram {
     Histogram::new(HTTP_BUCKETS)
-}
-
-/// Why an unseal pass failed, as upstream's `reason` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorReason {
-    Fetch,
-    Unseal,
-    Update,
-    Unmanaged,
-    Status,
-}
-
-impl ErrorReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fetch => "fetch",
-            Self::Unseal => "unseal",
-            Self::Update => "update",
-            Self::Unmanaged => "unmanaged",
-            Self::Status => "status",
-        }
-    }
 }
 
 #[derive(Debug)]

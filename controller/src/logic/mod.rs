@@ -5,6 +5,8 @@ pub mod desired;
 pub mod digest;
 pub mod drift;
 pub mod keyring;
+pub mod outcome;
+pub mod plan;
 pub mod ratelimit;
 pub mod renewal;
 pub mod status;

@@ -17,6 +17,7 @@ use sealwright_crypto::keys::{KEY_LABEL, KEY_LABEL_ACTIVE};
 use crate::error::{api_message, is_not_found};
 use crate::logic::desired;
 use crate::logic::drift;
+use crate::logic::plan;
 use crate::reconcile::{self, Context};
 use crate::runtime::cache::{Cached, ObjKey};
 use crate::runtime::drift_guard::Pause;
@@ -147,13 +148,7 @@ fn on_applied(
 
 fn deleted(ctx: &Context, queue: &Queue, key: &ObjKey) {
     if let Some(old) = ctx.cache.remove(key) {
-        let instance = old
-            .metadata()
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(reconcile::INSTANCE_LABEL))
-            .cloned()
-            .unwrap_or_default();
+        let instance = plan::instance_label(old.metadata());
         ctx.metrics
             .remove_conditions(&key.namespace, &key.name, &instance);
     }
