@@ -1,16 +1,11 @@
 //! Prometheus metrics with upstream's names, types, labels and HELP texts (spec §5.7), served in
 //! the classic text format as the Go client writes it, so dashboards and alerts see the same
-//! descriptors as with upstream.
+//! descriptors as with upstream. Each scrape writes the families straight from their values.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
-
+use crate::http::exposition::{self, Family, Series};
+use crate::http::instruments::{Counter, CounterVec, GaugeVec, HistogramVec, LabelValues};
 use crate::http::process_metrics;
 use crate::logic::outcome::{DriftAction, ErrorReason};
 
@@ -19,63 +14,35 @@ pub const HTTP_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ErrorLabels {
-    pub namespace: String,
-    pub reason: String,
-}
+pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ConditionLabels {
-    pub condition: String,
-    pub name: String,
-    pub namespace: String,
-    pub ss_app_kubernetes_io_instance: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct DriftLabels {
-    pub action: String,
-    pub name: String,
-    pub namespace: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct HttpLabels {
-    pub code: String,
-    pub method: String,
-    pub path: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct HttpDurationLabels {
-    pub method: String,
-    pub path: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct BuildLabels {
-    revision: String,
-}
-
-fn http_histogram() -> Histogram {
-    Histogram::new(HTTP_BUCKETS)
-}
+// Label names, in the order each family writes them.
+const ERROR_LABELS: [&str; 2] = ["namespace", "reason"];
+const DRIFT_LABELS: [&str; 3] = ["action", "name", "namespace"];
+const CONDITION_LABELS: [&str; 4] = [
+    "condition",
+    "name",
+    "namespace",
+    "ss_app_kubernetes_io_instance",
+];
+const HTTP_LABELS: [&str; 3] = ["code", "method", "path"];
+const HTTP_DURATION_LABELS: [&str; 2] = ["method", "path"];
 
 #[derive(Debug)]
 pub struct Metrics {
-    registry: Registry,
+    /// Upstream registers build_info with the revision but never sets it: the value stays 0.
+    revision: String,
     pub unseal_requests: Counter,
-    pub unseal_errors: Family<ErrorLabels, Counter>,
+    unseal_errors: CounterVec,
     /// Beyond upstream: unseal passes that did RSA work (a pass skipped by the digest does none).
     pub unseal_decryptions: Counter,
     /// Beyond upstream: Secret updates refused with 409 Conflict and retried on a fresh read.
     pub secret_update_conflicts: Counter,
     /// Beyond upstream: Secrets found drifted from their SealedSecret, by action.
-    pub secret_drift: Family<DriftLabels, Counter>,
-    pub condition_info: Family<ConditionLabels, Gauge>,
-    pub http_requests: Family<HttpLabels, Counter>,
-    pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
+    secret_drift: CounterVec,
+    condition_info: GaugeVec,
+    http_requests: CounterVec,
+    http_duration: HistogramVec,
     scrapes: AtomicU64,
     scrapes_in_flight: AtomicI64,
     /// `--metrics-omit-secret-labels`: `condition_info` stays empty, so a scrape does not list
@@ -85,78 +52,16 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(version: &str) -> Self {
-        let mut registry = Registry::default();
-        let unseal_requests = Counter::default();
-        let unseal_errors = Family::<ErrorLabels, Counter>::default();
-        let unseal_decryptions = Counter::default();
-        let secret_update_conflicts = Counter::default();
-        let secret_drift = Family::<DriftLabels, Counter>::default();
-        let condition_info = Family::<ConditionLabels, Gauge>::default();
-        let http_requests = Family::<HttpLabels, Counter>::default();
-        let http_duration =
-            Family::<HttpDurationLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-                http_histogram,
-            );
-        // Upstream registers build_info with the revision but never sets it: the value stays 0.
-        let build_info = Family::<BuildLabels, Gauge>::default();
-        let _ = build_info.get_or_create(&BuildLabels {
-            revision: version.to_string(),
-        });
-        registry.register(
-            "sealed_secrets_controller_build_info",
-            upstream_help("sealed_secrets_controller_build_info"),
-            build_info,
-        );
-        registry.register(
-            "sealed_secrets_controller_unseal_requests",
-            upstream_help("sealed_secrets_controller_unseal_requests_total"),
-            unseal_requests.clone(),
-        );
-        registry.register(
-            "sealed_secrets_controller_unseal_errors",
-            upstream_help("sealed_secrets_controller_unseal_errors_total"),
-            unseal_errors.clone(),
-        );
-        registry.register(
-            "sealwright_unseal_decryptions",
-            "Total number of unseal passes that decrypted (beyond upstream)",
-            unseal_decryptions.clone(),
-        );
-        registry.register(
-            "sealwright_secret_update_conflicts",
-            "Total number of Secret updates that hit a conflict and were retried (beyond upstream)",
-            secret_update_conflicts.clone(),
-        );
-        registry.register(
-            "sealwright_secret_drift",
-            "Total number of Secrets found drifted from their SealedSecret, by action (beyond upstream)",
-            secret_drift.clone(),
-        );
-        registry.register(
-            "sealed_secrets_controller_condition_info",
-            upstream_help("sealed_secrets_controller_condition_info"),
-            condition_info.clone(),
-        );
-        registry.register(
-            "sealed_secrets_controller_http_requests",
-            upstream_help("sealed_secrets_controller_http_requests_total"),
-            http_requests.clone(),
-        );
-        registry.register(
-            "sealed_secrets_controller_http_request_duration_seconds",
-            upstream_help("sealed_secrets_controller_http_request_duration_seconds"),
-            http_duration.clone(),
-        );
         Self {
-            registry,
-            unseal_requests,
-            unseal_errors,
-            unseal_decryptions,
-            secret_update_conflicts,
-            secret_drift,
-            condition_info,
-            http_requests,
-            http_duration,
+            revision: version.to_string(),
+            unseal_requests: Counter::default(),
+            unseal_errors: CounterVec::default(),
+            unseal_decryptions: Counter::default(),
+            secret_update_conflicts: Counter::default(),
+            secret_drift: CounterVec::default(),
+            condition_info: GaugeVec::default(),
+            http_requests: CounterVec::default(),
+            http_duration: HistogramVec::new(&HTTP_BUCKETS),
             scrapes: AtomicU64::new(0),
             scrapes_in_flight: AtomicI64::new(0),
             omit_secret_labels: AtomicBool::new(false),
@@ -165,11 +70,7 @@ impl Metrics {
 
     pub fn unseal_error(&self, reason: ErrorReason, namespace: &str) {
         self.unseal_errors
-            .get_or_create(&ErrorLabels {
-                namespace: namespace.to_string(),
-                reason: reason.as_str().to_string(),
-            })
-            .inc();
+            .inc(vec![namespace.to_string(), reason.as_str().to_string()]);
     }
 
     /// Counts a drifted Secret; with `--metrics-omit-secret-labels` its namespace and name stay
@@ -177,13 +78,11 @@ impl Metrics {
     pub fn drift(&self, action: DriftAction, namespace: &str, name: &str) {
         let omit = self.omit_secret_labels.load(Ordering::Relaxed);
         let label = |v: &str| if omit { String::new() } else { v.to_string() };
-        self.secret_drift
-            .get_or_create(&DriftLabels {
-                action: action.as_str().to_string(),
-                name: label(name),
-                namespace: label(namespace),
-            })
-            .inc();
+        self.secret_drift.inc(vec![
+            action.as_str().to_string(),
+            label(name),
+            label(namespace),
+        ]);
     }
 
     pub fn set_omit_secret_labels(&self, omit: bool) {
@@ -195,8 +94,7 @@ impl Metrics {
             return;
         }
         self.condition_info
-            .get_or_create(&condition_labels(namespace, name, instance))
-            .set(value);
+            .set(condition_labels(namespace, name, instance), value);
     }
 
     /// Drops the gauges of a deleted SealedSecret (any instance label).
@@ -211,132 +109,196 @@ impl Metrics {
     pub fn observe_http(&self, path: &str, method: &str, code: u16, seconds: f64) {
         let method = method_label(method).to_string();
         self.http_requests
-            .get_or_create(&HttpLabels {
-                code: code.to_string(),
-                method: method.clone(),
-                path: path.to_string(),
-            })
-            .inc();
+            .inc(vec![code.to_string(), method.clone(), path.to_string()]);
         self.http_duration
-            .get_or_create(&HttpDurationLabels {
-                method,
-                path: path.to_string(),
-            })
-            .observe(seconds);
+            .observe(vec![method, path.to_string()], seconds);
     }
 
     /// The exposition in Prometheus text format 0.0.4 as the Go client writes it: families
     /// sorted by name, upstream's HELP texts, process and scrape-handler families included.
     pub fn render(&self) -> String {
         self.scrapes_in_flight.fetch_add(1, Ordering::Relaxed);
-        let mut om = String::new();
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut om, &self.registry);
-        let mut families = from_openmetrics(&om);
-        families.extend(process_metrics::families());
+        let mut families = self.own_families();
+        families.extend(
+            process_metrics::readings()
+                .into_iter()
+                .map(|r| single(r.name, r.kind, r.help, r.value)),
+        );
         families.extend(self.scrape_families());
-        let out = write_families(families);
+        let out = exposition::write(families);
         self.scrapes_in_flight.fetch_sub(1, Ordering::Relaxed);
         // promhttp counts a scrape once it is served, so a scrape does not include itself.
         self.scrapes.fetch_add(1, Ordering::Relaxed);
         out
     }
 
+    /// The controller's families with upstream's HELP texts, byte for byte; ours say they are
+    /// beyond upstream. A family without series is left out, as the Go client does.
+    fn own_families(&self) -> Vec<Family> {
+        let build = Series::new(vec![("revision", self.revision.clone())], go_float(0.0));
+        let mut out = vec![
+            family(
+                "sealed_secrets_controller_build_info",
+                "gauge",
+                "Build information.",
+                vec![build],
+            ),
+            single(
+                "sealed_secrets_controller_unseal_requests_total",
+                "counter",
+                "Total number of sealed secret unseal requests",
+                self.unseal_requests.get() as f64,
+            ),
+            family(
+                "sealed_secrets_controller_unseal_errors_total",
+                "counter",
+                "Total number of sealed secret unseal errors by reason",
+                counts(&ERROR_LABELS, &self.unseal_errors),
+            ),
+            single(
+                "sealwright_unseal_decryptions_total",
+                "counter",
+                "Total number of unseal passes that decrypted (beyond upstream).",
+                self.unseal_decryptions.get() as f64,
+            ),
+            single(
+                "sealwright_secret_update_conflicts_total",
+                "counter",
+                "Total number of Secret updates that hit a conflict and were retried (beyond upstream).",
+                self.secret_update_conflicts.get() as f64,
+            ),
+            family(
+                "sealwright_secret_drift_total",
+                "counter",
+                "Total number of Secrets found drifted from their SealedSecret, by action (beyond upstream).",
+                counts(&DRIFT_LABELS, &self.secret_drift),
+            ),
+            family(
+                "sealed_secrets_controller_condition_info",
+                "gauge",
+                "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
+                self.condition_info
+                    .values()
+                    .into_iter()
+                    .map(|(values, v)| {
+                        Series::new(labelled(&CONDITION_LABELS, values), go_float(v as f64))
+                    })
+                    .collect(),
+            ),
+            family(
+                "sealed_secrets_controller_http_requests_total",
+                "counter",
+                "A counter for requests to the wrapped handler.",
+                counts(&HTTP_LABELS, &self.http_requests),
+            ),
+            family(
+                "sealed_secrets_controller_http_request_duration_seconds",
+                "histogram",
+                "A histogram of latencies for requests.",
+                histograms(&HTTP_DURATION_LABELS, &self.http_duration),
+            ),
+        ];
+        out.retain(|f| !f.series.is_empty());
+        out
+    }
+
     /// promhttp's instrumentation of the metrics handler. Rendering cannot fail and there is no
     /// concurrency cap, so the 500 and 503 series stay at 0, as upstream's do in practice.
-    fn scrape_families(&self) -> Vec<TextFamily> {
+    fn scrape_families(&self) -> Vec<Family> {
         let in_flight = self.scrapes_in_flight.load(Ordering::Relaxed);
         let served = self.scrapes.load(Ordering::Relaxed);
-        let mut total = TextFamily::single(
-            "promhttp_metric_handler_requests_total",
-            "counter",
-            "Total number of scrapes by HTTP status code.",
-            0.0,
-        );
-        total.samples = [("200", served), ("500", 0), ("503", 0)]
+        let by_code = [("200", served), ("500", 0), ("503", 0)]
             .iter()
-            .map(|(code, n)| {
-                (
-                    format!("promhttp_metric_handler_requests_total{{code=\"{code}\"}}"),
-                    go_float(*n as f64),
-                )
-            })
+            .map(|(code, n)| Series::new(vec![("code", code.to_string())], go_float(*n as f64)))
             .collect();
         vec![
-            TextFamily::single(
+            single(
                 "promhttp_metric_handler_requests_in_flight",
                 "gauge",
                 "Current number of scrapes being served.",
                 in_flight as f64,
             ),
-            total,
+            family(
+                "promhttp_metric_handler_requests_total",
+                "counter",
+                "Total number of scrapes by HTTP status code.",
+                by_code,
+            ),
         ]
     }
 }
 
-fn condition_labels(namespace: &str, name: &str, instance: &str) -> ConditionLabels {
-    ConditionLabels {
-        condition: sealwright_crypto::model::SYNCED.to_string(),
+fn condition_labels(namespace: &str, name: &str, instance: &str) -> LabelValues {
+    vec![
+        sealwright_crypto::model::SYNCED.to_string(),
+        name.to_string(),
+        namespace.to_string(),
+        instance.to_string(),
+    ]
+}
+
+fn family(name: &str, kind: &'static str, help: &str, series: Vec<Series>) -> Family {
+    Family {
         name: name.to_string(),
-        namespace: namespace.to_string(),
-        ss_app_kubernetes_io_instance: instance.to_string(),
+        kind,
+        help: help.to_string(),
+        series,
     }
 }
 
-pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// Upstream's HELP texts, byte for byte (prometheus-client would append a full stop to each).
-const UPSTREAM_HELP: [(&str, &str); 6] = [
-    ("sealed_secrets_controller_build_info", "Build information."),
-    (
-        "sealed_secrets_controller_unseal_requests_total",
-        "Total number of sealed secret unseal requests",
-    ),
-    (
-        "sealed_secrets_controller_unseal_errors_total",
-        "Total number of sealed secret unseal errors by reason",
-    ),
-    (
-        "sealed_secrets_controller_condition_info",
-        "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
-    ),
-    (
-        "sealed_secrets_controller_http_requests_total",
-        "A counter for requests to the wrapped handler.",
-    ),
-    (
-        "sealed_secrets_controller_http_request_duration_seconds",
-        "A histogram of latencies for requests.",
-    ),
-];
-
-fn upstream_help(name: &str) -> &'static str {
-    UPSTREAM_HELP
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("", |(_, h)| h)
+/// A family with one unlabelled sample.
+fn single(name: &str, kind: &'static str, help: &str, value: f64) -> Family {
+    family(
+        name,
+        kind,
+        help,
+        vec![Series::new(Vec::new(), go_float(value))],
+    )
 }
 
-/// One family of the text exposition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextFamily {
-    pub name: String,
-    pub kind: String,
-    pub help: String,
-    /// Series (`name{labels}`) and value, as written.
-    pub samples: Vec<(String, String)>,
+fn labelled(names: &[&'static str], values: LabelValues) -> Vec<(&'static str, String)> {
+    names.iter().copied().zip(values).collect()
 }
 
-impl TextFamily {
-    /// A family with one unlabelled sample.
-    pub fn single(name: &str, kind: &str, help: &str, value: f64) -> Self {
-        Self {
-            name: name.to_string(),
-            kind: kind.to_string(),
-            help: help.to_string(),
-            samples: vec![(name.to_string(), go_float(value))],
+fn counts(names: &[&'static str], counters: &CounterVec) -> Vec<Series> {
+    counters
+        .values()
+        .into_iter()
+        .map(|(values, n)| Series::new(labelled(names, values), go_float(n as f64)))
+        .collect()
+}
+
+/// Each label set's cumulative buckets (`+Inf` last), then its sum and count.
+fn histograms(names: &[&'static str], histograms: &HistogramVec) -> Vec<Series> {
+    let bounds = histograms.bounds();
+    let mut out = Vec::new();
+    for (values, h) in histograms.values() {
+        let labels = labelled(names, values);
+        let mut cumulative = 0;
+        for (upper, n) in bounds.iter().zip(&h.buckets) {
+            cumulative += n;
+            let le = if *upper == f64::MAX {
+                "+Inf".to_string()
+            } else {
+                go_float(*upper)
+            };
+            out.push(Series {
+                suffix: "_bucket",
+                labels: labels.clone(),
+                le: Some(le),
+                value: go_float(cumulative as f64),
+            });
         }
+        let part = |suffix, value| Series {
+            suffix,
+            labels: labels.clone(),
+            le: None,
+            value,
+        };
+        out.push(part("_sum", go_float(h.sum)));
+        out.push(part("_count", go_float(h.count as f64)));
     }
+    out
 }
 
 /// A float as the Go client writes it (`strconv.FormatFloat(v, 'g', -1, 64)`): the shortest
@@ -359,136 +321,6 @@ pub fn go_float(v: f64) -> String {
     } else {
         format!("{v}")
     }
-}
-
-/// Splits `a="x",le="1.0"` into pairs; values keep their escapes.
-fn split_labels(body: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = body;
-    while let Some((name, after)) = rest.split_once("=\"") {
-        let mut end = None;
-        let mut escaped = false;
-        for (i, c) in after.char_indices() {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => {
-                    end = Some(i);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let Some(end) = end else { break };
-        out.push((
-            name.trim_start_matches(',').to_string(),
-            after[..end].to_string(),
-        ));
-        rest = &after[end + 1..];
-    }
-    out
-}
-
-/// A sample line of prometheus-client's output in the Go client's form: `le` last and written
-/// as Go writes floats, the value too. Returns the series, the value and the sort key (the
-/// labels other than `le`).
-fn go_sample(line: &str) -> Option<(String, String, String)> {
-    let (series, value) = line.rsplit_once(' ')?;
-    let value = value
-        .parse::<f64>()
-        .map(go_float)
-        .unwrap_or_else(|_| value.to_string());
-    let Some((name, body)) = series.split_once('{') else {
-        return Some((series.to_string(), value, String::new()));
-    };
-    let labels = split_labels(body.strip_suffix('}')?);
-    let mut le = None;
-    let mut parts = Vec::new();
-    for (k, v) in labels {
-        if k == "le" {
-            le = Some(v.parse::<f64>().map(go_float).unwrap_or(v));
-        } else {
-            parts.push(format!("{k}=\"{v}\""));
-        }
-    }
-    let key = parts.join(",");
-    if let Some(le) = le {
-        parts.push(format!("le=\"{le}\""));
-    }
-    Some((format!("{name}{{{}}}", parts.join(",")), value, key))
-}
-
-/// Parses prometheus-client's OpenMetrics text into families named as the classic format names
-/// them (counters with `_total`), without `_created` samples, with upstream's HELP texts.
-pub fn from_openmetrics(text: &str) -> Vec<TextFamily> {
-    let mut families: Vec<TextFamily> = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
-            families.push(TextFamily {
-                name: name.to_string(),
-                kind: String::new(),
-                help: help.to_string(),
-                samples: Vec::new(),
-            });
-        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let kind = rest.split_once(' ').map_or("", |(_, k)| k);
-            if let Some(f) = families.last_mut() {
-                f.kind = kind.to_string();
-                if kind == "counter" {
-                    f.name.push_str("_total");
-                }
-            }
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if let Some(f) = families.last_mut() {
-            let is_created = line
-                .split(['{', ' '])
-                .next()
-                .is_some_and(|n| n.ends_with("_created"));
-            if !is_created && let Some((series, value, _)) = go_sample(line) {
-                f.samples.push((series, value));
-            }
-        }
-    }
-    for f in &mut families {
-        if let Some((_, help)) = UPSTREAM_HELP.iter().find(|(n, _)| *n == f.name) {
-            f.help = help.to_string();
-        }
-    }
-    families
-}
-
-/// Writes the families sorted by name, each one's series sorted by label values (a histogram's
-/// buckets, sum and count stay together, in that order), as the Go client does.
-pub fn write_families(mut families: Vec<TextFamily>) -> String {
-    families.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out = String::new();
-    for f in families {
-        let mut samples = f.samples;
-        let rank = |series: &str| {
-            let name = series.split('{').next().unwrap_or_default();
-            if name.ends_with("_sum") {
-                1
-            } else if name.ends_with("_count") {
-                2
-            } else {
-                0
-            }
-        };
-        samples.sort_by_cached_key(|(series, _)| {
-            let key = go_sample(&format!("{series} 0")).map(|(_, _, k)| k);
-            (key.unwrap_or_default(), rank(series))
-        });
-        out.push_str(&format!(
-            "# HELP {} {}\n# TYPE {} {}\n",
-            f.name, f.help, f.name, f.kind
-        ));
-        for (series, value) in samples {
-            out.push_str(&format!("{series} {value}\n"));
-        }
-    }
-    out
 }
 
 /// The `method` label: upstream's lower-case name for the standard methods, one value for
@@ -634,17 +466,6 @@ mod tests {
         ] {
             assert_eq!(go_float(v), want, "{v}");
         }
-    }
-
-    #[test]
-    fn label_values_keep_escapes() {
-        assert_eq!(
-            split_labels(r#"a="x\"y,z",le="1.0""#),
-            vec![
-                ("a".to_string(), r#"x\"y,z"#.to_string()),
-                ("le".to_string(), "1.0".to_string())
-            ]
-        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, PostParams};
 
 use crate::error::{api_code, is_not_found};
+use crate::http::instruments::Counter;
 use crate::logic::desired;
 use crate::logic::plan::{self, WriteMode};
 
@@ -22,7 +23,7 @@ pub(super) async fn write_update(
     mut existing: Secret,
     unsealed: &Secret,
     mode: WriteMode,
-    conflicts: &prometheus_client::metrics::counter::Counter,
+    conflicts: &Counter,
 ) -> Result<Option<String>, kube::Error> {
     let mut attempt = 0;
     loop {

@@ -13,7 +13,6 @@ use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::Client;
 use kube::client::Body;
-use prometheus_client::metrics::counter::Counter;
 use sealwright_crypto::model::MANAGED_ANNOTATION;
 
 use super::*;
