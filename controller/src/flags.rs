@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
 use crate::goduration;
+use crate::logic::keyring::KeyOrderPriority;
 
 pub const ENV_PREFIX: &str = "SEALED_SECRETS_";
 
@@ -23,25 +24,6 @@ pub fn parse_go_bool(s: &str) -> Result<bool, String> {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     goduration::parse(s).map_err(|e| e.to_string())
-}
-
-/// `--key-order-priority`: which time orders keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyOrderPriority {
-    #[default]
-    CertNotBefore,
-    SecretCreationTimestamp,
-}
-
-impl KeyOrderPriority {
-    /// Upstream logs an invalid value and falls back to `CertNotBefore`.
-    pub fn parse_lenient(s: &str) -> (Self, bool) {
-        match s {
-            "CertNotBefore" => (Self::CertNotBefore, true),
-            "SecretCreationTimestamp" => (Self::SecretCreationTimestamp, true),
-            _ => (Self::CertNotBefore, false),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Parser)]
