@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
 use crate::goduration;
+use crate::logic::keyring::KeyOrderPriority;
 
 pub const ENV_PREFIX: &str = "SEALED_SECRETS_";
 
@@ -19,25 +20,6 @@ pub fn parse_go_bool(s: &str) -> Result<bool, String> {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     goduration::parse(s).map_err(|e| e.to_string())
-}
-
-/// `--key-order-priority`: which time orders keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyOrderPriority {
-    #[default]
-    CertNotBefore,
-    SecretCreationTimestamp,
-}
-
-impl KeyOrderPriority {
-    /// Upstream logs an invalid value and falls back to `CertNotBefore`.
-    pub fn parse_lenient(s: &str) -> (Self, bool) {
-        match s {
-            "CertNotBefore" => (Self::CertNotBefore, true),
-            "SecretCreationTimestamp" => (Self::SecretCreationTimestamp, true),
-            _ => (Self::CertNotBefore, false),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -171,7 +153,7 @@ pub struct Flags {
     /// upstream): `repair` restores it, `detect` only reports it (Event and metric). The
     /// SealedSecret annotation `sealedsecrets.bitnami.com/secret-drift` overrides it per object.
     #[arg(long, default_value = "repair", value_enum)]
-    pub secret_drift: crate::drift::Mode,
+    pub secret_drift: crate::logic::drift::Mode,
     /// Positional arguments are ignored, as upstream.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
     pub ignored: Vec<String>,
@@ -337,15 +319,15 @@ mod tests {
         assert_eq!(f.write_timeout, Duration::from_secs(120));
         assert!(!f.version);
         assert_eq!(f.workers, 4);
-        assert_eq!(f.secret_drift, crate::drift::Mode::Repair);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Repair);
     }
 
     #[test]
     fn secret_drift_mode() {
         let f = parse(&["--secret-drift=detect"], &[]).unwrap();
-        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Detect);
         let f = parse(&[], &[("SEALED_SECRETS_SECRET_DRIFT", "detect")]).unwrap();
-        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Detect);
         assert!(parse(&["--secret-drift=off"], &[]).is_err());
     }
 

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use sealwright_controller::api::rotate_sealed_secret;
-use sealwright_controller::keyring::Snapshot;
-use sealwright_controller::request_body::decode_sealed_secret;
+use sealwright_controller::http::api::rotate_sealed_secret;
+use sealwright_controller::http::request_body::decode_sealed_secret;
+use sealwright_controller::logic::keyring::Snapshot;
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
 use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, recovery, template};
 

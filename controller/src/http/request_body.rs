@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use sealwright_crypto::SealedSecret;
 
-use crate::yaml_reader;
+use crate::http::yaml_reader;
 use sealwright_crypto::model::{API_VERSION, KIND};
 use sealwright_crypto::yaml::{self, YamlError};
 

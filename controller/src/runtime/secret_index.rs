@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::cache::ObjKey;
-use crate::desired;
+use crate::logic::desired;
+use crate::runtime::cache::ObjKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

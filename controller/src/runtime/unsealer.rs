@@ -12,38 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sealwright_crypto::SealedSecret;
-use sealwright_crypto::unseal::{self, UnsealError, UnsealOptions, Unsealed};
+use sealwright_crypto::unseal::{self, UnsealOptions, Unsealed};
 
-use crate::cache::ObjKey;
-use crate::keyring::Snapshot;
+use crate::logic::keyring::Snapshot;
+use crate::logic::outcome::UnsealFailure;
+use crate::runtime::cache::ObjKey;
 
 /// How long a pass waits for its object's unseal (all items and templates).
 pub const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Why an unseal did not give a Secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UnsealFailure {
-    #[error(transparent)]
-    Unseal(#[from] UnsealError),
-    #[error("unsealing took longer than {}s; it is retried with backoff", .0.as_secs())]
-    Deadline(Duration),
-    #[error("an earlier unseal of this object is still running; it is retried with backoff")]
-    Busy,
-    /// Only a panic in the crypto or template code gets here.
-    #[error("unseal task failed: {0}")]
-    Panicked(String),
-}
-
-impl UnsealFailure {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Unseal(e) => e.name(),
-            Self::Deadline(_) => "Deadline",
-            Self::Busy => "Busy",
-            Self::Panicked(_) => "Panicked",
-        }
-    }
-}
 
 /// The objects whose unseal is running on the blocking pool.
 #[derive(Debug)]

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::error::{Error, is_not_found};
-use crate::flags::KeyOrderPriority;
-use crate::keyring::{Change, Registry, Snapshot, sort_by_creation};
+use crate::logic::keyring::KeyOrderPriority;
+use crate::logic::keyring::{Change, Registry, Snapshot, sort_by_creation};
 
 /// Beyond upstream: the current certificate, readable by every authenticated user.
 pub const CERT_CONFIGMAP: &str = "sealed-secrets-cert";

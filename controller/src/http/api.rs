@@ -3,7 +3,7 @@
 //!
 //! `/v1/verify` and `/v1/rotate` answer anyone who can reach the Service, so they never render
 //! `spec.template.data` (that would be a decryption oracle), are rate-limited per client, and do
-//! their work in a bounded pool (`http_pool`).
+//! their work in a bounded pool (`http::pool`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -20,12 +20,12 @@ use sealwright_crypto::open;
 use sealwright_crypto::rotate::{self, RotateError, RotateOptions};
 use sealwright_crypto::unseal::UnsealOptions;
 
-use crate::http_pool::WorkPool;
-use crate::keyring::Snapshot;
-use crate::keystore::KeyStore;
-use crate::metrics::Metrics;
-use crate::ratelimit::{ClientKey, Endpoint, Gcra};
-use crate::request_body::{DecodeError, decode_sealed_secret};
+use crate::http::metrics::Metrics;
+use crate::http::pool::WorkPool;
+use crate::http::request_body::{DecodeError, decode_sealed_secret};
+use crate::logic::keyring::Snapshot;
+use crate::logic::ratelimit::{ClientKey, Endpoint, Gcra};
+use crate::runtime::keystore::KeyStore;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
@@ -324,7 +324,7 @@ pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
                     (
                         [(
                             header::CONTENT_TYPE,
-                            crate::metrics::PROMETHEUS_CONTENT_TYPE,
+                            crate::http::metrics::PROMETHEUS_CONTENT_TYPE,
                         )],
                         metrics.render(),
                     )

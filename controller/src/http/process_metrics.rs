@@ -6,8 +6,6 @@
 
 use std::sync::OnceLock;
 
-use crate::metrics::TextFamily;
-
 /// The Go client assumes these too (procfs: `os.Getpagesize()`, `userHZ`).
 const PAGE_SIZE: f64 = 4096.0;
 const CLOCK_TICKS: f64 = 100.0;
@@ -71,12 +69,26 @@ fn net_octets() -> Option<(f64, f64)> {
     None
 }
 
+/// One family with one unlabelled sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub help: &'static str,
+    pub value: f64,
+}
+
 /// The families, each present only when its source could be read.
-pub fn families() -> Vec<TextFamily> {
+pub fn readings() -> Vec<Reading> {
     let mut out = Vec::new();
-    let mut gauge = |name: &str, help: &str, value: Option<f64>| {
-        if let Some(v) = value {
-            out.push(TextFamily::single(name, "gauge", help, v));
+    let mut gauge = |name, help, value: Option<f64>| {
+        if let Some(value) = value {
+            out.push(Reading {
+                name,
+                kind: "gauge",
+                help,
+                value,
+            });
         }
     };
     let stat = Stat::read();
@@ -133,8 +145,12 @@ pub fn families() -> Vec<TextFamily> {
             .ok()
             .map(|h| h.metrics().num_alive_tasks() as f64),
     );
-    let counter =
-        |name: &str, help: &str, value: f64| TextFamily::single(name, "counter", help, value);
+    let counter = |name, help, value| Reading {
+        name,
+        kind: "counter",
+        help,
+        value,
+    };
     if let Some(cpu) = stat_field(14).zip(stat_field(15)) {
         out.push(counter(
             "process_cpu_seconds_total",
@@ -179,7 +195,7 @@ mod tests {
         if !std::path::Path::new("/proc/self/stat").exists() {
             return;
         }
-        let names: Vec<String> = families().into_iter().map(|f| f.name).collect();
+        let names: Vec<&str> = readings().into_iter().map(|r| r.name).collect();
         for name in [
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
@@ -191,7 +207,7 @@ mod tests {
             "go_threads",
             "go_goroutines",
         ] {
-            assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+            assert!(names.contains(&name), "{name} in {names:?}");
         }
     }
 }

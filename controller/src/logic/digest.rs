@@ -100,7 +100,9 @@ pub fn up_to_date(
 ) -> Option<Vec<String>> {
     let status = ss.status.as_ref()?;
     let uid = ss.metadata.uid.as_deref()?;
-    if !(crate::desired::is_controlled_by(secret, uid) || crate::desired::is_managed(secret)) {
+    if !(crate::logic::desired::is_controlled_by(secret, uid)
+        || crate::logic::desired::is_managed(secret))
+    {
         return None;
     }
     let recorded_version = status.secret_resource_version.as_deref()?;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::desired;
+use crate::logic::desired;
 
 /// The annotation on a SealedSecret that chooses, for that object, what happens to drift.
 pub const DRIFT_ANNOTATION: &str = "sealedsecrets.bitnami.com/secret-drift";

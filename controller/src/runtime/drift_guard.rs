@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::cache::ObjKey;
+use crate::runtime::cache::ObjKey;
 
 /// The wait after the first repair of a run; it doubles with each repair in a row.
 pub const FIRST_DELAY: Duration = Duration::from_secs(1);

@@ -106,7 +106,9 @@ impl Cache {
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .filter(|(_, c)| match c {
-                Cached::Valid(ss) => crate::status::condition_gauge_value(ss.status.as_ref()) < 0,
+                Cached::Valid(ss) => {
+                    crate::logic::status::condition_gauge_value(ss.status.as_ref()) < 0
+                }
                 Cached::Invalid { .. } => false,
             })
             .map(|(k, _)| k.clone())

@@ -15,23 +15,24 @@ use kube::runtime::watcher::{self, Event};
 use sealwright_crypto::SealedSecret;
 use sealwright_crypto::keys::{KEY_LABEL, KEY_LABEL_ACTIVE};
 
-use crate::cache::{Cached, ObjKey};
-use crate::desired;
-use crate::drift;
-use crate::drift_guard::Pause;
 use crate::error::{api_message, is_not_found};
-use crate::keystore::KeyStore;
+use crate::logic::desired;
+use crate::logic::drift;
+use crate::logic::plan;
 use crate::reconcile::{self, Context};
-use crate::workqueue::WorkQueue;
+use crate::runtime::cache::{Cached, ObjKey};
+use crate::runtime::drift_guard::Pause;
+use crate::runtime::keystore::KeyStore;
+use crate::runtime::workqueue::WorkQueue;
 
 /// Which namespaces one watcher covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
+pub enum WatchScope {
     All,
     Namespace(String),
 }
 
-impl Scope {
+impl WatchScope {
     pub fn covers(&self, namespace: &str) -> bool {
         match self {
             Self::All => true,
@@ -94,7 +95,7 @@ fn slim(meta: &mut ObjectMeta) {
 pub async fn watch_sealed_secrets(
     ctx: Context,
     queue: Queue,
-    scope: Scope,
+    scope: WatchScope,
     label_selector: String,
 ) {
     let api: Api<DeserializeGuard<SealedSecret>> = scope.api(ctx.client.clone());
@@ -166,13 +167,7 @@ fn on_applied(
 
 fn deleted(ctx: &Context, queue: &Queue, key: &ObjKey) {
     if let Some(old) = ctx.cache.remove(key) {
-        let instance = old
-            .metadata()
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(reconcile::INSTANCE_LABEL))
-            .cloned()
-            .unwrap_or_default();
+        let instance = plan::instance_label(old.metadata());
         ctx.metrics
             .remove_conditions(&key.namespace, &key.name, &instance);
     }
@@ -184,7 +179,7 @@ fn deleted(ctx: &Context, queue: &Queue, key: &ObjKey) {
 pub async fn watch_secret_deletions(
     ctx: Context,
     queue: Queue,
-    scope: Scope,
+    scope: WatchScope,
     label_selector: String,
 ) {
     let api: Api<PartialObjectMeta<Secret>> = scope.api(ctx.client.clone());
@@ -210,8 +205,8 @@ pub async fn watch_secret_deletions(
                 // A label selector hides Secrets: then a missing entry proves nothing.
                 if label_selector.is_empty() {
                     ctx.secrets.mark_complete(match &scope {
-                        Scope::All => None,
-                        Scope::Namespace(ns) => Some(ns.as_str()),
+                        WatchScope::All => None,
+                        WatchScope::Namespace(ns) => Some(ns.as_str()),
                     });
                 }
                 // Deleted while the watch was down: no delete event will come for these.
@@ -309,7 +304,7 @@ fn forget_deleted_secret(
     let sealed = ctx.cache.get(&key).map(|c| c.metadata().clone());
     match sealed {
         Some(ss) if desired::left_deleted(meta) => {
-            let deletion = crate::secret_index::UnownedDeletion {
+            let deletion = crate::runtime::secret_index::UnownedDeletion {
                 sealed_uid: ss.uid.unwrap_or_default(),
                 generation: ss.generation,
             };

@@ -10,7 +10,24 @@ use sealwright_crypto::sealing;
 pub use sealwright_crypto::sealing::sort_by_creation;
 use time::OffsetDateTime;
 
-use crate::flags::KeyOrderPriority;
+/// `--key-order-priority`: which time orders keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyOrderPriority {
+    #[default]
+    CertNotBefore,
+    SecretCreationTimestamp,
+}
+
+impl KeyOrderPriority {
+    /// Upstream logs an invalid value and falls back to `CertNotBefore`.
+    pub fn parse_lenient(s: &str) -> (Self, bool) {
+        match s {
+            "CertNotBefore" => (Self::CertNotBefore, true),
+            "SecretCreationTimestamp" => (Self::SecretCreationTimestamp, true),
+            _ => (Self::CertNotBefore, false),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 struct Entry {

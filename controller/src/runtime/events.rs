@@ -13,31 +13,9 @@ use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use tokio::sync::mpsc;
 
+use crate::logic::outcome::EventType;
+
 pub const COMPONENT: &str = "sealed-secrets";
-
-pub const REASON_UNSEALED: &str = "Unsealed";
-pub const REASON_UNSEAL_FAILED: &str = "ErrUnsealFailed";
-pub const REASON_UPDATE_FAILED: &str = "ErrUpdateFailed";
-/// Beyond upstream: a Secret found changed by someone else (see `drift`).
-pub const REASON_SECRET_DRIFTED: &str = "SecretDrifted";
-/// Beyond upstream: repairs of a Secret that keeps drifting are paused for a while.
-pub const REASON_SECRET_DRIFT_BACKOFF: &str = "SecretDriftBackoff";
-pub const MESSAGE_UNSEALED: &str = "SealedSecret unsealed successfully";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    Normal,
-    Warning,
-}
-
-impl EventType {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Normal => "Normal",
-            Self::Warning => "Warning",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -240,6 +218,7 @@ async fn write_one(client: &Client, seen: &mut HashMap<Key, (String, i32)>, p: P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logic::outcome::REASON_UNSEAL_FAILED;
 
     fn regarding(uid: &str) -> ObjectReference {
         ObjectReference {
