@@ -14,6 +14,8 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
+use gocompat::asn1::{subject_der, tlv};
+
 use crate::{RsaPrivateKey, RsaPublicKey};
 
 const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
@@ -143,36 +145,6 @@ fn from_offset(t: OffsetDateTime) -> Result<Time, CertError> {
     let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
         .map_err(|e| CertError::Build(e.to_string()))?;
     Ok(Time::from(dt))
-}
-
-/// DER of `CN=<cn>` (PrintableString when Go would pick it, else UTF8String), or the empty DN.
-pub(crate) fn subject_der(common_name: &str) -> Vec<u8> {
-    if common_name.is_empty() {
-        return tlv(0x30, &[]);
-    }
-    let printable = common_name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b));
-    let value = tlv(if printable { 0x13 } else { 0x0c }, common_name.as_bytes());
-    let oid_cn = [0x06, 0x03, 0x55, 0x04, 0x03];
-    let atv = tlv(0x30, &[&oid_cn[..], &value].concat());
-    tlv(0x30, &tlv(0x31, &atv))
-}
-
-/// One DER TLV with a definite length.
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// Upstream's fixed subject, issuer and extensions (Go `x509.CreateCertificate` order:

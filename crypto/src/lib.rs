@@ -21,10 +21,11 @@ pub mod rotate;
 pub mod scope;
 pub mod seal;
 pub mod sealing;
-pub mod template;
 pub mod unseal;
 pub mod yaml;
 
+/// The `spec.template.data` engine, under the path callers have always used.
+pub use gotemplate as template;
 pub use hybrid::{KeySet, SealError};
 pub use model::{
     SealedSecret, SealedSecretCondition, SealedSecretSpec, SealedSecretStatus, SecretTemplateSpec,

@@ -36,7 +36,7 @@ pub fn seeds() -> Result<BTreeMap<&'static str, Vec<Vec<u8>>>, String> {
 
 fn template_seeds() -> Result<Vec<Vec<u8>>, String> {
     let cases: serde_json::Value =
-        serde_json::from_slice(&read("crypto/tests/data/templates.json")?)
+        serde_json::from_slice(&read("gotemplate/tests/data/templates.json")?)
             .map_err(|e| format!("templates.json: {e}"))?;
     let mut out: Vec<Vec<u8>> = Vec::new();
     // Every other case keeps the corpus small while still covering every function.

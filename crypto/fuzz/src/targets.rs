@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use gotemplate as template;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use sealwright_controller::http::api::rotate_sealed_secret;
 use sealwright_controller::http::request_body::decode_sealed_secret;
 use sealwright_controller::logic::keyring::Snapshot;
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
-use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, recovery, template};
+use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, recovery};
 
 /// Wall-clock limit for one render of one template: the engine's own budget plus slack for an
 /// unoptimised build on a loaded machine. A render that takes longer is a budget hole.

@@ -20,7 +20,7 @@ use super::budget;
 use super::func::{Func, Ty, n, s};
 use super::sprig_keys::{AnyKey, parse_pem, pem_text};
 use super::value::{CertPair, Value};
-use crate::cert::{subject_der, tlv};
+use gocompat::asn1::{subject_der, tlv};
 
 const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
@@ -81,9 +81,7 @@ const CERT_COST: u64 = 200_000;
 
 fn rsa_2048() -> Result<AnyKey, String> {
     budget::steps(super::sprig_keys::cost("rsa-2048"))?;
-    crate::keys::generate(2048)
-        .map(|k| AnyKey::Rsa(Box::new(k)))
-        .map_err(|e| format!("error generating rsa key: {e}"))
+    super::sprig_keys::generate_rsa(2048).map_err(|e| format!("error generating rsa key: {e}"))
 }
 
 /// What a certificate says besides its key: sprig's `getBaseCertTemplate`.

@@ -8,7 +8,7 @@ use p256::elliptic_curve::Generate;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::DecodePrivateKey;
 
-use crate::RsaPrivateKey;
+use rsa::PrivateKey as RsaPrivateKey;
 
 /// A private key of one of the types sprig generates.
 pub enum AnyKey {
@@ -47,12 +47,17 @@ pub fn cost(kind: &str) -> u64 {
     }
 }
 
+/// A new RSA key; the error reads as the sealing key's does (`cannot generate key: ...`).
+pub fn generate_rsa(bits: usize) -> Result<AnyKey, String> {
+    RsaPrivateKey::new(&mut rand::rng(), bits)
+        .map(|k| AnyKey::Rsa(Box::new(k)))
+        .map_err(|e| format!("cannot generate key: {e}"))
+}
+
 /// sprig's `generatePrivateKey`: a PEM key, or the text sprig returns instead.
 pub fn generate(kind: &str) -> String {
     let key = match kind {
-        "" | "rsa" => crate::keys::generate(4096)
-            .map(|k| AnyKey::Rsa(Box::new(k)))
-            .map_err(|e| e.to_string()),
+        "" | "rsa" => generate_rsa(4096),
         "dsa" => generate_dsa(),
         "ecdsa" => Ok(AnyKey::Ec(p256::SecretKey::generate_from_rng(
             &mut rand::rng(),

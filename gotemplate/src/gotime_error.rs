@@ -1,5 +1,5 @@
 //! The texts of Go's `time.ParseError`, which quote the value and the layout. Messages that
-//! carry decrypted values are kept out of status and Events by `crate::redact`.
+//! carry decrypted values are kept out of status and Events by `sealwright_crypto::redact`.
 
 /// Go's `time.quote`: double quotes, `"` and `\` escaped, every byte of a control or
 /// non-ASCII character written as `\xNN`.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sealwright_crypto::template::{self, TemplateError};
+use gotemplate::{self as template, TemplateError};
 
 /// Renders with the default budget; these templates all produce UTF-8.
 fn render(

@@ -257,7 +257,7 @@ fn eq(a1: &Value, rest: &[Value]) -> Result<bool, String> {
                 _ => {
                     let same_kind = a1.kind_name() == a2.kind_name() || a1.is_nil() || a2.is_nil();
                     // Upstream prints the values here; messages that carry decrypted
-                    // values are kept out of status and Events by `crate::redact`.
+                    // values are kept out of status and Events by `sealwright_crypto::redact`.
                     if !same_kind {
                         return Err(message(
                             "non-comparable types %s: %v, %s: %v",

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use sealwright_crypto::template::{TemplateError, render};
+use gotemplate::{TemplateError, render};
 use serde_json::Value as Json;
 
 #[derive(Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@
 //! within a [`Budget`] of bytes built, evaluation steps and nesting, so a hostile template
 //! ends in an error instead of exhausting memory, time or the stack. Details, and how the
 //! Go-generated expected outputs in `tests/data/templates.json` were made, are in
-//! `crypto/TEMPLATES.md`.
+//! this crate's `README.md`.
 
 use std::collections::BTreeMap;
 

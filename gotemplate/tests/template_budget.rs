@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sealwright_crypto::template::{Budget, ErrorKind, render, render_within};
+use gotemplate::{Budget, ErrorKind, render, render_within};
 
 /// The variable that carries the template to the child process.
 const CASE_ENV: &str = "SEALWRIGHT_TEMPLATE_BUDGET_CASE";
