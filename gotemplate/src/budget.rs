@@ -7,12 +7,10 @@
 //! Maps made during a render are kept in an arena and emptied when it ends, so a map that
 //! contains itself (`set $d "k" $d`) cannot leak and nothing drops recursively through maps.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
-
-use super::value::Value;
 
 /// Limits for rendering every template of one SealedSecret.
 ///
@@ -117,7 +115,13 @@ impl fmt::Display for Limit {
     }
 }
 
-type MapCell = Rc<RefCell<BTreeMap<String, Value>>>;
+/// A map the arena can empty; what it held comes back to be dropped after every map is empty.
+/// A trait, so that the meter needs nothing from the value model.
+pub trait Emptied {
+    fn take_contents(&self) -> Box<dyn Any>;
+}
+
+type MapCell = Rc<dyn Emptied>;
 
 thread_local! {
     static BYTES_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
@@ -170,20 +174,17 @@ impl Drop for Session<'_> {
         let maps = ARENA.with_borrow_mut(Option::take).unwrap_or_default();
         // Emptying every map breaks any cycle through maps; what the maps held then drops
         // while the arena still owns every other map, so no drop recurses through one.
-        let mut contents: Vec<BTreeMap<String, Value>> = maps
-            .iter()
-            .map(|m| std::mem::take(&mut *m.borrow_mut()))
-            .collect();
+        let mut contents: Vec<Box<dyn Any>> = maps.iter().map(|m| m.take_contents()).collect();
         contents.clear();
         drop(maps);
     }
 }
 
 /// Registers a map made during a render, so the render's end can empty it.
-pub fn adopt(map: &MapCell) {
+pub fn adopt(map: MapCell) {
     ARENA.with_borrow_mut(|a| {
         if let Some(a) = a {
-            a.push(Rc::clone(map));
+            a.push(map);
         }
     });
 }
@@ -240,16 +241,4 @@ pub fn step() -> bool {
 /// Marks a value nested too deep (found while walking it).
 pub fn too_deep() -> String {
     exceed(Limit::ValueDepth)
-}
-
-/// Steps charged for handing a value to a function: its strings and list lengths, so
-/// functions whose work grows with their input (hashes, regexps, searches) are bounded.
-pub fn input_cost(v: &Value) -> u64 {
-    match v {
-        Value::Str(s) => 1 + s.len() as u64 / 16,
-        Value::List(l, _) => 1 + l.len() as u64,
-        Value::Map(m) => 1 + m.borrow().len() as u64,
-        Value::StrMap(m) => 1 + m.len() as u64,
-        _ => 1,
-    }
 }

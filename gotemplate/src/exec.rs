@@ -670,7 +670,7 @@ impl<'a> State<'a> {
             return self.errorf(format!("error calling call: {msg}"));
         }
         // Work that grows with the input (hashing, searching) is paid for up front.
-        let cost = argv.iter().map(budget::input_cost).sum::<u64>();
+        let cost = argv.iter().map(super::value::input_cost).sum::<u64>();
         let r = budget::steps(cost).and_then(|()| (f.body)(argv));
         // A limit crossed anywhere inside the call wins over what the call returned.
         if let Some(limit) = budget::exceeded() {

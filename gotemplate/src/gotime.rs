@@ -5,8 +5,6 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use super::gotime_layout::next_chunk;
-
 const DAY: i64 = 86_400;
 
 /// A `*time.Location`.
@@ -165,36 +163,6 @@ impl GoTime {
             sec: (rem % 60) as u32,
         };
         (civil, off, name)
-    }
-
-    /// `t.Format(layout)`.
-    pub fn format(&self, layout: &str) -> String {
-        let (c, off, name) = self.civil();
-        let mut out = String::with_capacity(layout.len() + 10);
-        let mut rest = layout;
-        loop {
-            let (prefix, chunk, suffix) = next_chunk(rest);
-            out.push_str(prefix);
-            let Some(chunk) = chunk else { break };
-            super::gotime_layout::append(&mut out, chunk, &c, self.nsec, off, &name);
-            rest = suffix;
-        }
-        out
-    }
-
-    /// `t.String()`.
-    pub fn go_string(&self) -> String {
-        let mut s = self.format("2006-01-02 15:04:05.999999999 -0700 MST");
-        if let Some(m) = self.mono {
-            let sign = if m < 0 { '-' } else { '+' };
-            let m = m.unsigned_abs();
-            s.push_str(&format!(
-                " m={sign}{}.{:09}",
-                m / 1_000_000_000,
-                m % 1_000_000_000
-            ));
-        }
-        s
     }
 
     /// `time.Date(...)` for fields already in range, in `loc` (UTC or a fixed offset).

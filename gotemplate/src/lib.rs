@@ -45,6 +45,7 @@ mod lex;
 mod methods;
 mod parse;
 mod regex_error;
+mod semver_version;
 mod sprig;
 mod sprig_aes;
 mod sprig_cert;

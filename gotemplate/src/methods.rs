@@ -6,7 +6,8 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 
 use super::func::{Func, Ty, s};
-use super::sprig_semver::{Version, validate_metadata, validate_prerelease};
+use super::semver_version::Version;
+use super::sprig_semver::{validate_metadata, validate_prerelease};
 use super::value::Value;
 
 /// The method `name` of `recv`, if its method set has one. A `semver.Version` that is not a

@@ -10,6 +10,7 @@ use regex::Regex;
 
 use super::budget;
 use super::func::{Func, Ty, s};
+use super::semver_version::Version;
 use super::value::Value;
 
 pub fn lookup(name: &str) -> Option<Func> {
@@ -57,18 +58,6 @@ static VALID: LazyLock<Regex> = LazyLock::new(|| {
         r"^(\s*({OPS})\s*({CV})\s*)((?:\s+|,\s*)({OPS})\s*({CV})\s*)*$"
     ))
 });
-
-/// A Masterminds `Version`: the value `semver` returns (as a pointer) and its methods
-/// return (`Inc*`, `Set*`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Version {
-    pub major: u64,
-    pub minor: u64,
-    pub patch: u64,
-    pub pre: String,
-    pub metadata: String,
-    pub original: String,
-}
 
 impl Version {
     /// Masterminds' `NewVersion` (coercing): the loose grammar, then checks of the

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::budget;
 use super::gotime::GoTime;
-use super::sprig_semver::Version;
+use super::semver_version::Version;
 
 /// A Go string: immutable bytes (not necessarily UTF-8), shared on clone. Making one from
 /// new text charges its length to the render's budget.
@@ -145,7 +145,7 @@ impl Value {
         let entries: u64 = m.keys().map(|k| k.len() as u64 + 2 * SLOT).sum();
         let _ = budget::bytes(entries + 2 * SLOT);
         let cell = Rc::new(RefCell::new(m));
-        budget::adopt(&cell);
+        budget::adopt(Rc::clone(&cell) as Rc<dyn budget::Emptied>);
         Value::Map(cell)
     }
 
@@ -324,4 +324,22 @@ fn height(v: &Value, cap: usize, seen: &mut HashMap<usize, usize>) -> usize {
     let h = (h + 1).min(cap);
     seen.insert(key, h);
     h
+}
+
+impl budget::Emptied for RefCell<BTreeMap<String, Value>> {
+    fn take_contents(&self) -> Box<dyn std::any::Any> {
+        Box::new(std::mem::take(&mut *self.borrow_mut()))
+    }
+}
+
+/// Steps charged for handing a value to a function: its strings and list lengths, so
+/// functions whose work grows with their input (hashes, regexps, searches) are bounded.
+pub fn input_cost(v: &Value) -> u64 {
+    match v {
+        Value::Str(s) => 1 + s.len() as u64 / 16,
+        Value::List(l, _) => 1 + l.len() as u64,
+        Value::Map(m) => 1 + m.borrow().len() as u64,
+        Value::StrMap(m) => 1 + m.len() as u64,
+        _ => 1,
+    }
 }
