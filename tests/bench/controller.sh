@@ -18,6 +18,7 @@
 #        SCALE=1 tests/bench/controller.sh    (ours only, N=10000: start over N SealedSecrets,
 #          a new one applied during that catch-up, restart, peak RSS, API requests per object;
 #          upstream's column is its last full run here scaled linearly, as it says)
+#        OURS_ARGS="--workers=8" tests/bench/controller.sh  (our controller with other flags)
 #        PROFILE=DIR tests/bench/controller.sh  (also samples each controller's CPU with perf
 #          during a) into DIR/<label>.perf and prints the top entries; needs `perf`)
 # Uses the control plane named by $SEALWRIGHT_TESTENV when set, else starts one and stops it.
