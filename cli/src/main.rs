@@ -1,5 +1,9 @@
 //! `kubeseal`: seals Kubernetes Secrets for a Sealed Secrets controller; a drop-in
 //! replacement for upstream's CLI (same flags, environment, output bytes and messages).
+//!
+//! Its one job is the command line: read input, find the certificate, call the sealing core,
+//! write output. It may import `sealwright-gocompat` and `sealwright-crypto`, never the
+//! controller. The layout and the seal path are drawn in `docs/ARCHITECTURE.md`.
 
 mod app;
 mod args;

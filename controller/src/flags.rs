@@ -1,7 +1,10 @@
-//! Command-line flags, as upstream `bindControllerFlags` (spec §5.8), plus a few of our own.
+//! Command-line flags, as upstream `bindControllerFlags` ([cmd/controller/main.go]), plus a few of
+//! our own.
 //!
 //! Every flag can also come from `SEALED_SECRETS_<FLAG>`. The environment is applied first, so the
 //! command line wins, and an environment value the flag would refuse is ignored (upstream behaviour).
+//!
+//! [cmd/controller/main.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/cmd/controller/main.go
 
 use std::ffi::OsString;
 use std::time::Duration;

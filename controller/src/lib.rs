@@ -4,6 +4,9 @@
 //! `logic` carries the decisions and does no I/O; `runtime` talks to the API server (watches,
 //! queue, Events, keys, leases); `http` serves the API and metrics. `reconcile` carries out one
 //! pass as `logic::plan` decides it, and `run` wires everything together at startup.
+//!
+//! Its one job is running in the cluster. It may import `sealwright-gocompat` and
+//! `sealwright-crypto`, never the CLI. The unseal path is drawn in `docs/ARCHITECTURE.md`.
 
 // Tests may unwrap: a panic is the failure report there.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

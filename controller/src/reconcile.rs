@@ -1,5 +1,8 @@
-//! One pass over one SealedSecret (spec §5.3), carried out: the reads and writes of the Secret,
-//! the Events, the metrics and the `Synced` status, each as `logic::plan` decides it.
+//! One pass over one SealedSecret (upstream `unseal` in [controller.go]), carried out: the reads
+//! and writes of the Secret, the Events, the metrics and the `Synced` status, each as `logic::plan`
+//! decides it.
+//!
+//! [controller.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/controller.go
 
 use std::sync::Arc;
 

@@ -1,4 +1,6 @@
-//! Startup (spec §5.1) and the long-running tasks.
+//! Startup (upstream `Main` in [main.go]) and the long-running tasks.
+//!
+//! [main.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/main.go
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -75,7 +77,8 @@ fn key_params(flags: &Flags) -> Result<KeyParams, Error> {
     })
 }
 
-/// The namespaces to watch (step 7): all, or the controller's plus the additional ones that exist.
+/// The namespaces to watch (as upstream `Main`): all, or the controller's plus the additional ones
+/// that exist.
 async fn scopes(client: &Client, flags: &Flags, my_ns: &str) -> Result<Vec<WatchScope>, Error> {
     let additional = flags.additional_namespaces();
     if flags.all_namespaces && additional.is_empty() {
@@ -103,9 +106,12 @@ async fn scopes(client: &Client, flags: &Flags, my_ns: &str) -> Result<Vec<Watch
     Ok(out)
 }
 
-/// Renewal timer and SIGUSR1 (spec §4.4). Any renewal restarts the period. The timer follows the
-/// key Secrets: it restarts from the newest key whenever the sealing key changes, and when the
-/// last key is removed (every key retired or relabelled) a new one is made at once, as at start.
+/// Renewal timer and SIGUSR1 (upstream `initKeyRenewal` in [main.go]). Any renewal restarts the
+/// period. The timer follows the key Secrets: it restarts from the newest key whenever the sealing
+/// key changes, and when the last key is removed (every key retired or relabelled) a new one is
+/// made at once, as at start.
+///
+/// [main.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/main.go
 async fn renew_keys(keys: Arc<KeyStore>, period: std::time::Duration) {
     let mut usr1 = match signal(SignalKind::user_defined1()) {
         Ok(s) => Some(s),

@@ -18,6 +18,7 @@
 #        SCALE=1 tests/bench/controller.sh    (ours only, N=10000: start over N SealedSecrets,
 #          a new one applied during that catch-up, restart, peak RSS, API requests per object;
 #          upstream's column is its last full run here scaled linearly, as it says)
+#        OURS_ARGS="--workers=8" tests/bench/controller.sh  (our controller with other flags)
 #        PROFILE=DIR tests/bench/controller.sh  (also samples each controller's CPU with perf
 #          during a) into DIR/<label>.perf and prints the top entries; needs `perf`)
 # Uses the control plane named by $SEALWRIGHT_TESTENV when set, else starts one and stops it.
@@ -69,6 +70,6 @@ if [[ -n ${PROFILE:-} ]]; then
     echo
     echo "profile: $(basename "$data" .perf), top entries by CPU samples during a)"
     perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | head -25
+      grep -v '^#' | grep -v '^$' | awk '{ $1 = $1; sub(/( -)+$/, ""); print }' | cut -c1-160 | head -25
   done
 fi

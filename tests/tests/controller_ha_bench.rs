@@ -260,6 +260,13 @@ async fn start(
     options
         .args
         .push(format!("--additional-namespaces={noise_ns}"));
+    // `OURS_ARGS="--workers=8"` tries our controller with other flags (upstream's run is left as it is).
+    if binary.label == "ours" {
+        let extra = std::env::var("OURS_ARGS").unwrap_or_default();
+        options
+            .args
+            .extend(extra.split_whitespace().map(str::to_string));
+    }
     options.startup_timeout = Duration::from_secs(600);
     RunningController::start(ctx.env, &ctx.admin, binary, options)
         .await

@@ -1,9 +1,11 @@
-//! The HTTP API on `--listen-addr` (spec §5.6): `/healthz`, `/v1/cert.pem`, `/v1/verify`,
+//! The HTTP API on `--listen-addr` ([server.go]): `/healthz`, `/v1/cert.pem`, `/v1/verify`,
 //! `/v1/rotate`; methods are not checked, other paths give Go's 404 text.
 //!
 //! `/v1/verify` and `/v1/rotate` answer anyone who can reach the Service, so they never render
 //! `spec.template.data` (that would be a decryption oracle), are rate-limited per client, and do
 //! their work in a bounded pool (`http::pool`).
+//!
+//! [server.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/server.go
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

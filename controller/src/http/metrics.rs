@@ -1,6 +1,8 @@
-//! Prometheus metrics with upstream's names, types, labels and HELP texts (spec §5.7), served in
+//! Prometheus metrics with upstream's names, types, labels and HELP texts ([metrics.go]), served in
 //! the classic text format as the Go client writes it, so dashboards and alerts see the same
 //! descriptors as with upstream. Each scrape writes the families straight from their values.
+//!
+//! [metrics.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/metrics.go
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 

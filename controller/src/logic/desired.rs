@@ -1,5 +1,7 @@
-//! What the unsealed Secret should look like, given what is in the cluster (spec §5.3 steps 7–9).
-//! Pure: no client calls.
+//! What the unsealed Secret should look like, given what is in the cluster (the Secret update of
+//! upstream `unseal` in [controller.go]). Pure: no client calls.
+//!
+//! [controller.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/controller.go
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,9 @@
-//! The decisions of one pass over a SealedSecret (spec §5.3), apart from the requests that
-//! carry them out: whether the Secret is already up to date, what to write over it, and for
-//! each way a pass ends, which Event it records, which counter it bumps and what status
+//! The decisions of one pass over a SealedSecret (upstream `unseal` in [controller.go]), apart from
+//! the requests that carry them out: whether the Secret is already up to date, what to write over
+//! it, and for each way a pass ends, which Event it records, which counter it bumps and what status
 //! records. `reconcile` reads and writes; everything it decides on comes from here.
+//!
+//! [controller.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/controller.go
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -1,6 +1,9 @@
-//! The `Synced` condition (spec §5.4), as a pure transition. Unlike upstream, a changed message is
-//! always persisted (upstream #853): the status is written when status value, message,
-//! observedGeneration or what we record beyond upstream (key fingerprints, restart digest) change.
+//! The `Synced` condition (upstream `updateSealedSecretsStatusConditions` in [controller.go]), as a
+//! pure transition. Unlike upstream, a changed message is always persisted (upstream #853): the
+//! status is written when status value, message, observedGeneration or what we record beyond
+//! upstream (key fingerprints, restart digest) change.
+//!
+//! [controller.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/controller.go
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use sealwright_crypto::model::{SYNCED, SealedSecretCondition, SealedSecretStatus};

@@ -1,5 +1,8 @@
-//! Sealing keys in the cluster (spec §4): loading key Secrets into the registry, writing new keys,
-//! and publishing the current certificate in a ConfigMap.
+//! Sealing keys in the cluster ([keys.go], [keyregistry.go]): loading key Secrets into the
+//! registry, writing new keys, and publishing the current certificate in a ConfigMap.
+//!
+//! [keys.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/keys.go
+//! [keyregistry.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/keyregistry.go
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -1,5 +1,7 @@
-//! Watchers and workers (spec §5.2): SealedSecret changes feed a work queue; deleted Secrets are
-//! re-created; key Secrets are followed live.
+//! Watchers and workers (upstream `NewController`, `Run` in [controller.go]): SealedSecret changes
+//! feed a work queue; deleted Secrets are re-created; key Secrets are followed live.
+//!
+//! [controller.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/controller.go
 
 use std::sync::Arc;
 

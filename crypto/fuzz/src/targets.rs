@@ -22,7 +22,7 @@ pub const TEMPLATE_TIME_LIMIT: Duration = Duration::from_secs(3);
 /// `-rss_limit_mb` stands in for it there.
 pub const TEMPLATE_MEMORY_LIMIT: u64 = 128 << 20;
 
-/// The fixed test key (the specification's Appendix A key), so every run is reproducible.
+/// The fixed test key (`crypto/tests/data/appendix-a-key.pem`), so every run is reproducible.
 pub fn fixture_key() -> &'static sealwright_crypto::RsaPrivateKey {
     static KEY: OnceLock<sealwright_crypto::RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| {

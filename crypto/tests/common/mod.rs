@@ -67,7 +67,8 @@ pub fn kseal_vectors() -> (Vec<Vector>, RsaPrivateKey) {
     (vectors, keys.remove(0))
 }
 
-/// The spec's deterministic §1.2 vector (three scopes) and the Appendix A key.
+/// The deterministic vector (`tests/data/appendix-a-vectors.tsv`, three scopes) and its key
+/// (`tests/data/appendix-a-key.pem`).
 pub fn appendix_a() -> (Vec<Vector>, RsaPrivateKey) {
     let dir = data_dir();
     let key =
