@@ -7,7 +7,7 @@
 //! Its one job is the sealing core: the hybrid RSA-OAEP + AES-GCM primitive, scopes and their
 //! labels, keys and certificates, the `SealedSecret` model, seal and unseal, the one key-file
 //! reader, re-sealing for the newest key and which key seals. It may import `sealwright-gocompat`
-//! and no other workspace crate; `kubeseal`, the controller and the tests build on it. See
+//! and `sealwright-gotemplate` (which renders `spec.template.data`) and no other workspace crate; `kubeseal`, the controller and the tests build on it. See
 //! `docs/ARCHITECTURE.md` for where it sits on the seal and unseal paths.
 
 pub mod b64;

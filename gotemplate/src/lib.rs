@@ -1,7 +1,7 @@
 //! `spec.template.data`: Go text/template over the decrypted items, with upstream's sprig subset.
 //!
 //! Each value of `spec.template.data` is a Go `text/template` named after its key, executed
-//! with the dot set to a `map[string]string` of item name → plaintext. This module is a
+//! with the dot set to a `map[string]string` of item name → plaintext. This crate is a
 //! self-contained engine (lexer, parser, evaluator) written to Go's semantics: `<no value>`
 //! for a missing key, `index`, pipelines, `if`/`else`/`range`/`with`, variables, comments,
 //! trim markers, `define`/`template`/`block`, the Go built-ins, and Go's error texts and
@@ -25,6 +25,10 @@
 //! ends in an error instead of exhausting memory, time or the stack. Details, and how the
 //! Go-generated expected outputs in `tests/data/templates.json` were made, are in
 //! this crate's `README.md`.
+//!
+//! This crate's one job is that engine. It imports `sealwright-gocompat` (Go's `strconv`,
+//! encodings and durations) and no other workspace crate; `sealwright-crypto` calls it to
+//! render `spec.template.data` after unsealing. See `docs/ARCHITECTURE.md`.
 
 use std::collections::BTreeMap;
 
