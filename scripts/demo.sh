@@ -24,7 +24,7 @@ fi
 step "building Kubernetes (cached after the first time: ~15 min cold on 2 cores) and sealwright"
 SEALWRIGHT_TESTENV_BIN=$("$testenv/build.sh")
 export SEALWRIGHT_TESTENV_BIN
-(cd "$repo" && cargo build -q -p sealwright-cli -p sealwright-controller -p sealwright-tests --bin kubeseal \
+(cd "$repo" && cargo build -q -p sealwright-cli -p sealwright-controller -p sealwright-crypto --bin kubeseal \
   --bin sealed-secrets-controller --bin crdgen)
 kubectl=$SEALWRIGHT_TESTENV_BIN/kubectl
 kubeseal=$repo/target/debug/kubeseal

@@ -1,13 +1,13 @@
 //! Upstream's dispatch order (`runCLI`), plus the sealwright extensions.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
 use sealwright_crypto::cert;
 
+use crate::args::{Cli, Command, version};
 use crate::certsource;
-use crate::cli::{Cli, Command, version};
 use crate::error::{CliError, io_error};
 use crate::kubeconfig;
 use crate::modes::{merge, raw, reencrypt, seal, unseal, validate};
@@ -75,8 +75,8 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     let cap = a.max_input_size;
     let read_input = |file: Option<std::fs::File>| -> Result<Vec<u8>, CliError> {
         match file {
-            Some(f) => read_capped(f, cap, "the input"),
-            None => read_capped(std::io::stdin(), cap, "stdin"),
+            Some(f) => crate::input::read_capped(f, cap, "the input"),
+            None => crate::input::read_capped(std::io::stdin(), cap, "stdin"),
         }
     };
     // A malformed value is reported where the cluster is contacted; a certificate URL then
@@ -209,7 +209,7 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
             }
             [one] => {
                 let path = raw::from_file_path(one);
-                read_capped(
+                crate::input::read_capped(
                     std::fs::File::open(path).map_err(|e| io_error("open", path, &e))?,
                     a.max_input_size,
                     &path.display().to_string(),
@@ -223,23 +223,6 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     let input = read_input(input_file)?;
     let text = seal::run(&input, &key, &opts, &format, &mut namespace)?;
     sink.commit(text.as_bytes())
-}
-
-/// Reads at most `cap` bytes: `-f /dev/zero` or a runaway pipe is refused instead of growing
-/// without bound.
-pub fn read_capped(reader: impl Read, cap: u64, what: &str) -> Result<Vec<u8>, CliError> {
-    let mut buf = Vec::new();
-    reader
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| CliError::Io(format!("read {what}: {e}")))?;
-    if buf.len() as u64 > cap {
-        return Err(CliError::InputTooLarge {
-            what: what.to_string(),
-            cap,
-        });
-    }
-    Ok(buf)
 }
 
 /// `ParseKey`: the first certificate's RSA key, refused once expired.
@@ -285,8 +268,8 @@ fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
             crate::out!("{text}");
             Ok(())
         }
-        Command::Keys(keys) => crate::keys::run(keys, cli),
-        Command::Reencrypt(args) => crate::tree::run(args, cli),
+        Command::Keys(keys) => crate::keys::run(keys, &cli.connection()),
+        Command::Reencrypt(args) => crate::tree::run(args, &cli.reencrypt_globals()),
         Command::Set(args) => crate::edit::run_set(args, cli),
         Command::Unset(args) => crate::edit::run_unset(args),
         Command::Edit(args) => crate::edit::run_edit(args, cli),

@@ -4,7 +4,8 @@
 
 use std::io::Read;
 
-use crate::error::{CliError, go_errno_text, io_error};
+use crate::error::{CliError, io_error};
+use crate::gofmt::go_errno_text;
 use crate::proxy::{self, CERT_CONFIGMAP, Controller};
 
 /// Go `url.Parse` semantics for kubeseal's test: no scheme, or a one-letter scheme (a Windows
@@ -53,8 +54,8 @@ pub fn open_local(
         "http" | "https" => open_http(cert, timeout.unwrap_or(DEFAULT_CERT_TIMEOUT)),
         other => Err(CliError::CertHttp(format!(
             "Get {}: unsupported protocol scheme {}",
-            crate::error::go_quote(cert),
-            crate::error::go_quote(other)
+            crate::gofmt::go_quote(cert),
+            crate::gofmt::go_quote(other)
         ))),
     }
 }
@@ -121,7 +122,7 @@ fn open_http(url: &str, timeout: std::time::Duration) -> Result<Vec<u8>, CliErro
     let mut resp = agent
         .get(url)
         .call()
-        .map_err(|e| CliError::CertHttp(format!("Get {}: {e}", crate::error::go_quote(url))))?;
+        .map_err(|e| CliError::CertHttp(format!("Get {}: {e}", crate::gofmt::go_quote(url))))?;
     let status = resp.status();
     if status != http::StatusCode::OK {
         let text = format!(
@@ -138,7 +139,7 @@ fn open_http(url: &str, timeout: std::time::Duration) -> Result<Vec<u8>, CliErro
     resp.body_mut()
         .as_reader()
         .read_to_end(&mut body)
-        .map_err(|e| CliError::CertHttp(format!("Get {}: {e}", crate::error::go_quote(url))))?;
+        .map_err(|e| CliError::CertHttp(format!("Get {}: {e}", crate::gofmt::go_quote(url))))?;
     Ok(body)
 }
 

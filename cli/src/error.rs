@@ -6,6 +6,8 @@ use sealwright_crypto::keys::KeyError;
 use sealwright_crypto::seal::SealSecretError;
 use sealwright_crypto::unseal::UnsealError;
 
+use crate::gofmt::{go_errno_text, go_quote};
+
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("--from-file requires --raw")]
@@ -85,17 +87,24 @@ pub enum CliError {
     Kube(String),
     #[error("{0}")]
     Completion(String),
-    #[error(transparent)]
-    Keys(#[from] crate::keys::KeysError),
-    #[error(transparent)]
-    Tree(#[from] crate::tree::TreeError),
-    #[error(transparent)]
-    Edit(#[from] crate::edit::EditError),
-    #[error(transparent)]
-    Rules(#[from] crate::rules::RulesError),
+    /// A command module's own error (`keys`, `reencrypt`, `set`/`unset`/`edit`, rules files):
+    /// those modules convert into this one, so this module names none of them.
+    #[error("{0}")]
+    Command(Box<dyn CommandError>),
     /// The YAML encoder refused the object (upstream's text).
     #[error("{0}")]
     Render(String),
+}
+
+/// The error of a command module: its message, and a name that stays stable for tests and logs.
+pub trait CommandError: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+}
+
+impl<E: CommandError> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Command(Box::new(e))
+    }
 }
 
 impl CliError {
@@ -134,10 +143,7 @@ impl CliError {
             CliError::Kube(_) => "kube",
             CliError::Completion(_) => "completion",
             CliError::Render(_) => "render",
-            CliError::Keys(e) => e.name(),
-            CliError::Tree(e) => e.name(),
-            CliError::Edit(e) => e.name(),
-            CliError::Rules(e) => e.name(),
+            CliError::Command(e) => e.name(),
         }
     }
 
@@ -160,47 +166,10 @@ impl CliError {
     }
 }
 
-/// Go's `%q` for the strings that occur here (printable text): double quotes, backslash escapes.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// An I/O error worded like Go's `*PathError` (`open <path>: no such file or directory`), which
 /// upstream's integration tests match on.
 pub fn io_error(op: &str, path: &std::path::Path, err: &std::io::Error) -> CliError {
     CliError::Io(format!("{op} {}: {}", path.display(), go_errno_text(err)))
-}
-
-pub fn go_errno_text(err: &std::io::Error) -> String {
-    use std::io::ErrorKind;
-    match err.kind() {
-        ErrorKind::NotFound => "no such file or directory".into(),
-        ErrorKind::PermissionDenied => "permission denied".into(),
-        ErrorKind::IsADirectory => "is a directory".into(),
-        _ => {
-            let text = err.to_string();
-            let trimmed = text.split(" (os error").next().unwrap_or(&text);
-            let mut chars = trimmed.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, CommandFactory};
 
-use crate::cli::Cli;
+use crate::args::Cli;
 
 /// What the tool does, in one line, for someone who has never used it.
 const INTRO: &str = "kubeseal encrypts Kubernetes Secrets into SealedSecrets, which only the sealed-secrets controller in your cluster can decrypt: safe to keep in Git.";

@@ -2,6 +2,8 @@
 //! when the input starts with `{`, otherwise YAML documents separated by `---` lines. Each
 //! document is decoded without checking `kind`; all-empty documents are skipped.
 
+use std::io::Read;
+
 use k8s_openapi::api::core::v1::Secret;
 use sealwright_crypto::SealedSecret;
 use serde_json::Value;
@@ -265,14 +267,16 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
                     if s.contains(['\n', '\r']) {
                         *s = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
                     }
-                    if let Some(at) = bad_base64_at(s) {
-                        return Err(CliError::Input(format!(
-                            "document {}: data.{key}: illegal base64 data at input byte {at}",
-                            index + 1
-                        )));
-                    }
-                    if let Some(c) = canonical_base64(s) {
-                        *s = c;
+                    // Re-encoded canonically (zero trailing bits), which the strict decoder
+                    // behind the Secret type accepts.
+                    match gocompat::base64::decode(s.as_bytes()) {
+                        Ok(bytes) => *s = gocompat::base64::encode(&bytes),
+                        Err(e) => {
+                            return Err(CliError::Input(format!(
+                                "document {}: data.{key}: {e}",
+                                index + 1
+                            )));
+                        }
                     }
                 }
             }
@@ -285,50 +289,6 @@ pub fn secret_from(mut doc: Value, index: usize) -> Result<Secret, CliError> {
             redact_quoted(&one_line(&e.to_string()))
         ))
     })
-}
-
-/// Where Go's standard base64 decoder gives up on `s` (its `CorruptInputError` offset; line
-/// breaks are already gone). Go, unlike the strict decoders, ignores non-zero trailing bits.
-fn bad_base64_at(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let valid = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
-    let mut si = 0;
-    while si < b.len() {
-        for j in 0..4 {
-            let Some(&c) = b.get(si) else {
-                return (j != 0).then(|| si - j);
-            };
-            si += 1;
-            if valid(c) {
-                continue;
-            }
-            if c != b'=' || j < 2 {
-                return Some(si - 1);
-            }
-            if j == 2 {
-                match b.get(si) {
-                    None => return Some(b.len()),
-                    Some(b'=') => si += 1,
-                    Some(_) => return Some(si - 1),
-                }
-            }
-            return (si < b.len()).then_some(si);
-        }
-    }
-    None
-}
-
-/// Re-encodes a Go-valid base64 value canonically (zero trailing bits), which the strict
-/// decoder behind the Secret type accepts.
-fn canonical_base64(s: &str) -> Option<String> {
-    use base64::Engine;
-    use base64::engine::{GeneralPurpose, GeneralPurposeConfig, general_purpose::STANDARD};
-    let lenient = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
-    );
-    let bytes = lenient.decode(s).ok()?;
-    Some(STANDARD.encode(bytes))
 }
 
 /// All Secrets in a stream, in order.
@@ -414,6 +374,23 @@ pub fn one_sealed_secret(bytes: &[u8]) -> Result<SealedSecret, CliError> {
         )),
         _ => sealed_secret_strict(docs.remove(0)),
     }
+}
+
+/// Reads at most `cap` bytes: `-f /dev/zero` or a runaway pipe is refused instead of growing
+/// without bound.
+pub fn read_capped(reader: impl Read, cap: u64, what: &str) -> Result<Vec<u8>, CliError> {
+    let mut buf = Vec::new();
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::Io(format!("read {what}: {e}")))?;
+    if buf.len() as u64 > cap {
+        return Err(CliError::InputTooLarge {
+            what: what.to_string(),
+            cap,
+        });
+    }
+    Ok(buf)
 }
 
 #[cfg(test)]

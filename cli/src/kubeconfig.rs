@@ -8,8 +8,9 @@ use kube::config::{
     NamedContext,
 };
 
-use crate::cli::KubeArgs;
-use crate::error::{CliError, go_errno_text};
+use crate::args::KubeArgs;
+use crate::error::CliError;
+use crate::gofmt::go_errno_text;
 
 const SA_NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -133,7 +134,7 @@ pub fn namespace(source: &Source, args: &KubeArgs) -> Result<(String, bool), Cli
 fn context_missing(name: &str) -> CliError {
     CliError::Kube(format!(
         "context {} does not exist",
-        crate::error::go_quote(name)
+        crate::gofmt::go_quote(name)
     ))
 }
 
@@ -289,7 +290,7 @@ pub fn with_overrides(
     Ok((kc, options))
 }
 
-/// Go `time.ParseDuration` subset kubectl accepts for `--request-timeout` (a bare number means seconds).
+/// kubectl's `--request-timeout`: a bare number means seconds, anything else is a Go duration.
 pub fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, CliError> {
     let bad = || {
         CliError::Kube(format!(
@@ -302,34 +303,12 @@ pub fn parse_timeout(s: &str) -> Result<Option<std::time::Duration>, CliError> {
     if let Ok(secs) = s.parse::<u64>() {
         return Ok(Some(std::time::Duration::from_secs(secs)));
     }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .ok_or_else(bad)?;
-        let value: f64 = rest[..num_end].parse().map_err(|_| bad())?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += value * factor;
-        rest = &rest[unit_end..];
+    // A negative timeout is refused like a malformed one.
+    match gocompat::duration::parse(s).map(u64::try_from) {
+        Ok(Ok(0)) => Ok(None),
+        Ok(Ok(nanos)) => Ok(Some(std::time::Duration::from_nanos(nanos))),
+        _ => Err(bad()),
     }
-    Ok(if total > 0.0 {
-        Some(std::time::Duration::from_secs_f64(total))
-    } else {
-        None
-    })
 }
 
 /// A kube client for the effective configuration.

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, version};
+use crate::args::{Cli, version};
 use crate::help::{EXAMPLES, SLICE_ENV};
 
 /// Roff text: backslashes and hyphens escaped, lines starting with `.` or `'` protected.

@@ -159,8 +159,8 @@ pub fn describe_request(err: &kube::Error, method: &Method, path: &str) -> Strin
     let verb = format!("{}{}", &verb[..1], verb[1..].to_ascii_lowercase());
     format!(
         "{verb} {}: dial tcp {host}:{port}: connect: {}",
-        crate::error::go_quote(&url),
-        crate::error::go_errno_text(io)
+        crate::gofmt::go_quote(&url),
+        crate::gofmt::go_errno_text(io)
     )
 }
 

@@ -16,7 +16,7 @@ pub enum Error {
     #[error(transparent)]
     KeyPrefix(#[from] crate::flags::KeyPrefixError),
     #[error(transparent)]
-    Cutoff(#[from] crate::renewal::CutoffError),
+    Cutoff(#[from] crate::logic::renewal::CutoffError),
     #[error("invalid --{flag}: {reason}")]
     Flag { flag: &'static str, reason: String },
     #[error("cannot listen on {addr}: {source}")]

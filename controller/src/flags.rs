@@ -1,7 +1,10 @@
-//! Command-line flags, as upstream `bindControllerFlags` (spec §5.8), plus a few of our own.
+//! Command-line flags, as upstream `bindControllerFlags` ([cmd/controller/main.go]), plus a few of
+//! our own.
 //!
 //! Every flag can also come from `SEALED_SECRETS_<FLAG>`. The environment is applied first, so the
 //! command line wins, and an environment value the flag would refuse is ignored (upstream behaviour).
+//!
+//! [cmd/controller/main.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/cmd/controller/main.go
 
 use std::ffi::OsString;
 use std::time::Duration;
@@ -9,39 +12,17 @@ use std::time::Duration;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
 use crate::goduration;
+use crate::logic::keyring::KeyOrderPriority;
 
 pub const ENV_PREFIX: &str = "SEALED_SECRETS_";
 
-/// Go `strconv.ParseBool` spellings.
+/// Go `strconv.ParseBool` spellings; the message is this flag parser's own.
 pub fn parse_go_bool(s: &str) -> Result<bool, String> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(format!("invalid boolean value {s:?}")),
-    }
+    gocompat::strconv::parse_bool(s).map_err(|_| format!("invalid boolean value {s:?}"))
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     goduration::parse(s).map_err(|e| e.to_string())
-}
-
-/// `--key-order-priority`: which time orders keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyOrderPriority {
-    #[default]
-    CertNotBefore,
-    SecretCreationTimestamp,
-}
-
-impl KeyOrderPriority {
-    /// Upstream logs an invalid value and falls back to `CertNotBefore`.
-    pub fn parse_lenient(s: &str) -> (Self, bool) {
-        match s {
-            "CertNotBefore" => (Self::CertNotBefore, true),
-            "SecretCreationTimestamp" => (Self::SecretCreationTimestamp, true),
-            _ => (Self::CertNotBefore, false),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -175,7 +156,7 @@ pub struct Flags {
     /// upstream): `repair` restores it, `detect` only reports it (Event and metric). The
     /// SealedSecret annotation `sealedsecrets.bitnami.com/secret-drift` overrides it per object.
     #[arg(long, default_value = "repair", value_enum)]
-    pub secret_drift: crate::drift::Mode,
+    pub secret_drift: crate::logic::drift::Mode,
     /// Positional arguments are ignored, as upstream.
     #[arg(hide = true, num_args = 0.., trailing_var_arg = false)]
     pub ignored: Vec<String>,
@@ -341,15 +322,15 @@ mod tests {
         assert_eq!(f.write_timeout, Duration::from_secs(120));
         assert!(!f.version);
         assert_eq!(f.workers, 4);
-        assert_eq!(f.secret_drift, crate::drift::Mode::Repair);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Repair);
     }
 
     #[test]
     fn secret_drift_mode() {
         let f = parse(&["--secret-drift=detect"], &[]).unwrap();
-        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Detect);
         let f = parse(&[], &[("SEALED_SECRETS_SECRET_DRIFT", "detect")]).unwrap();
-        assert_eq!(f.secret_drift, crate::drift::Mode::Detect);
+        assert_eq!(f.secret_drift, crate::logic::drift::Mode::Detect);
         assert!(parse(&["--secret-drift=off"], &[]).is_err());
     }
 

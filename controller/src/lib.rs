@@ -1,40 +1,23 @@
 //! The sealed-secrets controller: unseals `SealedSecret`s into `Secret`s, manages sealing keys and
-//! serves upstream's HTTP API. Pure modules (flags, keyring, desired, status, ratelimit, workqueue,
-//! renewal) carry the decisions; the others do the Kubernetes and network I/O.
+//! serves upstream's HTTP API.
+//!
+//! `logic` carries the decisions and does no I/O; `runtime` talks to the API server (watches,
+//! queue, Events, keys, leases); `http` serves the API and metrics. `reconcile` carries out one
+//! pass as `logic::plan` decides it, and `run` wires everything together at startup.
+//!
+//! Its one job is running in the cluster. It may import `sealwright-gocompat` and
+//! `sealwright-crypto`, never the CLI. The unseal path is drawn in `docs/ARCHITECTURE.md`.
 
 // Tests may unwrap: a panic is the failure report there.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod api;
-pub mod cache;
-pub mod controller;
-pub mod desired;
-pub mod digest;
-pub mod drift;
-pub mod drift_guard;
 pub mod error;
-pub mod events;
 pub mod flags;
 pub mod goduration;
-pub mod http_pool;
-pub mod http_server;
-pub mod keyring;
-pub mod keystore;
-pub mod leader;
+pub mod http;
 pub mod logging;
-pub mod metrics;
-pub mod namespace;
-pub mod process_metrics;
-pub mod ratelimit;
-pub mod readiness;
+pub mod logic;
 pub mod reconcile;
-pub mod renewal;
-pub mod request_body;
 pub mod run;
-pub mod secret_index;
+pub mod runtime;
 pub mod slog_format;
-pub mod status;
-pub mod throttle;
-pub mod unsealer;
-pub mod workqueue;
-pub mod yaml_reader;

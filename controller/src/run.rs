@@ -1,4 +1,6 @@
-//! Startup (spec §5.1) and the long-running tasks.
+//! Startup (upstream `Main` in [main.go]) and the long-running tasks.
+//!
+//! [main.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/main.go
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,22 +15,23 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::api::{self, ApiState};
-use crate::cache::Cache;
-use crate::controller::{self, Scope};
 use crate::error::{Error, is_not_found};
-use crate::events::Recorder;
 use crate::flags::{self, Flags};
-use crate::http_pool::WorkPool;
-use crate::http_server::{self, ServerLimits};
-use crate::keystore::{KeyParams, KeyStore};
-use crate::metrics::Metrics;
-use crate::ratelimit::Gcra;
-use crate::readiness::{self, Readiness};
+use crate::http::api::{self, ApiState};
+use crate::http::metrics::Metrics;
+use crate::http::pool::WorkPool;
+use crate::http::readiness::{self, Readiness};
+use crate::http::server::{self, ServerLimits};
+use crate::logic::ratelimit::Gcra;
+use crate::logic::renewal;
 use crate::reconcile::{Context, Options};
-use crate::throttle::ThrottleLayer;
-use crate::workqueue::WorkQueue;
-use crate::{leader, namespace, renewal};
+use crate::runtime::cache::Cache;
+use crate::runtime::events::Recorder;
+use crate::runtime::keystore::{KeyParams, KeyStore};
+use crate::runtime::throttle::ThrottleLayer;
+use crate::runtime::watchers::{self, WatchScope};
+use crate::runtime::workqueue::WorkQueue;
+use crate::runtime::{leader, namespace};
 
 async fn client(flags: &Flags) -> Result<Client, Error> {
     let config = match &flags.kubeconfig {
@@ -74,20 +77,21 @@ fn key_params(flags: &Flags) -> Result<KeyParams, Error> {
     })
 }
 
-/// The namespaces to watch (step 7): all, or the controller's plus the additional ones that exist.
-async fn scopes(client: &Client, flags: &Flags, my_ns: &str) -> Result<Vec<Scope>, Error> {
+/// The namespaces to watch (as upstream `Main`): all, or the controller's plus the additional ones
+/// that exist.
+async fn scopes(client: &Client, flags: &Flags, my_ns: &str) -> Result<Vec<WatchScope>, Error> {
     let additional = flags.additional_namespaces();
     if flags.all_namespaces && additional.is_empty() {
-        return Ok(vec![Scope::All]);
+        return Ok(vec![WatchScope::All]);
     }
-    let mut out = vec![Scope::Namespace(my_ns.to_string())];
+    let mut out = vec![WatchScope::Namespace(my_ns.to_string())];
     let api: Api<Namespace> = Api::all(client.clone());
     for ns in additional {
         if ns == my_ns {
             continue;
         }
         match api.get(&ns).await {
-            Ok(_) => out.push(Scope::Namespace(ns)),
+            Ok(_) => out.push(WatchScope::Namespace(ns)),
             Err(e) if is_not_found(&e) => {
                 tracing::warn!(namespace = %ns, "additional namespace not found; skipping it")
             }
@@ -102,9 +106,12 @@ async fn scopes(client: &Client, flags: &Flags, my_ns: &str) -> Result<Vec<Scope
     Ok(out)
 }
 
-/// Renewal timer and SIGUSR1 (spec §4.4). Any renewal restarts the period. The timer follows the
-/// key Secrets: it restarts from the newest key whenever the sealing key changes, and when the
-/// last key is removed (every key retired or relabelled) a new one is made at once, as at start.
+/// Renewal timer and SIGUSR1 (upstream `initKeyRenewal` in [main.go]). Any renewal restarts the
+/// period. The timer follows the key Secrets: it restarts from the newest key whenever the sealing
+/// key changes, and when the last key is removed (every key retired or relabelled) a new one is
+/// made at once, as at start.
+///
+/// [main.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/main.go
 async fn renew_keys(keys: Arc<KeyStore>, period: std::time::Duration) {
     let mut usr1 = match signal(SignalKind::user_defined1()) {
         Ok(s) => Some(s),
@@ -191,7 +198,7 @@ async fn publish_cert(keys: Arc<KeyStore>) {
             match keys.publish_cert_configmap(&pem).await {
                 Ok(()) => {
                     tracing::info!(
-                        configmap = crate::keystore::CERT_CONFIGMAP,
+                        configmap = crate::runtime::keystore::CERT_CONFIGMAP,
                         "published certificate"
                     );
                     published = Some(pem);
@@ -222,7 +229,7 @@ async fn serve(addr: String, router: axum::Router, limits: ServerLimits) -> Resu
             source,
         })?;
     tracing::info!(addr = %addr, "HTTP server listening");
-    http_server::serve(listener, router, limits)
+    server::serve(listener, router, limits)
         .await
         .map_err(|source| Error::Serve { addr, source })
 }
@@ -306,7 +313,7 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
     {
         let (client, keys) = (client.clone(), keys.clone());
         tasks.spawn(async move {
-            controller::watch_key_secrets(client, keys).await;
+            watchers::watch_key_secrets(client, keys).await;
             Ok(())
         });
     }
@@ -365,13 +372,13 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
             flags.label_selector.clone(),
         );
         tasks.spawn(async move {
-            controller::watch_sealed_secrets(c, q, s, l).await;
+            watchers::watch_sealed_secrets(c, q, s, l).await;
             Ok(())
         });
         if !flags.skip_recreate {
             let (c, q, l) = (ctx.clone(), queue.clone(), flags.label_selector.clone());
             tasks.spawn(async move {
-                controller::watch_secret_deletions(c, q, scope, l).await;
+                watchers::watch_secret_deletions(c, q, scope, l).await;
                 Ok(())
             });
         }
@@ -379,14 +386,14 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
     {
         let (c, q) = (ctx.clone(), queue.clone());
         tasks.spawn(async move {
-            controller::retry_failing_on_new_keys(c, q).await;
+            watchers::retry_failing_on_new_keys(c, q).await;
             Ok(())
         });
     }
     let mut workers = JoinSet::new();
     for _ in 0..flags.workers {
         let (c, q, max) = (ctx.clone(), queue.clone(), flags.max_unseal_retries);
-        workers.spawn(controller::worker(c, q, max, leading.clone()));
+        workers.spawn(watchers::worker(c, q, max, leading.clone()));
     }
     readiness.set_ready();
 

@@ -107,11 +107,10 @@ fn needs_quoting(s: &str) -> bool {
             .any(|c| c == ' ' || c == '=' || c == '"' || c.is_whitespace() || c.is_control())
 }
 
-/// Quoted like Go's `strconv.Quote` for everything a log line normally holds (quotes, backslashes,
-/// newlines, tabs); rarer control characters get Rust's `\u{..}` form.
+/// Quoted with Go's `strconv.Quote`, as slog does.
 fn text_value(s: &str) -> String {
     if needs_quoting(s) {
-        format!("{s:?}")
+        gocompat::strconv::quote(s)
     } else {
         s.to_string()
     }

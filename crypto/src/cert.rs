@@ -70,9 +70,9 @@ impl CertInfo {
         Ok(())
     }
 
-    /// `SHA256:` fingerprint of the public key (see `keys::fingerprint`).
+    /// `SHA256:` fingerprint of the public key (see [`crate::fingerprint`]).
     pub fn fingerprint(&self) -> String {
-        crate::keys::fingerprint(&self.public_key)
+        crate::fingerprint::fingerprint(&self.public_key)
     }
 }
 

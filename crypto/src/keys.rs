@@ -8,12 +8,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::RsaPrivateKey;
 use crate::cert::CertInfo;
-use crate::{RsaPrivateKey, RsaPublicKey};
+pub use crate::fingerprint::fingerprint;
 
 /// Data keys of a `kubernetes.io/tls` key Secret.
 pub const TLS_KEY: &str = "tls.key";
@@ -97,40 +97,6 @@ pub fn generate(bits: usize) -> Result<RsaPrivateKey, KeyError> {
     RsaPrivateKey::new(&mut rand::rng(), bits).map_err(|e| KeyError::Generate(e.to_string()))
 }
 
-/// `"SHA256:" + unpadded base64(sha256(ssh-rsa wire encoding))`, as `ssh.FingerprintSHA256`.
-pub fn fingerprint(key: &RsaPublicKey) -> String {
-    let mut wire = Vec::new();
-    ssh_string(&mut wire, b"ssh-rsa");
-    ssh_mpint(&mut wire, &key.e_bytes());
-    ssh_mpint(&mut wire, &key.n_bytes());
-    let digest = Sha256::digest(&wire);
-    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, digest);
-    format!("SHA256:{b64}")
-}
-
-fn ssh_string(out: &mut Vec<u8>, bytes: &[u8]) {
-    // Lengths here are key sizes, far below u32::MAX.
-    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-    out.extend_from_slice(bytes);
-}
-
-/// RFC 4251 mpint of a non-negative big-endian number: minimal, with a zero byte when the top
-/// bit is set.
-fn ssh_mpint(out: &mut Vec<u8>, magnitude: &[u8]) {
-    let start = magnitude
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(magnitude.len());
-    let trimmed = &magnitude[start..];
-    if trimmed.first().is_some_and(|&b| b & 0x80 != 0) {
-        out.extend_from_slice(&(trimmed.len() as u32 + 1).to_be_bytes());
-        out.push(0);
-        out.extend_from_slice(trimmed);
-    } else {
-        ssh_string(out, trimmed);
-    }
-}
-
 /// A private key from PEM: PKCS#1 (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`); EC and other
 /// non-RSA keys give `KeyError::NotRsa`.
 pub fn private_key_from_pem(pem: &[u8]) -> Result<RsaPrivateKey, KeyError> {
@@ -177,103 +143,6 @@ pub fn private_key_to_pem(key: &RsaPrivateKey) -> Zeroizing<String> {
     text
 }
 
-/// Every private key in a recovery file: a PEM key, a JSON/YAML `v1 List` of Secrets, a Secret,
-/// or a multi-document stream of Secrets (each must hold `data["tls.key"]`).
-pub fn parse_private_keys(bytes: &[u8]) -> Result<Vec<RsaPrivateKey>, KeyError> {
-    Ok(file_keys(bytes)?.into_iter().map(|k| k.key).collect())
-}
-
-/// The keys of a recovery file that pass the load checks (`check_key`), and the ones left out.
-#[derive(Default)]
-pub struct RecoveryKeys {
-    pub keys: Vec<RsaPrivateKey>,
-    pub skipped: Vec<SkippedKey>,
-}
-
-impl std::fmt::Debug for RecoveryKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecoveryKeys")
-            .field("keys", &self.keys.len())
-            .field("skipped", &self.skipped)
-            .finish()
-    }
-}
-
-/// A key of a recovery file that was left out, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedKey {
-    /// `PEM key`, `Secret NAME` or `Secret N` (its position in the file, from 1).
-    pub origin: String,
-    pub reason: KeyError,
-}
-
-/// `parse_private_keys`, keeping only keys that pass `check_key` (with the Secret's `tls.crt`,
-/// when it has one). A file that cannot be read at all is still an error.
-pub fn recovery_keys(bytes: &[u8]) -> Result<RecoveryKeys, KeyError> {
-    let mut out = RecoveryKeys::default();
-    for found in file_keys(bytes)? {
-        let cert = match found.cert_pem.as_deref().map(crate::cert::parse_pem) {
-            None => None,
-            Some(Ok(cert)) => Some(cert),
-            Some(Err(e)) => {
-                out.skipped.push(SkippedKey {
-                    origin: found.origin,
-                    reason: e.into(),
-                });
-                continue;
-            }
-        };
-        match check_key(&found.key, cert.as_ref()) {
-            Ok(()) => out.keys.push(found.key),
-            Err(reason) => out.skipped.push(SkippedKey {
-                origin: found.origin,
-                reason,
-            }),
-        }
-    }
-    Ok(out)
-}
-
-/// One key of a recovery file, with its certificate when it came from a Secret that has one.
-struct FileKey {
-    origin: String,
-    key: RsaPrivateKey,
-    cert_pem: Option<Vec<u8>>,
-}
-
-fn file_keys(bytes: &[u8]) -> Result<Vec<FileKey>, KeyError> {
-    if let Ok(key) = private_key_from_pem(bytes) {
-        return Ok(vec![FileKey {
-            origin: "PEM key".to_owned(),
-            key,
-            cert_pem: None,
-        }]);
-    }
-    let secrets = parse_secrets(bytes)?;
-    if secrets.is_empty() {
-        return Err(KeyError::NoKey);
-    }
-    secrets
-        .iter()
-        .enumerate()
-        .map(|(i, secret)| {
-            let data = secret.data.as_ref();
-            let pem = data
-                .and_then(|d| d.get(TLS_KEY))
-                .ok_or(KeyError::MissingTlsKey)?;
-            let origin = match secret.metadata.name.as_deref() {
-                Some(name) => format!("Secret {name}"),
-                None => format!("Secret {}", i + 1),
-            };
-            Ok(FileKey {
-                origin,
-                key: private_key_from_pem(&pem.0)?,
-                cert_pem: data.and_then(|d| d.get(TLS_CERT)).map(|c| c.0.clone()),
-            })
-        })
-        .collect()
-}
-
 /// The load checks every key passes before it is used: at least `MIN_KEY_BITS`, and a
 /// certificate (when given) for this very key, so the certificate served never belongs to a
 /// key the controller does not hold.
@@ -286,48 +155,6 @@ pub fn check_key(key: &RsaPrivateKey, cert: Option<&CertInfo>) -> Result<(), Key
         Some(cert) if &cert.public_key != key.as_public_key() => Err(KeyError::CertMismatch),
         _ => Ok(()),
     }
-}
-
-/// The Secrets of a recovery file: the items of a `List` in the first document, else every
-/// document as a Secret (empty documents skipped).
-fn parse_secrets(bytes: &[u8]) -> Result<Vec<Secret>, KeyError> {
-    let docs = documents(bytes)?;
-    let Some(first) = docs.first() else {
-        return Ok(Vec::new());
-    };
-    // A `List`/`SecretList`, or a list marshalled from a typed client, which carries no kind.
-    let kind = first.get("kind").and_then(|k| k.as_str());
-    let is_list = matches!(kind, Some("List" | "SecretList"))
-        || (kind.is_none() && first.get("items").is_some_and(|i| i.is_array()));
-    if is_list {
-        let items = first
-            .get("items")
-            .and_then(|i| i.as_array())
-            .cloned()
-            .unwrap_or_default();
-        return items.into_iter().map(secret_from_value).collect();
-    }
-    docs.into_iter().map(secret_from_value).collect()
-}
-
-fn secret_from_value(value: serde_json::Value) -> Result<Secret, KeyError> {
-    // Not serde's text: it can quote values, and these hold private keys.
-    serde_json::from_value(value)
-        .map_err(|_| KeyError::Parse("document is not a valid Secret".into()))
-}
-
-/// JSON (one value or a stream) or YAML (one or more `---` documents), as JSON values.
-fn documents(bytes: &[u8]) -> Result<Vec<serde_json::Value>, KeyError> {
-    let trimmed = bytes.trim_ascii_start();
-    if trimmed.starts_with(b"{") || trimmed.starts_with(b"[") {
-        let stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<serde_json::Value>();
-        if let Ok(values) = stream.collect::<Result<Vec<_>, _>>() {
-            return Ok(values);
-        }
-    }
-    let docs: Vec<serde_json::Value> =
-        crate::yaml::documents(bytes).map_err(|e| KeyError::Parse(e.to_string()))?;
-    Ok(docs.into_iter().filter(|v| !v.is_null()).collect())
 }
 
 /// Reads a key Secret as the controller uses it: `from_secret`, then the load checks
@@ -426,15 +253,15 @@ pub fn parse_key_value_list(list: &str) -> Result<BTreeMap<String, String>, Stri
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn appendix_key() -> RsaPrivateKey {
+    pub(crate) fn appendix_key() -> RsaPrivateKey {
         private_key_from_pem(include_bytes!("../tests/data/appendix-a-key.pem")).expect("fixture")
     }
 
-    fn cert_for(key: &RsaPrivateKey) -> String {
+    pub(crate) fn cert_for(key: &RsaPrivateKey) -> String {
         crate::cert::self_signed(
             key,
             "",
@@ -444,7 +271,7 @@ mod tests {
         .expect("certificate")
     }
 
-    fn key_secret(name: &str, key: &RsaPrivateKey, cert_pem: &str) -> Secret {
+    pub(crate) fn key_secret(name: &str, key: &RsaPrivateKey, cert_pem: &str) -> Secret {
         let mut secret = to_secret(
             key,
             cert_pem,
@@ -484,43 +311,5 @@ mod tests {
             KeyError::CertMismatch
         );
         assert_eq!(KeyError::CertMismatch.name(), "CertMismatch");
-    }
-
-    #[test]
-    fn recovery_files_skip_refused_keys_and_keep_the_rest() {
-        let good = appendix_key();
-        let short = generate(1024).expect("1024-bit key");
-        let list = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "List",
-            "items": [
-                key_secret("weak", &short, &cert_for(&short)),
-                key_secret("good", &good, &cert_for(&good)),
-                key_secret("mismatched", &good, &cert_for(&short)),
-            ],
-        });
-        let found = recovery_keys(list.to_string().as_bytes()).expect("readable file");
-        assert_eq!(found.keys, vec![good.clone()]);
-        assert_eq!(
-            found.skipped,
-            vec![
-                SkippedKey {
-                    origin: "Secret weak".into(),
-                    reason: KeyError::WeakKey { bits: 1024 }
-                },
-                SkippedKey {
-                    origin: "Secret mismatched".into(),
-                    reason: KeyError::CertMismatch
-                },
-            ]
-        );
-        assert!(!format!("{found:?}").contains("PRIVATE"));
-
-        // A bare PEM key has no certificate: only its size is checked.
-        let pem = private_key_to_pem(&short);
-        let found = recovery_keys(pem.as_bytes()).expect("pem");
-        assert!(found.keys.is_empty());
-        assert_eq!(found.skipped[0].origin, "PEM key");
-        assert!(recovery_keys(b"not a key file").is_err());
     }
 }

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::Secret;
 use rsa::traits::PublicKeyParts;
 use sealwright_crypto::cert::{self, CertError};
 use sealwright_crypto::keys::{self, KeyError};
+use sealwright_crypto::recovery;
 use sha2::Digest;
 use time::macros::datetime;
 use x509_cert::Certificate;
@@ -182,11 +183,11 @@ fn recovery_files() {
     let key = appendix_key();
     let pem = data("appendix-a-key.pem");
     assert_eq!(
-        keys::parse_private_keys(&pem).expect("pem"),
+        recovery::parse_private_keys(&pem).expect("pem"),
         vec![key.clone()]
     );
     assert_eq!(
-        keys::parse_private_keys(&data("appendix-a-key.pkcs8.pem")).expect("pkcs8"),
+        recovery::parse_private_keys(&data("appendix-a-key.pkcs8.pem")).expect("pkcs8"),
         vec![key.clone()]
     );
 
@@ -203,7 +204,7 @@ fn recovery_files() {
 
     // JSON and YAML List (as `kubectl get secret -o yaml` writes it).
     assert_eq!(
-        keys::parse_private_keys(list.to_string().as_bytes()).expect("json list"),
+        recovery::parse_private_keys(list.to_string().as_bytes()).expect("json list"),
         vec![kseal.clone(), key.clone()]
     );
     // A SecretList marshalled from a typed client has no kind or apiVersion, on the list or its
@@ -217,23 +218,23 @@ fn recovery_files() {
     }
     let typed_list = serde_json::json!({"metadata": {"resourceVersion": "7"}, "items": bare_items});
     assert_eq!(
-        keys::parse_private_keys(typed_list.to_string().as_bytes()).expect("kindless list"),
+        recovery::parse_private_keys(typed_list.to_string().as_bytes()).expect("kindless list"),
         vec![kseal.clone(), key.clone()]
     );
     let yaml_list = serde_yaml::to_string(&list).expect("yaml");
     assert_eq!(
-        keys::parse_private_keys(yaml_list.as_bytes()).expect("yaml list"),
+        recovery::parse_private_keys(yaml_list.as_bytes()).expect("yaml list"),
         vec![kseal.clone(), key.clone()]
     );
     // A single Secret, and a multi-document stream (with empty documents).
     assert_eq!(
-        keys::parse_private_keys(kseal_yaml.as_bytes()).expect("secret"),
+        recovery::parse_private_keys(kseal_yaml.as_bytes()).expect("secret"),
         vec![kseal.clone()]
     );
     let appendix_yaml = serde_yaml::to_string(&appendix_secret).expect("yaml");
     let stream = format!("---\n{kseal_yaml}\n---\n---\n{appendix_yaml}");
     assert_eq!(
-        keys::parse_private_keys(stream.as_bytes()).expect("stream"),
+        recovery::parse_private_keys(stream.as_bytes()).expect("stream"),
         vec![kseal.clone(), key.clone()]
     );
     let json_stream = format!(
@@ -242,13 +243,14 @@ fn recovery_files() {
         appendix_secret
     );
     assert_eq!(
-        keys::parse_private_keys(json_stream.as_bytes()).expect("json stream"),
+        recovery::parse_private_keys(json_stream.as_bytes()).expect("json stream"),
         vec![kseal.clone(), key]
     );
-    // Only the first document is read as a List: a trailing document is ignored, as upstream.
+    // A List is read in any document (upstream reads only the first); the trailing Secret
+    // repeats a key of the List, and each key is kept once.
     let list_then_more = format!("{yaml_list}---\n{appendix_yaml}");
     assert_eq!(
-        keys::parse_private_keys(list_then_more.as_bytes())
+        recovery::parse_private_keys(list_then_more.as_bytes())
             .expect("list")
             .len(),
         2
@@ -256,9 +258,9 @@ fn recovery_files() {
 
     let no_key =
         r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"data":{"other":"YQ=="}}"#;
-    let err = keys::parse_private_keys(no_key.as_bytes()).expect_err("must fail");
+    let err = recovery::parse_private_keys(no_key.as_bytes()).expect_err("must fail");
     assert_eq!(err.to_string(), "secret must contain a 'tls.data' key");
-    assert!(keys::parse_private_keys(b"\x00\x01 not anything").is_err());
+    assert!(recovery::parse_private_keys(b"\x00\x01 not anything").is_err());
 }
 
 fn b64(bytes: &[u8]) -> String {

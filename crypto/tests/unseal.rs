@@ -556,7 +556,7 @@ fn encrypted_data_parsing_is_lenient() {
 
 #[test]
 fn upstream_shaped_manifest_unseals() {
-    // The §1.2 manifest: the Appendix A value in a SealedSecret, with the key in the set.
+    // The deterministic vector (`tests/data/appendix-a-vectors.tsv`) in a SealedSecret, with the key in the set.
     let (vectors, appendix_key) = common::appendix_a();
     let strict = vectors
         .iter()

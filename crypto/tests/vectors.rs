@@ -1,4 +1,5 @@
-//! Known-answer tests: real upstream ciphertexts and the spec's deterministic vector.
+//! Known-answer tests: real upstream ciphertexts and our deterministic vector
+//! (`tests/data/appendix-a-vectors.tsv`).
 
 mod common;
 

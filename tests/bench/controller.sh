@@ -70,6 +70,6 @@ if [[ -n ${PROFILE:-} ]]; then
     echo
     echo "profile: $(basename "$data" .perf), top entries by CPU samples during a)"
     perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | head -25
+      grep -v '^#' | grep -v '^$' | awk '{ $1 = $1; sub(/( -)+$/, ""); print }' | cut -c1-160 | head -25
   done
 fi

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use sealwright_tests::{DeployedPod, Testenv, eventually};
 
-use crate::support::{id, kind, manifests_dir, name, namespace, repo_root, schema_source};
+use crate::support::{id, kind, manifests_dir, name, namespace, schema_source};
 
 pub const NS: &str = "kube-system";
 pub const NAME: &str = "sealed-secrets-controller";
@@ -58,17 +58,6 @@ pub const SEALED: [(&str, &str, Items); 3] = [
         &[("token", "CLOUDFLARE_TUNNEL_TOKEN")],
     ),
 ];
-
-/// Builds a workspace binary of this run's profile (as the seal script test does).
-pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(repo_root())
-        .args(["build", "-q", "-p", package, "--bin", bin])
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "building {bin} failed");
-    Path::new(env!("CARGO_BIN_EXE_crdgen")).with_file_name(bin)
-}
 
 /// Server-side apply of one rendered document, whatever its kind.
 pub async fn apply(client: &Client, doc: &Value) {

@@ -21,6 +21,22 @@ pub fn manifests_dir() -> PathBuf {
     repo_root().join("manifests")
 }
 
+/// Builds a workspace binary and returns its path in this test run's profile directory
+/// (`target/<profile>/`, above the test binary in `deps/`).
+pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(repo_root())
+        .args(["build", "-q", "-p", package, "--bin", bin])
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building {bin} failed");
+    let exe = std::env::current_exe().expect("current test executable");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target profile directory")
+        .join(bin)
+}
+
 const OFFLINE_HINT: &str =
     " (it needs the Go module proxy unless tests/manifests/prepare.sh ran on the host first)";
 

@@ -168,8 +168,8 @@ elif [[ -n ${SEALWRIGHT_CRDGEN:-} && -x $SEALWRIGHT_CRDGEN ]]; then
   "$SEALWRIGHT_CRDGEN" >"$crd"
 else
   # cargo runs on the host side (this script is not inside the namespace), so it may fetch.
-  (cd "$repo" && cargo run -q -p sealwright-tests --bin crdgen) >"$crd" \
-    || die "could not generate the CRD (cargo run -p sealwright-tests --bin crdgen)"
+  (cd "$repo" && cargo run -q -p sealwright-crypto --bin crdgen) >"$crd" \
+    || die "could not generate the CRD (cargo run -p sealwright-crypto --bin crdgen)"
 fi
 kc apply -f "$crd" >"$W/log/crd.log" 2>&1 || die "applying the CRD failed: $(cat "$W/log/crd.log")"
 kc wait --for=condition=Established --timeout=60s crd/sealedsecrets.bitnami.com >>"$W/log/crd.log" 2>&1 \

@@ -56,26 +56,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Seconds in a Go duration such as `87600h0m0s`, `2m0s` or `720h`; `None` if it is not one.
-fn go_seconds(s: &str) -> Option<u64> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in s.chars() {
-        match c {
-            '0'..='9' => number.push(c),
-            'h' | 'm' | 's' => {
-                let n: u64 = number.parse().ok()?;
-                total += n * match c {
-                    'h' => 3600,
-                    'm' => 60,
-                    _ => 1,
-                };
-                number.clear();
-            }
-            _ => return None,
-        }
-    }
-    number.is_empty().then_some(total)
+/// Whole seconds in a Go duration such as `87600h0m0s`, `2m0s` or `720h`; `None` if it is not
+/// one.
+fn go_seconds(s: &str) -> Option<i64> {
+    use gocompat::duration::{SECOND, parse};
+    parse(s)
+        .ok()
+        .filter(|n| *n >= 0 && n % SECOND == 0)
+        .map(|n| n / SECOND)
 }
 
 /// One spelling per default: quotes dropped, zero values (which pflag does not print) empty,

@@ -11,7 +11,7 @@ use controller_common::*;
 use sealwright_tests::{ControllerBinary, ControllerOptions, RunningController, TestContext};
 
 /// Go runtime families we expose, each an honest equivalent for a Rust process (see
-/// `controller/src/process_metrics.rs`). Upstream's other `go_*` families have none.
+/// `controller/src/http/process_metrics.rs`). Upstream's other `go_*` families have none.
 const OURS_OF_GO: [&str; 2] = ["go_goroutines", "go_threads"];
 
 async fn start_upstream(ctx: &TestContext, extra: &[&str]) -> RunningController {

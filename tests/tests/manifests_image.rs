@@ -19,24 +19,6 @@ use support::*;
 
 const BINARY: &str = "sealed-secrets-controller";
 
-/// This run's controller binary (built like the seal script test builds kubeseal).
-fn workspace_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(repo_root())
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "sealwright-controller",
-            "--bin",
-            BINARY,
-        ])
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "building {BINARY} failed");
-    Path::new(env!("CARGO_BIN_EXE_crdgen")).with_file_name(BINARY)
-}
-
 /// Runs build.sh; returns (digest it printed, tarball).
 fn build_image(args: &[&str], out: &Path) -> (String, PathBuf) {
     let output = Command::new("bash")
@@ -231,7 +213,7 @@ fn check_image(tarball: &Path, printed_digest: &str, scratch: &Path) -> PathBuf 
 
 #[test]
 fn image_of_the_workspace_binary_is_minimal_and_reproducible() {
-    let binary = workspace_binary();
+    let binary = workspace_binary("sealwright-controller", BINARY);
     let binary_arg = binary.to_str().expect("UTF-8 path");
     let dir = tempfile::tempdir().expect("temp dir");
     let (digest, tarball) = build_image(&["--binary", binary_arg], &dir.path().join("a"));

@@ -11,7 +11,7 @@ use support::*;
 
 #[test]
 fn committed_crd_matches_the_generator() {
-    let out = Command::new(env!("CARGO_BIN_EXE_crdgen"))
+    let out = Command::new(workspace_binary("sealwright-crypto", "crdgen"))
         .output()
         .expect("run crdgen");
     assert!(
@@ -25,7 +25,7 @@ fn committed_crd_matches_the_generator() {
     assert!(
         committed == generated,
         "{} drifted from the Rust types; regenerate it with\n  \
-         cargo run -q -p sealwright-tests --bin crdgen > manifests/sealed-secrets/crd.yaml",
+         cargo run -q -p sealwright-crypto --bin crdgen > manifests/sealed-secrets/crd.yaml",
         path.display()
     );
 }

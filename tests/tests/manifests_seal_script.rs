@@ -16,13 +16,7 @@ use support::*;
 
 /// Our kubeseal, built in this test run's profile next to the test binaries.
 fn kubeseal() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(repo_root())
-        .args(["build", "-q", "-p", "sealwright-cli", "--bin", "kubeseal"])
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "building kubeseal failed");
-    Path::new(env!("CARGO_BIN_EXE_crdgen")).with_file_name("kubeseal")
+    workspace_binary("sealwright-cli", "kubeseal")
 }
 
 fn sealed_file(dir: &Path, rel: &str) -> (String, SealedSecret) {

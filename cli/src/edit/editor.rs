@@ -12,11 +12,11 @@ use sealwright_crypto::{b64, hybrid, scope};
 use serde_yaml::{Mapping, Value};
 use zeroize::Zeroizing;
 
-use super::args::EditArgs;
 use super::error::EditError;
 use super::object::{self, Loaded};
 use super::rewrite::Op;
-use crate::cli::Cli;
+use crate::args::Cli;
+use crate::args::edit::EditArgs;
 use crate::error::CliError;
 use crate::modes::unseal;
 use crate::rules::Certs;
@@ -243,7 +243,7 @@ fn edit_privately(file: &Path, buffer: &str, shown: &str) -> Result<Zeroizing<Ve
     let io = |what: &str, e: std::io::Error| {
         EditError::Editor(format!(
             "cannot {what}: {}",
-            crate::error::go_errno_text(&e)
+            crate::gofmt::go_errno_text(&e)
         ))
     };
     let dir = tempfile::Builder::new()

@@ -1,7 +1,7 @@
 //! Errors of `kubeseal set`, `unset` and `edit`. `Display` is one line naming the file (and the
 //! object and item); it never carries a plaintext value.
 
-use crate::error::go_quote;
+use crate::gofmt::go_quote;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -69,5 +69,11 @@ impl EditError {
             EditError::Editor(_) => "edit_editor",
             EditError::Interrupted { .. } => "edit_interrupted",
         }
+    }
+}
+
+impl crate::error::CommandError for EditError {
+    fn name(&self) -> &'static str {
+        EditError::name(self)
     }
 }

@@ -2,7 +2,6 @@
 //! place. Only the ciphertexts of the named items change; everything else keeps its bytes
 //! (the splicing and atomic writes of `kubeseal reencrypt`).
 
-mod args;
 mod editor;
 mod error;
 mod object;
@@ -13,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use sealwright_crypto::{Scope, hybrid, scope};
 
-pub use args::{EditArgs, SetArgs, UnsetArgs};
 pub use error::EditError;
 
-use crate::cli::Cli;
+use crate::args::Cli;
+use crate::args::edit::{EditArgs, SetArgs, UnsetArgs};
 use crate::error::CliError;
 use crate::rules::Certs;
 use object::Loaded;

@@ -7,7 +7,7 @@ use sealwright_crypto::SealedSecret;
 use serde_yaml::Value;
 
 use super::error::EditError;
-use crate::error::go_errno_text;
+use crate::gofmt::go_errno_text;
 use crate::input;
 use crate::tree::document::{self, Document, Place, Syntax};
 use crate::tree::process::object_name;

@@ -32,7 +32,7 @@ pub fn check_key(key: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "{}: not a valid Secret key (letters, digits, '-', '_' and '.')",
-            crate::error::go_quote(key)
+            crate::gofmt::go_quote(key)
         ))
     }
 }
@@ -69,12 +69,12 @@ pub fn read(args: &[String], cap: u64) -> Result<Items, CliError> {
         let bytes = match source {
             Source::Literal(v) => Zeroizing::new(v.into_bytes()),
             Source::Stdin => {
-                Zeroizing::new(crate::app::read_capped(std::io::stdin(), cap, "stdin")?)
+                Zeroizing::new(crate::input::read_capped(std::io::stdin(), cap, "stdin")?)
             }
             Source::File(p) => {
                 let f =
                     std::fs::File::open(&p).map_err(|e| crate::error::io_error("open", &p, &e))?;
-                Zeroizing::new(crate::app::read_capped(f, cap, &p.display().to_string())?)
+                Zeroizing::new(crate::input::read_capped(f, cap, &p.display().to_string())?)
             }
         };
         out.retain(|(k, _)| *k != key);

@@ -3,6 +3,9 @@
 //! `017`, `1_000`) and floats; and how sigs.k8s.io/yaml then prints a resolved number or bool
 //! when it needs a string (a mapping key, or a field whose Go type is `string`).
 
+// sigs.k8s.io/yaml prints floats as float32 (`strconv.FormatFloat(f, 'g', -1, 32)`).
+use gocompat::strconv::format_g32;
+
 /// A resolved scalar, with the Go type go-yaml gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
@@ -192,65 +195,6 @@ fn go_parse_float(s: &str) -> Option<f64> {
     cleaned.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
-/// `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that identify the value as a
-/// float32, in `%e` form when the exponent is below -4 or at least 6.
-pub fn go_format_float32(f: f64) -> String {
-    let x = f as f32;
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    let neg = x.is_sign_negative();
-    let sign = if neg { "-" } else { "" };
-    if x == 0.0 {
-        return format!("{sign}0");
-    }
-    // Rust's `{:e}` prints the same shortest round-trip digits as Go: `d.ddde±x`.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let nd = digits.len() as i32;
-    if !(-4..6).contains(&exp) {
-        let mut out = String::from(sign);
-        out.push_str(&digits[..1]);
-        if nd > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.abs()));
-        return out;
-    }
-    let dp = exp + 1; // digits before the decimal point
-    let digit = |i: i32| -> char {
-        if i >= 0 && i < nd {
-            digits.as_bytes()[i as usize] as char
-        } else {
-            '0'
-        }
-    };
-    let mut out = String::from(sign);
-    if dp > 0 {
-        for i in 0..dp {
-            out.push(digit(i));
-        }
-    } else {
-        out.push('0');
-    }
-    let frac = (nd - dp).max(0);
-    if frac > 0 {
-        out.push('.');
-        for i in 0..frac {
-            out.push(digit(dp + i));
-        }
-    }
-    out
-}
-
 /// A resolved mapping key as sigs.k8s.io/yaml writes it into JSON; `None` for the key types it
 /// refuses (null, uint64, collections).
 pub fn key_string(key: &Scalar) -> Option<String> {
@@ -258,7 +202,7 @@ pub fn key_string(key: &Scalar) -> Option<String> {
         Scalar::Str(s) => s.clone(),
         Scalar::Int(i) => i.to_string(),
         Scalar::Bool(b) => b.to_string(),
-        Scalar::Float(f) => match go_format_float32(*f).as_str() {
+        Scalar::Float(f) => match format_g32(*f as f32).as_str() {
             "+Inf" => ".inf".into(),
             "-Inf" => "-.inf".into(),
             "NaN" => ".nan".into(),
@@ -275,7 +219,7 @@ pub fn as_go_string(v: &Scalar) -> Option<String> {
         Scalar::Int(i) => i.to_string(),
         Scalar::Uint(u) => u.to_string(),
         Scalar::Bool(b) => b.to_string(),
-        Scalar::Float(f) => go_format_float32(*f),
+        Scalar::Float(f) => format_g32(*f as f32),
         Scalar::Null => return None,
     })
 }

@@ -73,7 +73,7 @@ pub fn write(path: &Path, text: &[u8], force: bool) -> Result<(), KeysError> {
     let shown = path.display().to_string();
     let fail = |e: &std::io::Error| KeysError::Write {
         path: shown.clone(),
-        reason: crate::error::go_errno_text(e),
+        reason: crate::gofmt::go_errno_text(e),
     };
     if !force && path.symlink_metadata().is_ok() {
         return Err(KeysError::Exists { path: shown });
@@ -167,7 +167,7 @@ mod tests {
         let keys = keyfile::parse("b.yaml", text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(keys.len(), 2);
         // The recovery path of `--recovery-private-key` reads it too.
-        let recovered = sealwright_crypto::keys::parse_private_keys(text.as_bytes())
+        let recovered = sealwright_crypto::recovery::parse_private_keys(text.as_bytes())
             .map(|k| k.len())
             .map_err(|e| e.to_string());
         assert_eq!(recovered, Ok(2));

@@ -78,6 +78,12 @@ impl KeysError {
     }
 }
 
+impl crate::error::CommandError for KeysError {
+    fn name(&self) -> &'static str {
+        KeysError::name(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

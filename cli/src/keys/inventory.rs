@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Secret;
+use sealwright_crypto::item::open_item;
 use sealwright_crypto::keys::{self, SealingKey};
 use sealwright_crypto::model::SYNCED;
-use sealwright_crypto::{KeySet, SealedSecret, b64, hybrid, scope};
+use sealwright_crypto::{KeySet, SealedSecret, hybrid, scope, sealing};
 use time::OffsetDateTime;
 
 /// One key Secret of the controller namespace, read and checked.
@@ -70,15 +71,8 @@ pub fn read_entries(secrets: &[Secret]) -> (Vec<KeyEntry>, Vec<String>) {
 /// later one replaces the current one only with a strictly later NotBefore.
 pub fn sealing_index(entries: &[KeyEntry]) -> Option<usize> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&i| entries[i].key.created.map(|t| t.unix_timestamp()));
-    let mut best: Option<usize> = None;
-    for i in order {
-        match best {
-            Some(b) if entries[b].not_before() >= entries[i].not_before() => {}
-            _ => best = Some(i),
-        }
-    }
-    best
+    sealing::sort_by_creation(&mut order, |&i| entries[i].key.created);
+    sealing::newest(order.into_iter().map(|i| (i, entries[i].not_before())))
 }
 
 /// The fingerprints our controller recorded for `ss`, when the record is current: `Synced` is
@@ -128,15 +122,19 @@ pub fn needs(ss: &SealedSecret, keys: &KeySet, fingerprints: &[String]) -> Needs
         tried: true,
         ..Needs::default()
     };
-    let blobs = ss
+    // The plaintext is dropped (and wiped) at once: only which key opened it matters.
+    let opened = ss
         .spec
         .encrypted_data
         .values()
-        .map(|text| b64::decode(text.as_bytes()).ok())
-        .chain(ss.spec.data.iter().map(|d| Some(d.0.clone())));
-    for blob in blobs {
-        // The plaintext is dropped (and wiped) at once: only which key opened it matters.
-        let opened = blob.and_then(|b| hybrid::unseal_with_index(keys, &label, &b).ok());
+        .map(|text| open_item(keys, &label, text).ok())
+        .chain(
+            ss.spec
+                .data
+                .iter()
+                .map(|d| hybrid::unseal_with_index(keys, &label, &d.0).ok()),
+        );
+    for opened in opened {
         match opened.and_then(|(_, i)| fingerprints.get(i)) {
             Some(fp) => {
                 out.keys.insert(fp.clone());

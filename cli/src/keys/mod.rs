@@ -1,7 +1,6 @@
 //! `kubeseal keys ...`: the sealing-key lifecycle (sealwright extension). Connection flags
 //! (`--kubeconfig`, `--context`, …) and `--controller-namespace` are the global ones.
 
-mod args;
 mod backup;
 mod cluster;
 mod error;
@@ -12,20 +11,19 @@ mod restore;
 mod retire;
 mod rotate;
 
-pub use args::KeysArgs;
 pub use error::KeysError;
 
-use args::KeysCommand;
+use crate::args::keys::{KeysArgs, KeysCommand};
 
-use crate::cli::Cli;
+use crate::args::Connection;
 use crate::error::CliError;
 use crate::kubeconfig;
 use crate::proxy::Controller;
 
-pub fn run(cmd: &KeysArgs, cli: &Cli) -> Result<(), CliError> {
+pub fn run(cmd: &KeysArgs, conn: &Connection) -> Result<(), CliError> {
     let controller = Controller {
-        namespace: cli.seal.controller_namespace.clone(),
-        name: cli.seal.controller_name.clone(),
+        namespace: conn.controller_namespace.clone(),
+        name: conn.controller_name.clone(),
     };
     let ns = controller.namespace.clone();
     // Flags and files are checked before connecting, so a bad call touches nothing.
@@ -43,9 +41,9 @@ pub fn run(cmd: &KeysArgs, cli: &Cli) -> Result<(), CliError> {
         }
         .into());
     }
-    let source = kubeconfig::load(cli.seal.kubeconfig.as_deref())?;
+    let source = kubeconfig::load(conn.kubeconfig.as_deref())?;
     block_on(async move {
-        let client = kubeconfig::client(source, &cli.kube).await?;
+        let client = kubeconfig::client(source, &conn.kube).await?;
         match &cmd.command {
             KeysCommand::List(_) => {
                 let entries = cluster::keys(&client, &ns).await?;

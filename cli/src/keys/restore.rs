@@ -101,7 +101,8 @@ pub fn secret_for(key: &FileKey, namespace: &str) -> Result<Secret, KeysError> {
             time::OffsetDateTime::now_utc(),
             NEW_CERT_TTL,
         )
-        .map_err(|e| KeysError::Generate(format!("certificate for {}: {e}", key.origin)))?,
+        .map_err(|e| KeysError::Generate(format!("certificate for {}: {e}", key.origin)))?
+        .into_bytes(),
     };
     let mut labels = key.labels.clone();
     labels.insert(KEY_LABEL.to_string(), KEY_LABEL_ACTIVE.to_string());
@@ -121,7 +122,7 @@ pub fn secret_for(key: &FileKey, namespace: &str) -> Result<Secret, KeysError> {
         type_: Some(SECRET_TYPE_TLS.to_string()),
         data: Some(BTreeMap::from([
             (TLS_KEY.to_string(), ByteString(key.key_pem.to_vec())),
-            (TLS_CERT.to_string(), ByteString(cert_pem.into_bytes())),
+            (TLS_CERT.to_string(), ByteString(cert_pem)),
         ])),
         ..Default::default()
     })

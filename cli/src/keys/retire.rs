@@ -8,11 +8,11 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::api::{Api, DeleteParams, Preconditions};
 
-use super::args::RetireArgs;
 use super::cluster;
 use super::error::KeysError;
 use super::inventory::{KeyEntry, Usage, first_few, sealing_index};
 use super::keyfile;
+use crate::args::keys::RetireArgs;
 
 /// How many dependants a refusal names.
 const NAMED: usize = 3;

@@ -11,11 +11,11 @@ use kube::api::{Api, PostParams};
 use sealwright_crypto::{cert, keys};
 use time::OffsetDateTime;
 
-use super::args::RotateArgs;
 use super::cluster;
 use super::error::KeysError;
 use super::inventory::KeyEntry;
 use super::list::rfc3339;
+use crate::args::keys::RotateArgs;
 use crate::proxy::Controller;
 
 /// How far in the future a new key's NotBefore may be pushed (then we wait for it instead).

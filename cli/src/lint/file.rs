@@ -10,7 +10,7 @@ use super::lines::{self, Lines};
 use super::lookup::Lookup;
 use super::object::Object;
 use super::{meta, secret};
-use crate::error::go_errno_text;
+use crate::gofmt::go_errno_text;
 use crate::tree::document::{self, Syntax};
 
 pub fn lint(path: &Path, lookup: &Lookup) -> Vec<Finding> {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use sealwright_crypto::{KeySet, cert};
 
+use crate::args::Cli;
 use crate::certsource;
-use crate::cli::Cli;
 use crate::error::CliError;
 use crate::modes::unseal;
 

@@ -2,7 +2,6 @@
 //! CI. Each finding is one line, `file:line: message` (or a JSON array with `-o json`); a
 //! summary goes to stderr. Exit status 0 when clean, 1 on findings, 2 on a usage error.
 
-mod args;
 mod ciphertext;
 mod file;
 mod finding;
@@ -13,14 +12,12 @@ mod meta;
 mod object;
 mod secret;
 
-pub use args::LintArgs;
-
 use std::collections::BTreeSet;
 
-use args::Output;
 use finding::{Finding, Rule};
 
-use crate::cli::Cli;
+use crate::args::Cli;
+use crate::args::lint::{LintArgs, Output};
 use crate::error::CliError;
 use crate::tree::TreeError;
 use crate::tree::walk;

@@ -26,7 +26,7 @@ pub fn run(
         .write(true)
         .open(file)
         .map_err(|e| io_error("open", file, &e))?;
-    let bytes = crate::app::read_capped(handle, cap, &file.display().to_string())?;
+    let bytes = crate::input::read_capped(handle, cap, &file.display().to_string())?;
     let mut orig = input::one_sealed_secret(&bytes)?;
 
     let opts = SealOptions {

@@ -2,8 +2,9 @@
 //! `/v1/rotate`, or offline from private keys and a certificate (sealwright extension).
 
 use rsa::PublicKey as RsaPublicKey;
-use sealwright_crypto::seal::seal_secret;
-use sealwright_crypto::{KeySet, SealedSecret};
+use sealwright_crypto::rotate::{RotateError, RotateOptions, rotate};
+use sealwright_crypto::seal::SealSecretError;
+use sealwright_crypto::{KeySet, SealError, SealedSecret};
 
 use crate::certsource::service_port;
 use crate::error::CliError;
@@ -54,8 +55,8 @@ pub async fn run_online(
     Ok(out)
 }
 
-/// Offline: what the controller's rotate does, with local keys. The template metadata is
-/// aligned to the top-level metadata first so the scope cannot be changed on the way.
+/// Offline: the controller's rotate ([`rotate`]) with local keys, so the scope cannot be changed
+/// on the way and `spec.template.data` is carried over.
 pub fn run_offline(
     input_bytes: &[u8],
     keys: &KeySet,
@@ -64,13 +65,21 @@ pub fn run_offline(
 ) -> Result<String, CliError> {
     let docs = input::documents(input_bytes)?;
     let mut out = String::new();
+    let options = RotateOptions {
+        accept_v1_data: true,
+        require_name: true,
+    };
     for doc in docs {
-        let mut ss = input::sealed_secret_lenient(doc)?;
-        if ss.spec.template.metadata.as_ref() != Some(&ss.metadata) {
-            ss.spec.template.metadata = Some(ss.metadata.clone());
-        }
-        let secret = unseal::open(&ss, keys, true)?;
-        let mut resealed = seal_secret(&secret, cert)?;
+        let ss = input::sealed_secret_lenient(doc)?;
+        let label_from = Some(unseal::label_description(&ss));
+        let mut resealed = rotate(ss, keys, Some(cert), options).map_err(|e| match e {
+            RotateError::Unseal(source) => CliError::Unseal { source, label_from },
+            RotateError::Seal(e) => e.into(),
+            // Not reached: the certificate is always given here.
+            RotateError::NoSealingKey => {
+                SealSecretError::Seal(SealError::Encrypt("no key".into())).into()
+            }
+        })?;
         clear_server_fields(&mut resealed);
         out.push_str(&output::render(
             &objects::sealed_secret(&resealed),

@@ -19,7 +19,9 @@ pub struct SealOptions {
     pub override_namespace: String,
 }
 
-/// Applies kubeseal's per-Secret rules (steps a–g of `Seal`) before sealing.
+/// Applies kubeseal's per-Secret rules (upstream `Seal` in [kubeseal.go]) before sealing.
+///
+/// [kubeseal.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/kubeseal/kubeseal.go
 pub fn prepare(
     mut secret: Secret,
     opts: &SealOptions,

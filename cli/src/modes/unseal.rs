@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
-use sealwright_crypto::{KeySet, Scope, SealedSecret, keys};
+use sealwright_crypto::{KeySet, Scope, SealedSecret, keys, recovery};
 
 use crate::error::{CliError, io_error};
 use crate::input;
@@ -18,7 +18,7 @@ pub fn read_keys(files: &[PathBuf]) -> Result<KeySet, CliError> {
             zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| io_error("open", path, &e))?);
         // Keys that fail the load checks (short, or a tls.crt of another key) are left out
         // with a warning; the others still open what they can.
-        let found = keys::recovery_keys(&bytes)?;
+        let found = recovery::recovery_keys(&bytes)?;
         for skipped in &found.skipped {
             eprintln!(
                 "warning: {}: skipping {}: {}",

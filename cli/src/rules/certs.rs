@@ -12,8 +12,8 @@ use clap::{CommandFactory, FromArgMatches};
 use sealwright_crypto::{RsaPublicKey, cert};
 
 use super::Target;
+use crate::args::{Cli, KubeArgs};
 use crate::certsource;
-use crate::cli::{Cli, KubeArgs};
 use crate::error::CliError;
 use crate::kubeconfig;
 use crate::proxy::Controller;

@@ -27,3 +27,9 @@ impl RulesError {
         }
     }
 }
+
+impl crate::error::CommandError for RulesError {
+    fn name(&self) -> &'static str {
+        RulesError::name(self)
+    }
+}

@@ -60,7 +60,7 @@ pub fn target_for(path: &Path) -> Result<Option<Target>, RulesError> {
 fn absolute(path: &Path) -> Result<PathBuf, RulesError> {
     let err = |e: std::io::Error| RulesError::Path {
         path: path.display().to_string(),
-        reason: crate::error::go_errno_text(&e),
+        reason: crate::gofmt::go_errno_text(&e),
     };
     let abs = std::path::absolute(path).map_err(err)?;
     match (abs.parent(), abs.file_name()) {
@@ -73,7 +73,7 @@ fn load(file: &Path) -> Result<RulesFile, RulesError> {
     let shown = shown(file);
     let text = std::fs::read_to_string(file).map_err(|e| RulesError::Read {
         file: shown.clone(),
-        reason: crate::error::go_errno_text(&e),
+        reason: crate::gofmt::go_errno_text(&e),
     })?;
     if text.trim().is_empty() {
         return Ok(RulesFile {

@@ -1,7 +1,7 @@
 //! Errors of `kubeseal reencrypt`. `Display` is the line after `error: `; it names the file and
 //! the object, and never carries key material or plaintext.
 
-use crate::error::go_quote;
+use crate::gofmt::go_quote;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
@@ -58,6 +58,12 @@ impl TreeError {
             TreeError::Write { .. } => "tree_write",
             TreeError::FilesFailed { .. } => "tree_files_failed",
         }
+    }
+}
+
+impl crate::error::CommandError for TreeError {
+    fn name(&self) -> &'static str {
+        TreeError::name(self)
     }
 }
 

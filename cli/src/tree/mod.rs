@@ -5,7 +5,6 @@
 //! controller. Each file is rewritten atomically and only when every SealedSecret in it
 //! succeeded; failures are reported per file and the run carries on. stdout stays empty.
 
-mod args;
 pub(crate) mod document;
 mod error;
 mod offline;
@@ -18,29 +17,32 @@ mod targets;
 pub(crate) mod walk;
 pub(crate) mod write;
 
-pub use args::ReencryptArgs;
 pub use error::TreeError;
 
 use sealwright_crypto::cert;
 
+use crate::args::ReencryptGlobals;
+use crate::args::tree::ReencryptArgs;
 use crate::certsource;
-use crate::cli::Cli;
 use crate::error::CliError;
 use crate::modes::unseal;
 use reseal::Reseal;
 use summary::Summary;
 
-pub fn run(args: &ReencryptArgs, cli: &Cli) -> Result<(), CliError> {
+pub fn run(args: &ReencryptArgs, globals: &ReencryptGlobals) -> Result<(), CliError> {
     let walked = walk::walk(&args.paths);
     // Online under a rules file, each file goes to its own cluster's controller; otherwise one
     // resealer for the whole run, as set up by the flags.
-    let by_rules = cli.seal.cert.is_empty()
+    let by_rules = globals.cert.is_empty()
         && !crate::rules::controller_flags_given()
         && walked
             .files
             .iter()
             .any(|f| !matches!(crate::rules::target_for(f), Ok(None)));
-    let mut targets = targets::Targets::new(cli, if by_rules { None } else { Some(mode(cli)?) });
+    let mut targets = targets::Targets::new(
+        &globals.connection,
+        if by_rules { None } else { Some(mode(globals)?) },
+    );
     let mut summary = Summary::default();
     for e in &walked.errors {
         eprintln!("error: {e}");
@@ -103,12 +105,11 @@ pub fn run(args: &ReencryptArgs, cli: &Cli) -> Result<(), CliError> {
 }
 
 /// Offline when both `--recovery-private-key` and `--cert` are given, online otherwise.
-fn mode(cli: &Cli) -> Result<Box<dyn Reseal>, CliError> {
-    let a = &cli.seal;
+fn mode(a: &ReencryptGlobals) -> Result<Box<dyn Reseal>, CliError> {
     match (a.recovery_private_key.is_empty(), a.cert.is_empty()) {
         (false, false) => {
             let keys = unseal::read_keys(&a.recovery_private_key)?;
-            let timeout = crate::kubeconfig::parse_timeout(&cli.kube.request_timeout)?;
+            let timeout = crate::kubeconfig::parse_timeout(&a.connection.kube.request_timeout)?;
             let info = cert::parse_pem(&certsource::open_local(&a.cert, timeout)?)?;
             info.check_not_expired(time::OffsetDateTime::now_utc())?;
             let offline = offline::Offline::new(&keys, info.public_key);
@@ -130,7 +131,7 @@ fn mode(cli: &Cli) -> Result<Box<dyn Reseal>, CliError> {
                     "warning: --cert is ignored without --recovery-private-key; re-encrypting online through the controller"
                 );
             }
-            Ok(Box::new(online::Online::connect(cli)?))
+            Ok(Box::new(online::Online::connect(&a.connection)?))
         }
     }
 }

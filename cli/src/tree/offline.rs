@@ -2,7 +2,9 @@
 //! keys under the object's own scope label and seal the plaintext again for `--cert`. An item
 //! that the private key of `--cert` opens is already current and keeps its ciphertext.
 
-use sealwright_crypto::{KeySet, RsaPublicKey, SealedSecret, b64, hybrid, keys, scope};
+use sealwright_crypto::item::OpenItemError;
+use sealwright_crypto::rotate::{ItemRotation, RotateItemError, rotate_item};
+use sealwright_crypto::{KeySet, RsaPublicKey, SealedSecret, keys, scope};
 
 use super::reseal::{Failure, LEGACY_DATA, Reseal, Resealed, missing_namespace_hint};
 
@@ -47,24 +49,14 @@ impl Reseal for Offline {
         let mut out = Resealed::default();
         let mut failures = Vec::new();
         for (item, text) in &ss.spec.encrypted_data {
-            let blob = match b64::decode(text.as_bytes()) {
-                Ok(b) => b,
-                Err(e) => {
-                    failures.push(Failure::item(item, e.to_string()));
-                    continue;
-                }
-            };
-            match hybrid::unseal_with_index(&self.keys, &label, &blob) {
-                Ok((_, 0)) if self.knows_current => out.current += 1,
-                // The plaintext is a zeroizing buffer, wiped when this arm ends.
-                Ok((plain, _)) => match hybrid::seal_base64(&self.cert, &label, &plain) {
-                    Ok(new) => out.changed.push((item.clone(), new)),
-                    Err(e) => failures.push(Failure::item(item, e.to_string())),
-                },
-                Err(e) => failures.push(Failure::item(
+            match rotate_item(&self.keys, self.knows_current, &self.cert, &label, text) {
+                Ok(ItemRotation::Current) => out.current += 1,
+                Ok(ItemRotation::Resealed(new)) => out.changed.push((item.clone(), new)),
+                Err(RotateItemError::Open(OpenItemError::Seal(e))) => failures.push(Failure::item(
                     item,
                     format!("{e}{}", missing_namespace_hint(ss)),
                 )),
+                Err(e) => failures.push(Failure::item(item, e.to_string())),
             }
         }
         if failures.is_empty() {
@@ -82,6 +74,7 @@ mod tests {
     use k8s_openapi::api::core::v1::Secret;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use sealwright_crypto::RsaPrivateKey;
+    use sealwright_crypto::{b64, hybrid};
     use std::sync::OnceLock;
 
     /// Two small keys, made once (1024 bits: enough for short values, quick to generate).

@@ -8,8 +8,8 @@ use sealwright_crypto::model::SYNCED;
 use sealwright_crypto::{SealedSecret, cert};
 
 use super::reseal::{Failure, LEGACY_DATA, Reseal, Resealed, missing_namespace_hint};
+use crate::args::Connection;
 use crate::certsource;
-use crate::cli::Cli;
 use crate::error::CliError;
 use crate::input;
 use crate::kubeconfig;
@@ -37,18 +37,18 @@ impl std::fmt::Debug for Online {
 impl Online {
     /// Connects, learns the newest certificate (proxy, else the published ConfigMap) and the
     /// controller Service's port.
-    pub fn connect(cli: &Cli) -> Result<Self, CliError> {
+    pub fn connect(conn: &Connection) -> Result<Self, CliError> {
         let controller = Controller {
-            namespace: cli.seal.controller_namespace.clone(),
-            name: cli.seal.controller_name.clone(),
+            namespace: conn.controller_namespace.clone(),
+            name: conn.controller_name.clone(),
         };
-        Self::connect_to(cli.seal.kubeconfig.as_deref(), &cli.kube, controller)
+        Self::connect_to(conn.kubeconfig.as_deref(), &conn.kube, controller)
     }
 
     /// The same for a given kubeconfig, connection flags and controller (a rules target).
     pub fn connect_to(
         config: Option<&std::path::Path>,
-        kube: &crate::cli::KubeArgs,
+        kube: &crate::args::KubeArgs,
         controller: Controller,
     ) -> Result<Self, CliError> {
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -9,7 +9,7 @@ use super::document::{self, Syntax};
 use super::error::TreeError;
 use super::reseal::Reseal;
 use super::splice::{self, Change, Edit};
-use crate::error::go_errno_text;
+use crate::gofmt::go_errno_text;
 use crate::input;
 
 /// What happened to one file.

@@ -9,7 +9,7 @@ use sealwright_crypto::SealedSecret;
 
 use super::online::Online;
 use super::reseal::{Failure, Reseal, Resealed};
-use crate::cli::{Cli, KubeArgs};
+use crate::args::{Connection, KubeArgs};
 use crate::error::CliError;
 use crate::proxy::Controller;
 use crate::rules;
@@ -27,16 +27,16 @@ pub struct Targets {
 impl Targets {
     /// `default` is the flags' resealer when it is set up front; `None`: rules decide, and
     /// files without a rule go to the flags' controller, connected when first needed.
-    pub fn new(cli: &Cli, default: Option<Box<dyn Reseal>>) -> Self {
+    pub fn new(conn: &Connection, default: Option<Box<dyn Reseal>>) -> Self {
         let controller = Controller {
-            namespace: cli.seal.controller_namespace.clone(),
-            name: cli.seal.controller_name.clone(),
+            namespace: conn.controller_namespace.clone(),
+            name: conn.controller_name.clone(),
         };
         let use_rules = default.is_none();
         let default = default.unwrap_or_else(|| {
             Box::new(Lazy::new(
-                cli.seal.kubeconfig.clone(),
-                cli.kube.clone(),
+                conn.kubeconfig.clone(),
+                conn.kube.clone(),
                 controller.clone(),
             ))
         });
@@ -44,8 +44,8 @@ impl Targets {
             default,
             by_cluster: HashMap::new(),
             use_rules,
-            kubeconfig: cli.seal.kubeconfig.clone(),
-            kube: cli.kube.clone(),
+            kubeconfig: conn.kubeconfig.clone(),
+            kube: conn.kube.clone(),
             controller,
         }
     }

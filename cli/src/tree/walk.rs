@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::error::TreeError;
-use crate::error::go_errno_text;
+use crate::gofmt::go_errno_text;
 
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 

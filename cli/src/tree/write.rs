@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::go_errno_text;
+use crate::gofmt::go_errno_text;
 
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let target = std::fs::canonicalize(path).map_err(|e| go_errno_text(&e))?;

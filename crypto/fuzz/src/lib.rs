@@ -6,6 +6,9 @@
 //! Each target takes arbitrary bytes and panics only when a property is broken: a panic
 //! anywhere below, a key accepted that the load checks should refuse, a ciphertext that opens
 //! without the key, a template render over its time limit.
+//!
+//! It may import `sealwright-crypto` and `sealwright-controller` (the HTTP body reader, the key
+//! ring and `/v1/rotate`, which face untrusted clients); no crate imports it.
 
 pub mod mutate;
 pub mod seeds;

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use sealwright_controller::api::rotate_sealed_secret;
-use sealwright_controller::keyring::Snapshot;
-use sealwright_controller::request_body::decode_sealed_secret;
+use sealwright_controller::http::api::rotate_sealed_secret;
+use sealwright_controller::http::request_body::decode_sealed_secret;
+use sealwright_controller::logic::keyring::Snapshot;
 use sealwright_crypto::unseal::{UnsealOptions, unseal};
-use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, template};
+use sealwright_crypto::{KeySet, Scope, SealedSecret, hybrid, keys, recovery, template};
 
 /// Wall-clock limit for one render of one template: the engine's own budget plus slack for an
 /// unoptimised build on a loaded machine. A render that takes longer is a budget hole.
@@ -21,7 +21,7 @@ pub const TEMPLATE_TIME_LIMIT: Duration = Duration::from_secs(3);
 /// `-rss_limit_mb` stands in for it there.
 pub const TEMPLATE_MEMORY_LIMIT: u64 = 128 << 20;
 
-/// The fixed test key (the specification's Appendix A key), so every run is reproducible.
+/// The fixed test key (`crypto/tests/data/appendix-a-key.pem`), so every run is reproducible.
 pub fn fixture_key() -> &'static sealwright_crypto::RsaPrivateKey {
     static KEY: OnceLock<sealwright_crypto::RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| {
@@ -130,8 +130,8 @@ pub fn key_secret(data: &[u8]) {
         ..Default::default()
     };
     checked_load(&secret);
-    let _ = keys::parse_private_keys(data);
-    if let Ok(found) = keys::recovery_keys(data) {
+    let _ = recovery::parse_private_keys(data);
+    if let Ok(found) = recovery::recovery_keys(data) {
         for key in &found.keys {
             assert!(
                 keys::check_key(key, None).is_ok(),

@@ -5,6 +5,10 @@
 use super::budget::{self, Budget};
 use super::value::Value;
 
+use gocompat::strconv::{can_backquote, format_e, format_f, quote_rune};
+pub use gocompat::strconv::{format_g, is_print, quote, quote_bytes};
+pub use gocompat::utf8::{Runes, decode_rune, runes};
+
 /// Go's `fmt.Sprint`: a space between operands when neither side is a string.
 pub fn sprint(args: &[Value]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -78,47 +82,6 @@ trait Push {
 impl Push for Vec<u8> {
     fn push_str(&mut self, s: &str) {
         self.extend_from_slice(s.as_bytes());
-    }
-}
-
-/// Go's `utf8.DecodeRune`: the first rune of `b` and its length; an invalid or short
-/// sequence is U+FFFD of length 1 (length 0 for empty input).
-pub fn decode_rune(b: &[u8]) -> (char, usize) {
-    let n = match b.first() {
-        None => return ('\u{FFFD}', 0),
-        Some(&x) if x < 0x80 => return (char::from(x), 1),
-        Some(&x) if x & 0xE0 == 0xC0 => 2,
-        Some(&x) if x & 0xF0 == 0xE0 => 3,
-        Some(&x) if x & 0xF8 == 0xF0 => 4,
-        Some(_) => return ('\u{FFFD}', 1),
-    };
-    match b.get(..n).and_then(|p| std::str::from_utf8(p).ok()) {
-        Some(s) => (s.chars().next().unwrap_or('\u{FFFD}'), n),
-        None => ('\u{FFFD}', 1),
-    }
-}
-
-/// The runes of a Go string with their byte offsets, as `for i, r := range s` sees them.
-#[derive(Clone)]
-pub struct Runes<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-pub fn runes(b: &[u8]) -> Runes<'_> {
-    Runes { b, i: 0 }
-}
-
-impl Iterator for Runes<'_> {
-    type Item = (usize, char);
-    fn next(&mut self) -> Option<(usize, char)> {
-        let at = self.i;
-        let (c, n) = decode_rune(self.b.get(at..)?);
-        if n == 0 {
-            return None;
-        }
-        self.i += n;
-        Some((at, c))
     }
 }
 
@@ -516,14 +479,6 @@ fn write_verb(out: &mut Vec<u8>, value: &Value, verb: char, spec: &Spec, depth: 
     }
 }
 
-/// Go's `strconv.CanBackquote`.
-fn can_backquote(s: &[u8]) -> bool {
-    runes(s).all(|(i, c)| {
-        let invalid = c == '\u{FFFD}' && decode_rune(&s[i..]).1 == 1;
-        !invalid && c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c < ' ' || c == '\x7f'))
-    })
-}
-
 fn write_str(out: &mut Vec<u8>, s: &[u8], verb: char, spec: &Spec) {
     // A precision counts runes.
     let s = match spec.prec {
@@ -676,167 +631,4 @@ fn write_float(out: &mut Vec<u8>, f: f64, value: &Value, verb: char, spec: &Spec
     } else {
         pad(out, s.as_bytes(), spec)
     }
-}
-
-fn non_finite(f: f64) -> Option<String> {
-    if f.is_nan() {
-        Some("NaN".into())
-    } else if f.is_infinite() {
-        Some(if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        })
-    } else {
-        None
-    }
-}
-
-/// Decimal digits and exponent of `f`: shortest round-trip when `sig` is None,
-/// else rounded to `sig` significant digits (trailing zeros dropped).
-fn digits_exp(f: f64, sig: Option<usize>) -> (bool, String, i32) {
-    let s = match sig {
-        None => format!("{:e}", f.abs()),
-        // An f64 has at most 767 significant decimal digits; Rust's formatter takes at most
-        // 65535, so longer requests are cut here (the digits past 767 are zeros anyway).
-        Some(p) => format!("{:.*e}", (p.max(1) - 1).min(MAX_DIGITS), f.abs()),
-    };
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    while digits.len() > 1 && digits.ends_with('0') {
-        digits.pop();
-    }
-    (f.is_sign_negative(), digits, exp)
-}
-
-fn exp_suffix(exp: i32) -> String {
-    let sign = if exp < 0 { '-' } else { '+' };
-    format!("e{sign}{:02}", exp.unsigned_abs())
-}
-
-/// strconv's `'g'` format (shortest when `prec` is None), as `%v` and `%g` use it.
-pub fn format_g(f: f64, prec: Option<usize>) -> String {
-    if let Some(s) = non_finite(f) {
-        return s;
-    }
-    let (neg, digits, exp) = digits_exp(f, prec.map(|p| p.max(1)));
-    let eprec: i32 = match prec {
-        None => 6,
-        Some(p) => {
-            let p = p.max(1) as i32;
-            let nd = digits.len() as i32;
-            if p > nd && nd > exp { nd } else { p }
-        }
-    };
-    let sign = if neg { "-" } else { "" };
-    if exp < -4 || exp >= eprec {
-        let (first, rest) = digits.split_at(1);
-        let mant = if rest.is_empty() {
-            first.to_string()
-        } else {
-            format!("{first}.{rest}")
-        };
-        format!("{sign}{mant}{}", exp_suffix(exp))
-    } else if exp < 0 {
-        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
-    } else {
-        let int_len = (exp + 1) as usize;
-        if digits.len() <= int_len {
-            format!("{sign}{digits}{}", "0".repeat(int_len - digits.len()))
-        } else {
-            format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
-        }
-    }
-}
-
-/// `%e` with a precision.
-pub fn format_e(f: f64, prec: usize) -> String {
-    if let Some(s) = non_finite(f) {
-        return s;
-    }
-    let s = format!("{:.*e}", prec.min(MAX_DIGITS), f);
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let zeros = "0".repeat(prec.saturating_sub(MAX_DIGITS));
-    format!("{mant}{zeros}{}", exp_suffix(exp))
-}
-
-/// `%f` with a precision.
-pub fn format_f(f: f64, prec: usize) -> String {
-    if let Some(s) = non_finite(f) {
-        return s;
-    }
-    // Past 1100 places every f64 has only zeros left (its binary expansion ends by 1074).
-    let s = format!("{:.*}", prec.min(1100), f);
-    format!("{s}{}", "0".repeat(prec.saturating_sub(1100)))
-}
-
-/// More significant digits than any f64 has.
-const MAX_DIGITS: usize = 800;
-
-/// Approximates Go's `unicode.IsPrint`: graphic characters plus ASCII space.
-pub fn is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let u = c as u32;
-    // Format characters (Unicode category Cf) and private use / noncharacters.
-    !matches!(u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
-        | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
-        | 0xE000..=0xF8FF | 0xFFFE..=0xFFFF | 0xF0000..=0x10FFFF | 0x110BD | 0x110CD
-        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001..=0xE007F)
-}
-
-fn escape_rune(out: &mut String, c: char, quote_char: char) {
-    match c {
-        '\x07' => out.push_str("\\a"),
-        '\x08' => out.push_str("\\b"),
-        '\x0c' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\x0b' => out.push_str("\\v"),
-        '\\' => out.push_str("\\\\"),
-        c if c == quote_char => {
-            out.push('\\');
-            out.push(c);
-        }
-        c if is_print(c) => out.push(c),
-        c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-        c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-        c => out.push_str(&format!("\\U{:08x}", c as u32)),
-    }
-}
-
-/// Go's `strconv.Quote` (what `%q` does to a string).
-pub fn quote(s: &str) -> String {
-    quote_bytes(s.as_bytes())
-}
-
-/// `strconv.Quote` of a Go string: bytes that are not UTF-8 become `\xNN`.
-pub fn quote_bytes(s: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for (i, c) in runes(s) {
-        if c == '\u{FFFD}' && decode_rune(&s[i..]).1 == 1 && s[i] >= 0x80 {
-            out.push_str(&format!("\\x{:02x}", s[i]));
-        } else {
-            escape_rune(&mut out, c, '"');
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `strconv.QuoteRune`.
-pub fn quote_rune(c: char) -> String {
-    let mut out = String::from("'");
-    escape_rune(&mut out, c, '\'');
-    out.push('\'');
-    out
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use sealwright_crypto::scope::Scope;
-use sealwright_crypto::{RsaPrivateKey, keys};
+use sealwright_crypto::{RsaPrivateKey, keys, recovery};
 
 /// This crate's own fixtures (`tests/data`).
 pub fn data_dir() -> PathBuf {
@@ -61,13 +61,14 @@ pub fn kseal_vectors() -> (Vec<Vector>, RsaPrivateKey) {
         })
         .collect();
     assert_eq!(vectors.len(), 6, "expected six kseal vectors");
-    let mut keys = keys::parse_private_keys(&read(dir.join("key-secret.yaml")))
+    let mut keys = recovery::parse_private_keys(&read(dir.join("key-secret.yaml")))
         .expect("key-secret.yaml holds a key");
     assert_eq!(keys.len(), 1);
     (vectors, keys.remove(0))
 }
 
-/// The spec's deterministic §1.2 vector (three scopes) and the Appendix A key.
+/// The deterministic vector (`tests/data/appendix-a-vectors.tsv`, three scopes) and its key
+/// (`tests/data/appendix-a-key.pem`).
 pub fn appendix_a() -> (Vec<Vector>, RsaPrivateKey) {
     let dir = data_dir();
     let key =

@@ -6,6 +6,9 @@
 //! ([`namespace`]) and its own pod address ([`pool`]), and may spawn a controller
 //! ([`controller`]) that the API server's service proxy reaches ([`proxy`]).
 //! A missing or unreachable control plane is a test failure, never a skip.
+//!
+//! It may import any workspace crate (today `sealwright-crypto`, and `sealwright-gocompat` in
+//! tests); the CLI and the controller are driven as built binaries. No crate imports it.
 
 pub mod components;
 pub mod context;

@@ -1,0 +1,9 @@
+//! Go's `strconv`: quoting, `ParseBool` and float formatting.
+
+mod float;
+mod parse_bool;
+mod quote;
+
+pub use float::{format_e, format_f, format_g, format_g32};
+pub use parse_bool::{ParseBoolError, parse_bool};
+pub use quote::{can_backquote, is_print, quote, quote_bytes, quote_rune};
