@@ -56,8 +56,14 @@ impl WatchScope {
 
 pub type Queue = Arc<WorkQueue<ObjKey>>;
 
+/// Objects per page of a watch's initial list. Each page is held whole while it is decoded (the
+/// body, then every object twice inside kube's `DeserializeGuard`), so the page, not the cache,
+/// set the peak memory of a start over thousands of objects; 100 keeps that peak small for a few
+/// more list requests (one per 100 objects).
+const LIST_PAGE_SIZE: u32 = 100;
+
 fn watcher_config(label_selector: &str) -> watcher::Config {
-    let cfg = watcher::Config::default();
+    let cfg = watcher::Config::default().page_size(LIST_PAGE_SIZE);
     if label_selector.is_empty() {
         cfg
     } else {
