@@ -741,8 +741,8 @@ fn new_number(text: &str, kind: Kind) -> Result<Number, String> {
         ));
     }
     let int = strconv::parse_int(text, 0, 64).ok();
-    // Unsigned: what ParseUint takes, here also after a `+` sign, and any zero (`-0`).
-    let uint = strconv::parse_uint(text.strip_prefix('+').unwrap_or(text), 0, 64)
+    // Unsigned: what ParseUint takes (no sign, so `+1` is not), and any zero (`-0`).
+    let uint = strconv::parse_uint(text, 0, 64)
         .ok()
         .or(int.filter(|&i| i == 0).map(|_| 0));
     n.is_uint = uint.is_some();
