@@ -129,15 +129,13 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     // `-w PATH` under a rules file: that file's cluster, unless a certificate or controller
     // was named (then upstream's behaviour, unchanged).
     let rules_target = match &a.sealed_secret_file {
-        Some(w)
-            if a.cert.is_empty() && !a.fetch_cert && !crate::rules::controller_flags_given() =>
-        {
+        Some(w) if a.cert.is_empty() && !a.fetch_cert && !crate::args::controller_flags_given() => {
             crate::rules::target_for(w)?
         }
         _ => None,
     };
     let pem = if let Some(t) = &rules_target {
-        crate::rules::Certs::default().pem_for(t, &cli)?
+        crate::rules::Certs::default().pem_for(t, &cli.cert_globals())?
     } else if a.cert.is_empty() {
         let src = source()?;
         block_on(async {
@@ -180,7 +178,7 @@ pub fn run(mut cli: Cli) -> Result<(), CliError> {
     let rule_scope = rules_target
         .as_ref()
         .and_then(|t| t.scope)
-        .filter(|_| !crate::rules::flags_given(&["scope"]));
+        .filter(|_| !crate::args::flags_given(&["scope"]));
     let opts = seal::SealOptions {
         scope: rule_scope.unwrap_or(a.scope),
         allow_empty_data: a.allow_empty_data,
@@ -270,9 +268,13 @@ fn subcommand(cmd: &Command, cli: &Cli) -> Result<(), CliError> {
         }
         Command::Keys(keys) => crate::keys::run(keys, &cli.connection()),
         Command::Reencrypt(args) => crate::tree::run(args, &cli.reencrypt_globals()),
-        Command::Set(args) => crate::edit::run_set(args, cli),
+        Command::Set(args) => {
+            crate::edit::run_set(args, &cli.cert_globals(), cli.seal.max_input_size)
+        }
         Command::Unset(args) => crate::edit::run_unset(args),
-        Command::Edit(args) => crate::edit::run_edit(args, cli),
-        Command::Lint(args) => crate::lint::run(args, cli),
+        Command::Edit(args) => {
+            crate::edit::run_edit(args, &cli.cert_globals(), &cli.seal.recovery_private_key)
+        }
+        Command::Lint(args) => crate::lint::run(args, &cli.lint_globals()),
     }
 }

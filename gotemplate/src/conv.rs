@@ -1,5 +1,7 @@
 //! Sprig's conversions: `strval`, `strslice` and spf13/cast's `ToInt64`/`ToFloat64`.
 
+use gocompat::strconv;
+
 use super::gofmt;
 use super::value::{Bytes, Value};
 
@@ -56,7 +58,10 @@ pub fn to_i64(v: &Value) -> i64 {
         // Go's conversion wraps.
         Value::Uint(u) => *u as i64,
         Value::Float(f) => go_f64_to_i64(*f),
-        Value::Str(s) => parse_int(trim_zero_decimal(&s.to_str_lossy())).unwrap_or(0),
+        Value::Str(s) => {
+            // cast's `ParseInt(_, 0, 0)`: Go's `int` is 64 bits here.
+            strconv::parse_int(trim_zero_decimal(&s.to_str_lossy()), 0, 0).unwrap_or(0)
+        }
         Value::Bool(b) => i64::from(*b),
         _ => 0,
     }
@@ -151,42 +156,6 @@ fn parse_hex_float(t: &str) -> Option<f64> {
     }
     let shift = exp.checked_sub(i32::try_from(frac.len()).ok()?.checked_mul(4)?)?;
     Some(value * 2f64.powi(shift))
-}
-
-/// `strconv.ParseInt(s, 0, 64)`.
-pub fn parse_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_string(), true)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_string(), true)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_string(), true)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_string(), true)
-    } else {
-        (10, lower.clone(), false)
-    };
-    if digits.is_empty() || digits.starts_with(['+', '-']) {
-        return None;
-    }
-    let digits = if digits.contains('_') {
-        if (!prefixed && digits.starts_with('_')) || digits.ends_with('_') || digits.contains("__")
-        {
-            return None;
-        }
-        digits.replace('_', "")
-    } else {
-        digits
-    };
-    let v = i128::from_str_radix(&digits, radix).ok()?;
-    let v = if neg { -v } else { v };
-    i64::try_from(v).ok()
 }
 
 /// sprig `empty`.

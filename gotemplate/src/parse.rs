@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use gocompat::strconv;
+
 use super::ast::{Arg, Cmd, Control, Node, Number, Pipe};
 use super::lex::{Item, Kind, lex};
 
@@ -709,46 +711,6 @@ fn unquote_runes(s: &str) -> Result<(Vec<u8>, Vec<u32>), String> {
     }
 }
 
-/// Go's `strconv.ParseInt(text, 0, 64)` accepting the same prefixes and underscores.
-fn parse_go_int(text: &str) -> Option<i128> {
-    let (neg, body) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d, true)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d, true)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d, true)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..], true)
-    } else {
-        (10, lower.as_str(), false)
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    if digits.contains('_') {
-        // Underscores only between digits (a base prefix counts as a digit).
-        let bytes = digits.as_bytes();
-        if bytes[bytes.len() - 1] == b'_'
-            || digits.contains("__")
-            || (!prefixed && bytes[0] == b'_')
-        {
-            return None;
-        }
-    }
-    let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    if clean.is_empty() {
-        return None;
-    }
-    let v = i128::from_str_radix(&clean, radix).ok()?;
-    Some(if neg { -v } else { v })
-}
-
 fn new_number(text: &str, kind: Kind) -> Result<Number, String> {
     let mut n = Number {
         text: text.to_string(),
@@ -778,21 +740,20 @@ fn new_number(text: &str, kind: Kind) -> Result<Number, String> {
             super::gofmt::quote(text)
         ));
     }
-    if let Some(v) = parse_go_int(text) {
-        if v >= 0 && v <= u64::MAX as i128 {
-            n.is_uint = true;
-        }
-        if v >= i64::MIN as i128 && v <= i64::MAX as i128 {
-            n.is_int = true;
-            n.int = v as i64;
-        }
-    }
-    if n.is_int {
+    let int = strconv::parse_int(text, 0, 64).ok();
+    // Unsigned: what ParseUint takes (no sign, so `+1` is not), and any zero (`-0`).
+    let uint = strconv::parse_uint(text, 0, 64)
+        .ok()
+        .or(int.filter(|&i| i == 0).map(|_| 0));
+    n.is_uint = uint.is_some();
+    if let Some(i) = int {
+        n.is_int = true;
+        n.int = i;
         n.is_float = true;
-        n.float = n.int as f64;
-    } else if n.is_uint {
+        n.float = i as f64;
+    } else if let Some(u) = uint {
         n.is_float = true;
-        n.float = parse_go_int(text).unwrap_or(0) as f64;
+        n.float = u as f64;
     } else if let Ok(f) = text.replace('_', "").parse::<f64>() {
         if !text.contains(['.', 'e', 'E', 'p', 'P']) {
             return Err(format!("integer overflow: {}", super::gofmt::quote(text)));

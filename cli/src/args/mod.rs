@@ -10,6 +10,8 @@ use crate::gofmt::parse_go_bool;
 
 mod connection;
 pub mod edit;
+mod given;
+mod globals;
 pub mod keys;
 mod kube;
 pub mod lint;
@@ -17,6 +19,8 @@ mod seal;
 pub mod tree;
 
 pub use connection::{Connection, ReencryptGlobals};
+pub use given::{controller_flags_given, flags_given};
+pub use globals::{CertGlobals, LintGlobals};
 pub use kube::{KlogArgs, KubeArgs};
 pub use seal::SealArgs;
 

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::error::EditError;
 use super::object::{self, Loaded};
 use super::rewrite::Op;
-use crate::args::Cli;
+use crate::args::CertGlobals;
 use crate::args::edit::EditArgs;
 use crate::error::CliError;
 use crate::modes::unseal;
@@ -23,14 +23,18 @@ use crate::rules::Certs;
 
 use super::values::Items;
 
-pub fn run(args: &EditArgs, cli: &Cli) -> Result<(), CliError> {
-    if cli.seal.recovery_private_key.is_empty() {
+pub fn run(
+    args: &EditArgs,
+    globals: &CertGlobals,
+    recovery_private_key: &[PathBuf],
+) -> Result<(), CliError> {
+    if recovery_private_key.is_empty() {
         return Err(EditError::Usage(
             "kubeseal edit needs --recovery-private-key (the controller's keys, e.g. from `kubeseal keys backup`); values are never opened by the controller".into(),
         )
         .into());
     }
-    let keys = unseal::read_keys(&cli.seal.recovery_private_key)?;
+    let keys = unseal::read_keys(recovery_private_key)?;
     let l = object::load(&args.file, args.name.as_deref())?;
     let label = scope::label_for(&l.ss.metadata);
     let mut old: Items = Vec::new();
@@ -93,7 +97,7 @@ pub fn run(args: &EditArgs, cli: &Cli) -> Result<(), CliError> {
     let removed = ops.len();
     if !puts.is_empty() {
         let mut certs = Certs::default();
-        let mut sealed = super::seal_items(&l, &args.file, &puts, &mut certs, cli)?;
+        let mut sealed = super::seal_items(&l, &args.file, &puts, &mut certs, globals)?;
         sealed.append(&mut ops);
         ops = sealed;
     }

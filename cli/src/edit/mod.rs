@@ -14,20 +14,20 @@ use sealwright_crypto::{Scope, hybrid, scope};
 
 pub use error::EditError;
 
-use crate::args::Cli;
+use crate::args::CertGlobals;
 use crate::args::edit::{EditArgs, SetArgs, UnsetArgs};
 use crate::error::CliError;
 use crate::rules::Certs;
 use object::Loaded;
 use rewrite::Op;
 
-pub fn run_set(args: &SetArgs, cli: &Cli) -> Result<(), CliError> {
+pub fn run_set(args: &SetArgs, globals: &CertGlobals, max_input_size: u64) -> Result<(), CliError> {
     let files = expand(&args.file)?;
-    let items = values::read(&args.items, cli.seal.max_input_size)?;
+    let items = values::read(&args.items, max_input_size)?;
     let mut certs = Certs::default();
     each_file(&files, |file| {
         let l = object::load(file, args.name.as_deref())?;
-        let ops = seal_items(&l, file, &items, &mut certs, cli)?;
+        let ops = seal_items(&l, file, &items, &mut certs, globals)?;
         commit(file, &l, &ops)?;
         let names: Vec<&str> = items.iter().map(|(k, _)| k.as_str()).collect();
         eprintln!(
@@ -66,8 +66,13 @@ pub fn run_unset(args: &UnsetArgs) -> Result<(), CliError> {
     })
 }
 
-pub fn run_edit(args: &EditArgs, cli: &Cli) -> Result<(), CliError> {
-    editor::run(args, cli)
+/// `recovery_private_key` opens the values; new ones are sealed for the file's certificate.
+pub fn run_edit(
+    args: &EditArgs,
+    globals: &CertGlobals,
+    recovery_private_key: &[PathBuf],
+) -> Result<(), CliError> {
+    editor::run(args, globals, recovery_private_key)
 }
 
 fn count(n: usize) -> String {
@@ -126,7 +131,7 @@ fn seal_items(
     file: &Path,
     items: &values::Items,
     certs: &mut Certs,
-    cli: &Cli,
+    globals: &CertGlobals,
 ) -> Result<Vec<Op>, CliError> {
     let ns_missing =
         l.ss.metadata
@@ -142,7 +147,7 @@ fn seal_items(
         }
         .into());
     }
-    let (key, _) = certs.key_for_file(file, cli)?;
+    let (key, _) = certs.key_for_file(file, globals)?;
     let label = scope::label_for(&l.ss.metadata);
     items
         .iter()

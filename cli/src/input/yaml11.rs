@@ -4,7 +4,7 @@
 //! when it needs a string (a mapping key, or a field whose Go type is `string`).
 
 // sigs.k8s.io/yaml prints floats as float32 (`strconv.FormatFloat(f, 'g', -1, 32)`).
-use gocompat::strconv::format_g32;
+use gocompat::strconv::{self, format_g32};
 
 /// A resolved scalar, with the Go type go-yaml gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,15 +56,11 @@ fn special_word(s: &str) -> Option<Scalar> {
 /// with underscores removed. (Timestamps stay strings when decoded into `interface{}`.)
 fn resolve_number(s: &str) -> Scalar {
     let plain: String = s.chars().filter(|&c| c != '_').collect();
-    if let Some(v) = go_parse_int(&plain) {
-        if let Ok(i) = i64::try_from(v) {
-            return Scalar::Int(i);
-        }
-        if let Ok(u) = u64::try_from(v)
-            && !plain.starts_with(['+', '-'])
-        {
-            return Scalar::Uint(u);
-        }
+    if let Ok(i) = strconv::parse_int(&plain, 0, 64) {
+        return Scalar::Int(i);
+    }
+    if let Ok(u) = strconv::parse_uint(&plain, 0, 64) {
+        return Scalar::Uint(u);
     }
     if yaml_style_float(&plain)
         && let Some(f) = go_parse_float(&plain)
@@ -77,61 +73,16 @@ fn resolve_number(s: &str) -> Scalar {
 /// go-yaml v2's own binary forms, tried last: `0b` followed by what `strconv.ParseInt(_, 2, 64)`
 /// or `ParseUint` accepts, a sign included (`0b-101` is -5), and `-0b` followed by digits.
 fn go_yaml_binary(plain: &str) -> Option<Scalar> {
-    let (text, unsigned_too) = if let Some(rest) = plain.strip_prefix("0b") {
-        (rest.to_string(), true)
-    } else {
-        (format!("-{}", plain.strip_prefix("-0b")?), false)
-    };
-    let (neg, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text.as_str()),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c == '0' || c == '1') {
-        return None;
+    if let Some(rest) = plain.strip_prefix("0b") {
+        if let Ok(i) = strconv::parse_int(rest, 2, 64) {
+            return Some(Scalar::Int(i));
+        }
+        return strconv::parse_uint(rest, 2, 64).ok().map(Scalar::Uint);
     }
-    let magnitude = u128::from_str_radix(digits, 2).ok()?;
-    let value = i128::try_from(magnitude).ok()?;
-    if let Ok(i) = i64::try_from(if neg { -value } else { value }) {
-        return Some(Scalar::Int(i));
-    }
-    if unsigned_too && digits.len() == text.len() {
-        return u64::try_from(magnitude).ok().map(Scalar::Uint);
-    }
-    None
-}
-
-/// Go's base-0 integer syntax (`0x`, `0o`, `0b`, a leading `0` for octal) with an optional
-/// sign; `None` when it is not an integer or does not fit 64 bits either way.
-fn go_parse_int(s: &str) -> Option<i128> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'+') => (false, &s[1..]),
-        Some(b'-') => (true, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = u128::from_str_radix(digits, radix).ok()?;
-    if magnitude > u128::from(u64::MAX) {
-        return None;
-    }
-    let v = magnitude as i128;
-    let v = if neg { -v } else { v };
-    // Signed values must fit i64; unsigned ones u64 (checked by the caller).
-    (v >= i128::from(i64::MIN)).then_some(v)
+    let rest = plain.strip_prefix("-0b")?;
+    strconv::parse_int(&format!("-{rest}"), 2, 64)
+        .ok()
+        .map(Scalar::Int)
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use sealwright_crypto::{KeySet, cert};
 
-use crate::args::Cli;
+use crate::args::LintGlobals;
 use crate::certsource;
 use crate::error::CliError;
 use crate::modes::unseal;
@@ -25,9 +25,8 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    pub fn load(cli: &Cli) -> Result<Lookup, CliError> {
-        let a = &cli.seal;
-        let timeout = crate::kubeconfig::parse_timeout(&cli.kube.request_timeout)?;
+    pub fn load(a: &LintGlobals) -> Result<Lookup, CliError> {
+        let timeout = crate::kubeconfig::parse_timeout(&a.request_timeout)?;
         let cert = if a.cert.is_empty() {
             None
         } else {
@@ -43,7 +42,7 @@ impl Lookup {
         Ok(Lookup {
             cert,
             keys,
-            namespace: cli.kube.namespace.clone().filter(|s| !s.is_empty()),
+            namespace: a.namespace.clone().filter(|s| !s.is_empty()),
             timeout,
             by_cluster: RefCell::default(),
         })

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use finding::{Finding, Rule};
 
-use crate::args::Cli;
+use crate::args::LintGlobals;
 use crate::args::lint::{LintArgs, Output};
 use crate::error::CliError;
 use crate::tree::TreeError;
@@ -26,8 +26,8 @@ use crate::tree::walk;
 const USAGE: i32 = 2;
 const FINDINGS: i32 = 1;
 
-pub fn run(args: &LintArgs, cli: &Cli) -> Result<(), CliError> {
-    let lookup = match lookup::Lookup::load(cli) {
+pub fn run(args: &LintArgs, globals: &LintGlobals) -> Result<(), CliError> {
+    let lookup = match lookup::Lookup::load(globals) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");

@@ -18,7 +18,7 @@ mod format;
 
 use std::path::{Path, PathBuf};
 
-pub use certs::{Certs, controller_flags_given, flags_given};
+pub use certs::Certs;
 pub use error::RulesError;
 pub use format::Cluster;
 

@@ -34,7 +34,7 @@ pub fn run(args: &ReencryptArgs, globals: &ReencryptGlobals) -> Result<(), CliEr
     // Online under a rules file, each file goes to its own cluster's controller; otherwise one
     // resealer for the whole run, as set up by the flags.
     let by_rules = globals.cert.is_empty()
-        && !crate::rules::controller_flags_given()
+        && !crate::args::controller_flags_given()
         && walked
             .files
             .iter()
