@@ -1,9 +1,11 @@
-//! Watchers and workers (upstream `NewController`, `Run` in [controller.go]): SealedSecret changes
-//! feed a work queue; deleted Secrets are re-created; key Secrets are followed live.
+//! Watchers (upstream `NewController` in [controller.go]): SealedSecret changes feed a work queue;
+//! deleted Secrets are re-created; key Secrets are followed live. What a watch must report beyond
+//! the runtime (metrics, drift Events) it hands up through `Hooks`.
 //!
 //! [controller.go]: https://github.com/bitnami-labs/sealed-secrets/blob/v0.40.0/pkg/controller/controller.go
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
@@ -20,11 +22,11 @@ use sealwright_crypto::keys::{KEY_LABEL, KEY_LABEL_ACTIVE};
 use crate::error::{api_message, is_not_found};
 use crate::logic::desired;
 use crate::logic::drift;
-use crate::logic::plan;
-use crate::reconcile::{self, Context};
-use crate::runtime::cache::{Cached, ObjKey};
-use crate::runtime::drift_guard::Pause;
+use crate::logic::last_known::UnownedDeletion;
+use crate::runtime::cache::{Cache, Cached, ObjKey};
+use crate::runtime::drift_guard::{DriftGuard, Pause};
 use crate::runtime::keystore::KeyStore;
+use crate::runtime::secret_index::SecretIndex;
 use crate::runtime::workqueue::WorkQueue;
 
 /// Which namespaces one watcher covers.
@@ -55,6 +57,33 @@ impl WatchScope {
 }
 
 pub type Queue = Arc<WorkQueue<ObjKey>>;
+
+/// What the watches report beyond the runtime: the level above owns the metrics and the Events.
+pub trait Hooks: Send + Sync {
+    /// The SealedSecret `key`, last seen as `meta`, was deleted.
+    fn sealed_secret_deleted(&self, key: &ObjKey, meta: &ObjectMeta);
+    /// Repairs of the Secret of `meta` are paused for `wait` after `repairs` in a row: report it
+    /// and schedule the pass that ends the pause.
+    fn drift_paused(&self, meta: &ObjectMeta, wait: Duration, repairs: u32);
+}
+
+/// The runtime pieces the watches feed and read.
+#[derive(Clone)]
+pub struct WatchContext {
+    pub client: Client,
+    pub keys: Arc<KeyStore>,
+    pub cache: Cache,
+    pub secrets: SecretIndex,
+    pub drift: DriftGuard,
+    pub queue: Queue,
+    pub hooks: Arc<dyn Hooks>,
+}
+
+impl std::fmt::Debug for WatchContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchContext").finish_non_exhaustive()
+    }
+}
 
 fn watcher_config(label_selector: &str) -> watcher::Config {
     let cfg = watcher::Config::default();
@@ -94,12 +123,7 @@ fn slim(meta: &mut ObjectMeta) {
 }
 
 /// Feeds the cache and the queue from one SealedSecret watch.
-pub async fn watch_sealed_secrets(
-    ctx: Context,
-    queue: Queue,
-    scope: WatchScope,
-    label_selector: String,
-) {
+pub async fn watch_sealed_secrets(ctx: WatchContext, scope: WatchScope, label_selector: String) {
     let api: Api<DeserializeGuard<SealedSecret>> = scope.api(ctx.client.clone());
     let mut stream = watcher::watcher(api, watcher_config(&label_selector))
         .default_backoff()
@@ -116,8 +140,8 @@ pub async fn watch_sealed_secrets(
         };
         match event {
             Event::Init => seen = Some(std::collections::HashSet::new()),
-            Event::InitApply(obj) => on_applied(&ctx, &queue, seen.as_mut(), obj, true),
-            Event::Apply(obj) => on_applied(&ctx, &queue, seen.as_mut(), obj, false),
+            Event::InitApply(obj) => on_applied(&ctx, seen.as_mut(), obj, true),
+            Event::Apply(obj) => on_applied(&ctx, seen.as_mut(), obj, false),
             Event::InitDone => {
                 // Objects deleted while the watch was down.
                 if let Some(seen) = seen.take() {
@@ -125,13 +149,13 @@ pub async fn watch_sealed_secrets(
                         .cache
                         .keys_where(|k| scope.covers(&k.namespace) && !seen.contains(k));
                     for key in gone {
-                        deleted(&ctx, &queue, &key);
+                        deleted(&ctx, &key);
                     }
                 }
             }
             Event::Delete(obj) => {
                 let key = ObjKey::of(to_cached(obj).metadata());
-                deleted(&ctx, &queue, &key);
+                deleted(&ctx, &key);
             }
         }
     }
@@ -140,8 +164,7 @@ pub async fn watch_sealed_secrets(
 /// Caches a SealedSecret the watch saw and queues it when its spec is new or changed: in the
 /// backlog lane when it came from an initial list, so live changes are served first.
 fn on_applied(
-    ctx: &Context,
-    queue: &Queue,
+    ctx: &WatchContext,
     seen: Option<&mut std::collections::HashSet<ObjKey>>,
     obj: DeserializeGuard<SealedSecret>,
     listed: bool,
@@ -160,30 +183,23 @@ fn on_applied(
     });
     if requeue {
         if listed {
-            queue.add_backlog(key);
+            ctx.queue.add_backlog(key);
         } else {
-            queue.add(key);
+            ctx.queue.add(key);
         }
     }
 }
 
-fn deleted(ctx: &Context, queue: &Queue, key: &ObjKey) {
+fn deleted(ctx: &WatchContext, key: &ObjKey) {
     if let Some(old) = ctx.cache.remove(key) {
-        let instance = plan::instance_label(old.metadata());
-        ctx.metrics
-            .remove_conditions(&key.namespace, &key.name, &instance);
+        ctx.hooks.sealed_secret_deleted(key, old.metadata());
     }
-    queue.add(key.clone());
+    ctx.queue.add(key.clone());
 }
 
 /// Re-creates Secrets deleted from under their SealedSecret (upstream's Secret delete handler).
 /// Watches metadata only, so Secret values are never held in memory.
-pub async fn watch_secret_deletions(
-    ctx: Context,
-    queue: Queue,
-    scope: WatchScope,
-    label_selector: String,
-) {
+pub async fn watch_secret_deletions(ctx: WatchContext, scope: WatchScope, label_selector: String) {
     let api: Api<PartialObjectMeta<Secret>> = scope.api(ctx.client.clone());
     let mut stream = watcher::watcher(api, watcher_config(&label_selector))
         .default_backoff()
@@ -201,7 +217,7 @@ pub async fn watch_secret_deletions(
             Event::Init => ctx.secrets.list_started(),
             Event::InitApply(m) | Event::Apply(m) => {
                 ctx.secrets.upsert(&m.metadata);
-                check_drift(&ctx, &queue, &m.metadata);
+                check_drift(&ctx, &m.metadata);
             }
             Event::InitDone => {
                 // A label selector hides Secrets: then a missing entry proves nothing.
@@ -218,12 +234,12 @@ pub async fn watch_secret_deletions(
                     meta.namespace = Some(key.namespace.clone());
                     meta.name = Some(key.name.clone());
                     tracing::debug!(key = %key, "Secret gone after a re-list");
-                    on_secret_deleted(&ctx, &queue, meta).await;
+                    on_secret_deleted(&ctx, meta).await;
                 }
             }
             Event::Delete(m) => {
                 forget_deleted_secret(&ctx, &m.metadata);
-                on_secret_deleted(&ctx, &queue, m.metadata).await;
+                on_secret_deleted(&ctx, m.metadata).await;
             }
         }
     }
@@ -234,11 +250,7 @@ pub async fn watch_secret_deletions(
 /// process, the one its status records): someone else changed it, and the pass compares and
 /// repairs. Our own writes are the settled versions, so they queue nothing, bar a write whose
 /// event outruns the pass that made it: that extra pass finds nothing to do.
-fn check_drift(
-    ctx: &Context,
-    queue: &Queue,
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-) {
+fn check_drift(ctx: &WatchContext, meta: &ObjectMeta) {
     let key = ObjKey::of(meta);
     let Some(Cached::Valid(ss)) = ctx.cache.get(&key) else {
         return;
@@ -261,22 +273,18 @@ fn check_drift(
     match ctx.drift.defer(&key, std::time::Instant::now()) {
         Pause::No => {
             tracing::debug!(key = %key, "owned Secret changed; queueing its SealedSecret");
-            queue.add(key);
+            ctx.queue.add(key);
         }
         Pause::Scheduled => {}
         Pause::Schedule { wait, repairs } => {
-            reconcile::drift_paused(ctx, &ss.metadata, wait, repairs);
+            ctx.hooks.drift_paused(&ss.metadata, wait, repairs);
         }
     }
 }
 
 /// Queues the SealedSecret of a deleted Secret when it should be re-created: it owned the
 /// Secret, or the Secret was `managed` (upstream's delete handler).
-async fn on_secret_deleted(
-    ctx: &Context,
-    queue: &Queue,
-    meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-) {
+async fn on_secret_deleted(ctx: &WatchContext, meta: ObjectMeta) {
     let key = ObjKey::of(&meta);
     // Upstream asks the API server, not the cache.
     let ss_api: Api<SealedSecret> = Api::namespaced(ctx.client.clone(), &key.namespace);
@@ -291,22 +299,19 @@ async fn on_secret_deleted(
     let uid = ss.metadata.uid.clone().unwrap_or_default();
     if desired::should_recreate(&meta, &uid) {
         tracing::info!(key = %key, "Secret deleted; re-creating it");
-        queue.add(key);
+        ctx.queue.add(key);
     }
 }
 
 /// Drops a deleted Secret from the index; when its SealedSecret is cached and the Secret had no
 /// controlling owner and was not `managed`, remembers that, so a pass racing this deletion does
 /// not re-create it (upstream's delete handler does not re-create such a Secret).
-fn forget_deleted_secret(
-    ctx: &Context,
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-) {
+fn forget_deleted_secret(ctx: &WatchContext, meta: &ObjectMeta) {
     let key = ObjKey::of(meta);
     let sealed = ctx.cache.get(&key).map(|c| c.metadata().clone());
     match sealed {
         Some(ss) if desired::left_deleted(meta) => {
-            let deletion = crate::runtime::secret_index::UnownedDeletion {
+            let deletion = UnownedDeletion {
                 sealed_uid: ss.uid.unwrap_or_default(),
                 generation: ss.generation,
             };
@@ -360,42 +365,9 @@ pub async fn watch_key_secrets(client: Client, keys: Arc<KeyStore>) {
     }
 }
 
-/// One worker: takes keys off the queue until it shuts down.
-pub async fn worker(
-    ctx: Context,
-    queue: Queue,
-    max_retries: u32,
-    mut leading: tokio::sync::watch::Receiver<bool>,
-) {
-    // With leader election only the leader works the queue; followers just keep it filled.
-    if leading.wait_for(|l| *l).await.is_err() {
-        return;
-    }
-    while let Some(key) = queue.get().await {
-        match reconcile::reconcile(&ctx, &key).await {
-            Ok(()) => queue.forget(&key),
-            Err(e) if !e.retry() => queue.forget(&key),
-            Err(e) if e.transient() => {
-                // An unreachable API server is not the object's fault: it backs off on its own
-                // count and never gives up (see `WorkQueue::add_unavailable`).
-                queue.add_unavailable(key.clone());
-            }
-            Err(e) => {
-                if queue.num_requeues(&key) < max_retries {
-                    queue.add_rate_limited(key.clone());
-                } else {
-                    tracing::warn!(key = %key, error = %e, "giving up on SealedSecret after too many retries");
-                    queue.forget(&key);
-                }
-            }
-        }
-        queue.done(&key);
-    }
-}
-
 /// Beyond upstream: when a key is added (restored from a backup, or a new key Secret applied),
 /// objects that failed get another pass instead of waiting for a spec change or a restart.
-pub async fn retry_failing_on_new_keys(ctx: Context, queue: Queue) {
+pub async fn retry_failing_on_new_keys(ctx: WatchContext) {
     let mut rx = ctx.keys.subscribe();
     let mut known: std::collections::BTreeSet<String> = rx
         .borrow_and_update()
@@ -419,8 +391,8 @@ pub async fn retry_failing_on_new_keys(ctx: Context, queue: Queue) {
                 );
             }
             for key in failing {
-                queue.forget(&key);
-                queue.add(key);
+                ctx.queue.forget(&key);
+                ctx.queue.add(key);
             }
         }
         known = now;
