@@ -113,7 +113,8 @@ pub fn api_failed(refusal: Refusal, written: Option<&Secret>) -> Failure {
     }
 }
 
-/// The Secret is gone and upstream's rules say not to create it again (see `deleted_unowned`).
+/// The Secret is gone and upstream's rules say not to create it again (see
+/// `LastKnown::deleted_unowned`).
 pub fn not_recreated(name: &str) -> Failure {
     let error = ReconcileError::NotRecreated(name.to_string());
     Failure {
