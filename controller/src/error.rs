@@ -99,15 +99,17 @@ pub fn is_transient(e: &kube::Error) -> bool {
     }
 }
 
+/// An API error with HTTP `code` and the message `m`, for tests.
+#[cfg(test)]
+pub fn status(code: u16) -> kube::Error {
+    kube::Error::Api(Box::new(
+        kube::core::Status::failure("m", "r").with_code(code),
+    ))
+}
+
 #[cfg(test)]
 mod transient_tests {
     use super::*;
-
-    fn status(code: u16) -> kube::Error {
-        kube::Error::Api(Box::new(
-            kube::core::Status::failure("m", "r").with_code(code),
-        ))
-    }
 
     #[test]
     fn only_an_absent_or_overloaded_api_server_is_transient() {

@@ -3,7 +3,8 @@
 //!
 //! `logic` carries the decisions and does no I/O; `runtime` talks to the API server (watches,
 //! queue, Events, keys, leases); `http` serves the API and metrics. `reconcile` carries out one
-//! pass as `logic::plan` decides it, and `run` wires everything together at startup.
+//! pass as `logic::plan` decides it, `workers` runs passes off the queue, and `run` wires
+//! everything together at startup. Imports point down only: `runtime` never reaches back up.
 //!
 //! Its one job is running in the cluster. It may import `sealwright-gocompat` and
 //! `sealwright-crypto`, never the CLI. The unseal path is drawn in `docs/ARCHITECTURE.md`.
@@ -21,3 +22,4 @@ pub mod reconcile;
 pub mod run;
 pub mod runtime;
 pub mod slog_format;
+pub mod workers;

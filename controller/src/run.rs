@@ -363,37 +363,33 @@ pub async fn run(flags: Flags) -> Result<(), Error> {
             secret_drift: flags.secret_drift,
         },
     };
+    let watched = crate::workers::watch_context(&ctx);
     for scope in scopes {
         tracing::info!(scope = ?scope, "watching SealedSecrets");
-        let (c, q, s, l) = (
-            ctx.clone(),
-            queue.clone(),
-            scope.clone(),
-            flags.label_selector.clone(),
-        );
+        let (w, s, l) = (watched.clone(), scope.clone(), flags.label_selector.clone());
         tasks.spawn(async move {
-            watchers::watch_sealed_secrets(c, q, s, l).await;
+            watchers::watch_sealed_secrets(w, s, l).await;
             Ok(())
         });
         if !flags.skip_recreate {
-            let (c, q, l) = (ctx.clone(), queue.clone(), flags.label_selector.clone());
+            let (w, l) = (watched.clone(), flags.label_selector.clone());
             tasks.spawn(async move {
-                watchers::watch_secret_deletions(c, q, scope, l).await;
+                watchers::watch_secret_deletions(w, scope, l).await;
                 Ok(())
             });
         }
     }
     {
-        let (c, q) = (ctx.clone(), queue.clone());
+        let w = watched.clone();
         tasks.spawn(async move {
-            watchers::retry_failing_on_new_keys(c, q).await;
+            watchers::retry_failing_on_new_keys(w).await;
             Ok(())
         });
     }
     let mut workers = JoinSet::new();
     for _ in 0..flags.workers {
         let (c, q, max) = (ctx.clone(), queue.clone(), flags.max_unseal_retries);
-        workers.spawn(watchers::worker(c, q, max, leading.clone()));
+        workers.spawn(crate::workers::worker(c, q, max, leading.clone()));
     }
     readiness.set_ready();
 

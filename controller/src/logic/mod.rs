@@ -5,6 +5,7 @@ pub mod desired;
 pub mod digest;
 pub mod drift;
 pub mod keyring;
+pub mod last_known;
 pub mod outcome;
 pub mod plan;
 pub mod ratelimit;

@@ -82,15 +82,15 @@ pub fn unseal_failed(e: UnsealFailure) -> Failure {
     }
 }
 
-/// A Secret read or write the API server refused with `message` (HTTP `code`). `written` is
+/// A Secret read or write the API server refused. `written` is
 /// the Secret we tried to write: a message quoting one of its values is withheld (see
 /// `sealwright_crypto::redact`).
-pub fn api_failed(
-    message: String,
-    code: Option<u16>,
-    transient: bool,
-    written: Option<&Secret>,
-) -> Failure {
+pub fn api_failed(refusal: Refusal, written: Option<&Secret>) -> Failure {
+    let Refusal {
+        message,
+        code,
+        transient,
+    } = refusal;
     let values = written.and_then(|s| s.data.as_ref());
     let quoted = values.is_some_and(|values| {
         redact::quotes_any(&message, values.values().map(|v| v.0.as_slice()))
@@ -113,7 +113,8 @@ pub fn api_failed(
     }
 }
 
-/// The Secret is gone and upstream's rules say not to create it again (see `deleted_unowned`).
+/// The Secret is gone and upstream's rules say not to create it again (see
+/// `LastKnown::deleted_unowned`).
 pub fn not_recreated(name: &str) -> Failure {
     let error = ReconcileError::NotRecreated(name.to_string());
     Failure {
@@ -337,6 +338,9 @@ pub fn outcome_of(result: &Result<(), ReconcileError>, recorded: Recorded) -> st
         Err(e) => Err((e.to_string(), Recorded::fingerprints(recorded.fingerprints))),
     }
 }
+
+mod steps;
+pub use steps::*;
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::logic::desired;
+use crate::logic::last_known::{LastKnown, UnownedDeletion};
 use crate::runtime::cache::ObjKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,24 +62,6 @@ impl Entry {
         meta.annotations = Some(annotations);
         meta
     }
-}
-
-/// A Secret deleted while its SealedSecret existed, that nothing controlled and that was not
-/// `managed`: upstream's delete handler leaves it deleted, so a pass racing that deletion must
-/// not re-create it either. Holds for the SealedSecret's UID at that generation; a spec change
-/// re-creates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnownedDeletion {
-    pub sealed_uid: String,
-    pub generation: Option<i64>,
-}
-
-/// What the watch last knew of a Secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LastKnown {
-    Live(Entry),
-    DeletedUnowned(UnownedDeletion),
-    Unknown,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -136,7 +119,9 @@ impl SecretIndex {
     /// The live entry, else an unowned deletion recorded for `key`.
     pub fn last_known(&self, key: &ObjKey) -> LastKnown {
         if let Some(entry) = self.get(key) {
-            return LastKnown::Live(entry);
+            return LastKnown::Live {
+                left_deleted: entry.left_deleted(),
+            };
         }
         match self
             .unowned_deletions
@@ -266,7 +251,7 @@ mod tests {
         };
         assert_eq!(idx.last_known(&key), LastKnown::Unknown);
         idx.upsert(&meta("a", Some("1")));
-        assert!(matches!(idx.last_known(&key), LastKnown::Live(e) if e.left_deleted()));
+        assert_eq!(idx.last_known(&key), LastKnown::Live { left_deleted: true });
         let deletion = UnownedDeletion {
             sealed_uid: "u".into(),
             generation: Some(1),
@@ -274,7 +259,7 @@ mod tests {
         idx.remove_unowned(&meta("a", Some("2")), deletion.clone());
         assert_eq!(idx.last_known(&key), LastKnown::DeletedUnowned(deletion));
         idx.upsert(&meta("a", Some("3")));
-        assert!(matches!(idx.last_known(&key), LastKnown::Live(_)));
+        assert!(matches!(idx.last_known(&key), LastKnown::Live { .. }));
         idx.remove(&meta("a", Some("4")));
         assert_eq!(idx.last_known(&key), LastKnown::Unknown);
     }

@@ -6,6 +6,7 @@ use sealwright_crypto::hybrid::KeySet;
 use sealwright_crypto::model::{MANAGED_ANNOTATION, SealedSecretSpec, SealedSecretStatus};
 
 use super::*;
+use crate::logic::last_known::{LastKnown, UnownedDeletion};
 
 fn snapshot(fps: &[&str]) -> Snapshot {
     Snapshot {
@@ -42,6 +43,14 @@ fn secret(v: &str, rv: &str) -> Secret {
         },
         data: data(v),
         ..Default::default()
+    }
+}
+
+fn refusal(message: &str, code: Option<u16>, transient: bool) -> Refusal {
+    Refusal {
+        message: message.into(),
+        code,
+        transient,
     }
 }
 
@@ -106,9 +115,7 @@ fn failures_report_upstream_events_and_reasons() {
 fn api_failures_withhold_quoted_values_and_fold_outages() {
     let written = secret("a-long-secret-value", "1");
     let f = api_failed(
-        "invalid value \"a-long-secret-value\"".into(),
-        Some(422),
-        false,
+        refusal("invalid value \"a-long-secret-value\"", Some(422), false),
         Some(&written),
     );
     assert_eq!(
@@ -124,11 +131,11 @@ fn api_failures_withhold_quoted_values_and_fold_outages() {
         (REASON_UPDATE_FAILED, ErrorReason::Update)
     );
 
-    let f = api_failed("forbidden".into(), Some(403), false, None);
+    let f = api_failed(refusal("forbidden", Some(403), false), None);
     assert_eq!(f.error, ReconcileError::Api("forbidden".into()));
     assert!(!f.note.unavailable);
 
-    let f = api_failed("unavailable".into(), Some(503), true, None);
+    let f = api_failed(refusal("unavailable", Some(503), true), None);
     assert_eq!(f.error, ReconcileError::Unavailable("unavailable".into()));
     assert!(f.note.unavailable);
 }
@@ -294,4 +301,159 @@ fn instance_label_from_the_object() {
     assert_eq!(instance_label(&meta), "");
     meta.labels = Some([(INSTANCE_LABEL.to_string(), "prod".to_string())].into());
     assert_eq!(instance_label(&meta), "prod");
+}
+
+/// A SealedSecret whose status vouches for Secret version `rv` under the digest `digest`.
+fn vouching(rv: &str, digest: Option<String>) -> SealedSecret {
+    sealed(Some(SealedSecretStatus {
+        spec_digest: digest,
+        secret_resource_version: Some(rv.into()),
+        ..Default::default()
+    }))
+}
+
+#[test]
+fn read_skips_the_get_when_the_index_knows_enough() {
+    let snap = snapshot(&["SHA256:a"]);
+    let digest = digest::value(&sealed(None), &["SHA256:a".to_string()], true);
+    let ss = vouching("7", digest);
+    let current = secret("x", "7").metadata;
+    let stale = secret("x", "8").metadata;
+    assert!(matches!(
+        read(&ss, Some(&current), false, &snap, true),
+        Read::UpToDate(r) if r.secret_resource_version.as_deref() == Some("7")
+    ));
+    assert_eq!(read(&ss, Some(&stale), true, &snap, true), Read::Get);
+    assert_eq!(read(&ss, None, true, &snap, true), Read::Absent);
+    assert_eq!(read(&ss, None, false, &snap, true), Read::Get);
+}
+
+#[test]
+fn after_lookup_leaves_an_unowned_deletion_deleted() {
+    let snap = snapshot(&["SHA256:a"]);
+    let digest = digest::value(&sealed(None), &["SHA256:a".to_string()], true);
+    let mut ss = vouching("7", digest);
+    ss.metadata.generation = Some(2);
+    let deleted = |generation| {
+        LastKnown::DeletedUnowned(UnownedDeletion {
+            sealed_uid: "ss-uid".into(),
+            generation: Some(generation),
+        })
+    };
+    assert_eq!(
+        after_lookup(&ss, None, &deleted(2), &snap, true),
+        Lookup::NotRecreated(not_recreated("s"))
+    );
+    assert_eq!(
+        after_lookup(&ss, None, &deleted(1), &snap, true),
+        Lookup::Unseal,
+        "a spec change re-creates"
+    );
+    assert_eq!(
+        after_lookup(&ss, None, &LastKnown::Unknown, &snap, true),
+        Lookup::Unseal
+    );
+    let current = secret("x", "7").metadata;
+    assert!(matches!(
+        after_lookup(&ss, Some(&current), &deleted(2), &snap, true),
+        Lookup::UpToDate(_)
+    ));
+    let stale = secret("x", "8").metadata;
+    assert_eq!(
+        after_lookup(&ss, Some(&stale), &LastKnown::Unknown, &snap, true),
+        Lookup::Unseal
+    );
+}
+
+#[test]
+fn only_a_skipped_get_reads_after_a_conflicting_create() {
+    assert!(read_after_create(true, Some(409)));
+    assert!(!read_after_create(false, Some(409)));
+    assert!(!read_after_create(true, Some(500)));
+    assert!(!read_after_create(true, None));
+}
+
+#[test]
+fn after_unseal_refuses_foreign_secrets_and_finds_drift() {
+    let unsealed = secret("new", "");
+    let mut foreign = secret("old", "3");
+    foreign.metadata.annotations = None;
+    let ss = vouching("3", Some("d".into()));
+    assert_eq!(
+        after_unseal(&ss, &foreign, &unsealed, true, Some("d")),
+        Write::Fail(unmanaged("s"))
+    );
+    let existing = secret("old", "3");
+    assert!(matches!(
+        after_unseal(&ss, &existing, &unsealed, true, Some("d")),
+        Write::Drifted(d) if !d.is_empty()
+    ));
+    assert_eq!(
+        after_unseal(&ss, &unsealed, &unsealed, true, Some("d")),
+        Write::Update(WriteMode::Repair),
+        "nothing drifted"
+    );
+    assert_eq!(
+        after_unseal(&ss, &existing, &unsealed, true, Some("e")),
+        Write::Update(WriteMode::Update),
+        "new inputs: an ordinary update"
+    );
+}
+
+#[test]
+fn drift_mode_per_object_and_how_repairs_write() {
+    let drifted = Drift {
+        changed: vec!["v".into()],
+        ..Default::default()
+    };
+    let mut meta = sealed(None).metadata;
+    assert_eq!(
+        on_drift(&meta, drift::Mode::Detect, &drifted),
+        OnDrift::Report(drift_detected("s", &drifted))
+    );
+    assert_eq!(
+        on_drift(&meta, drift::Mode::Repair, &drifted),
+        OnDrift::Repair
+    );
+    meta.annotations = Some([(drift::DRIFT_ANNOTATION.to_string(), "detect".to_string())].into());
+    assert_eq!(
+        on_drift(&meta, drift::Mode::Repair, &drifted),
+        OnDrift::Report(drift_detected("s", &drifted))
+    );
+    assert_eq!(repair_write(&drifted), RepairWrite::Update);
+    let retyped = Drift {
+        type_changed: true,
+        ..Default::default()
+    };
+    assert_eq!(repair_write(&retyped), RepairWrite::Recreate);
+}
+
+#[test]
+fn a_held_secret_keeps_the_version_last_written() {
+    let ss = vouching("3", Some("d".into()));
+    let r = held(&ss, vec!["f".into()], Some("e".into()));
+    assert_eq!(
+        r,
+        vouched(vec!["f".into()], Some("e".into()), Some("3".into()))
+    );
+    assert_eq!(
+        held(&sealed(None), vec![], Some("e".into())),
+        Recorded::fingerprints(Some(vec![]))
+    );
+}
+
+#[test]
+fn update_failures_by_cause() {
+    let ss = sealed(None);
+    let written = secret("v", "");
+    let f = update_failed(refusal("gone", Some(404), false), true, &ss, &written);
+    assert_eq!(f, not_recreated("s"));
+    let f = update_failed(refusal("gone", Some(404), false), false, &ss, &written);
+    assert_eq!(f.error, ReconcileError::Api("gone".into()));
+    let message =
+        "Secret \"s\" is invalid: data: Forbidden: field is immutable when `immutable` is set";
+    let f = update_failed(refusal(message, Some(422), false), false, &ss, &written);
+    assert_eq!(f, immutable("ns", "s"));
+    let f = update_failed(refusal("down", Some(503), true), true, &ss, &written);
+    assert_eq!(f.error, ReconcileError::Unavailable("down".into()));
 }
