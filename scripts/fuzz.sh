@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a bounded time: SEALWRIGHT_FUZZ_SECONDS per target (default 20).
-# With cargo-fuzz and a nightly toolchain installed it uses libFuzzer (crypto/fuzz/libfuzzer);
+# With cargo-fuzz and a nightly toolchain installed it uses libFuzzer (tests/fuzz/libfuzzer);
 # otherwise the stable runner `fuzz-run` feeds the seed corpus plus random mutations through the
-# same target functions. Either way the committed corpus (crypto/fuzz/corpus) is the seed and
+# same target functions. Either way the committed corpus (tests/fuzz/corpus) is the seed and
 # is never modified. Exits non-zero on the first failing input, and names it.
 #
 #   scripts/fuzz.sh [TARGET...]
@@ -19,8 +19,8 @@ if command -v rustup >/dev/null && rustup toolchain list 2>/dev/null | grep -q '
     # libFuzzer writes what it finds into its first corpus directory: a scratch one.
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
-    cargo +nightly fuzz run --fuzz-dir crypto/fuzz/libfuzzer "$target" \
-      "$scratch" "crypto/fuzz/corpus/$target" -- \
+    cargo +nightly fuzz run --fuzz-dir tests/fuzz/libfuzzer "$target" \
+      "$scratch" "tests/fuzz/corpus/$target" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1
     rm -rf "$scratch"
   done

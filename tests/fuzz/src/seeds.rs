@@ -1,7 +1,7 @@
 //! The seed corpus, made from the repository's own test data: the Go-verified template cases,
 //! upstream's sealed fixtures and key files, and objects sealed for the fixture key (so
 //! mutations start from inputs that open). `fuzz-run --write-seeds DIR` writes it; the result is
-//! committed under `crypto/fuzz/corpus/`.
+//! committed under `tests/fuzz/corpus/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use sealwright_crypto::{keys, seal};
 
 use crate::targets::fixture_snapshot;
 
-/// The repository root (this crate lives in `crypto/fuzz`).
+/// The repository root (this crate lives in `tests/fuzz`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

@@ -52,7 +52,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default(),
-        corpus: seeds::repo_root().join("crypto/fuzz/corpus"),
+        corpus: seeds::repo_root().join("tests/fuzz/corpus"),
         targets: Vec::new(),
     };
     let mut it = args.iter();
