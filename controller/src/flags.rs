@@ -110,9 +110,11 @@ pub struct Flags {
     /// Max unseal retries.
     #[arg(long, default_value_t = 5)]
     pub max_unseal_retries: u32,
-    /// Client-side rate limit of Kubernetes API calls, per second (negative: none). Upstream's 5
-    /// (burst 10) is what makes catching up after an outage slow; ours defaults to 50.
-    #[arg(long, default_value_t = 50.0, allow_negative_numbers = true)]
+    /// Client-side rate limit of Kubernetes API calls, per second; negative (the default) means
+    /// none: the API server's priority and fairness protects it, and `--workers` bounds the
+    /// requests in flight. (Upstream's 5 makes a catch-up after an outage slow; any fixed rate
+    /// caps unsealing below what the cores can do.)
+    #[arg(long, default_value_t = -1.0, allow_negative_numbers = true)]
     pub kubeclient_qps: f32,
     /// Burst of Kubernetes API calls allowed above `--kubeclient-qps`.
     #[arg(long, default_value_t = 100)]
@@ -314,7 +316,7 @@ mod tests {
         assert_eq!(f.log_level, "INFO");
         assert_eq!(f.log_format, "text");
         assert_eq!(f.max_unseal_retries, 5);
-        assert_eq!(f.kubeclient_qps, 50.0);
+        assert_eq!(f.kubeclient_qps, -1.0);
         assert_eq!(f.kubeclient_burst, 100);
         assert_eq!(f.listen_addr, ":8080");
         assert_eq!(f.listen_metrics_addr, ":8081");

@@ -21,6 +21,8 @@ pub struct Series {
     /// A histogram bucket's upper bound.
     pub le: Option<String>,
     pub value: String,
+    /// The labels already written out (`Series::written`), in place of `labels`.
+    pub written: Option<String>,
 }
 
 impl Series {
@@ -30,17 +32,31 @@ impl Series {
             labels,
             le: None,
             value,
+            written: None,
+        }
+    }
+
+    /// A series whose labels (`names` with `values`) are written out at once, from borrowed
+    /// values: for the families with a series per object, which would otherwise copy every
+    /// label value once more at each scrape.
+    pub fn written(names: &[&str], values: &[String], value: String) -> Self {
+        Self {
+            suffix: "",
+            labels: Vec::new(),
+            le: None,
+            value,
+            written: Some(label_text(
+                names.iter().copied().zip(values.iter().map(String::as_str)),
+            )),
         }
     }
 
     /// The labels other than `le`, as written: what series are sorted by.
     fn label_text(&self) -> String {
-        let pairs: Vec<String> = self
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-            .collect();
-        pairs.join(",")
+        match &self.written {
+            Some(text) => text.clone(),
+            None => label_text(self.labels.iter().map(|(k, v)| (*k, v.as_str()))),
+        }
     }
 
     /// Sum and count after a label set's buckets.
@@ -51,6 +67,21 @@ impl Series {
             _ => 0,
         }
     }
+}
+
+/// `name="value"` pairs joined by commas, values escaped.
+fn label_text<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(k);
+        out.push_str("=\"");
+        out.push_str(&escape(v));
+        out.push('"');
+    }
+    out
 }
 
 /// A label value as Go escapes it: backslash, double quote and newline.
@@ -67,32 +98,101 @@ fn escape(value: &str) -> String {
     out
 }
 
-/// The exposition of `families`.
+/// One sample line, reduced to its text: the labels are dropped as soon as they are written out,
+/// so a scrape over thousands of series holds each label set once, not twice.
+struct Line {
+    labels: String,
+    /// How much of `labels` precedes `le`: what lines sort by.
+    sort_len: usize,
+    rank: u8,
+    suffix: &'static str,
+    value: String,
+}
+
+impl Line {
+    fn of(mut s: Series) -> Self {
+        let mut labels = match s.written.take() {
+            Some(text) => text,
+            None => s.label_text(),
+        };
+        let sort_len = labels.len();
+        let rank = s.rank();
+        if let Some(le) = &s.le {
+            if !labels.is_empty() {
+                labels.push(',');
+            }
+            labels.push_str("le=\"");
+            labels.push_str(le);
+            labels.push('"');
+        }
+        Self {
+            labels,
+            sort_len,
+            rank,
+            suffix: s.suffix,
+            value: s.value,
+        }
+    }
+
+    /// The line's length without the family name.
+    fn len(&self) -> usize {
+        self.suffix.len() + self.labels.len() + self.value.len() + 4
+    }
+}
+
+/// The exposition of `families`. Sized before it is written: with one `condition_info` series
+/// per SealedSecret the text is megabytes, and growing it by doubling would hold up to three
+/// times that at the peak.
 pub fn write(mut families: Vec<Family>) -> String {
     families.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out = String::new();
-    for f in families {
-        out.push_str(&format!(
-            "# HELP {} {}\n# TYPE {} {}\n",
-            f.name, f.help, f.name, f.kind
-        ));
-        let mut series: Vec<(String, Series)> =
-            f.series.into_iter().map(|s| (s.label_text(), s)).collect();
-        // Stable: a label set's buckets keep their order.
-        series.sort_by(|(a, sa), (b, sb)| a.cmp(b).then(sa.rank().cmp(&sb.rank())));
-        for (labels, s) in series {
-            let mut labels = labels;
-            if let Some(le) = &s.le {
-                if !labels.is_empty() {
-                    labels.push(',');
-                }
-                labels.push_str(&format!("le=\"{le}\""));
+    let sorted: Vec<(Family, Vec<Line>)> = families
+        .into_iter()
+        .map(|mut f| {
+            let mut lines: Vec<Line> = std::mem::take(&mut f.series)
+                .into_iter()
+                .map(Line::of)
+                .collect();
+            // Stable: a label set's buckets keep their order (`le` sorts after the others).
+            lines.sort_by(|a, b| {
+                a.labels[..a.sort_len]
+                    .cmp(&b.labels[..b.sort_len])
+                    .then(a.rank.cmp(&b.rank))
+            });
+            (f, lines)
+        })
+        .collect();
+    let size: usize = sorted
+        .iter()
+        .map(|(f, lines)| {
+            2 * f.name.len()
+                + f.help.len()
+                + f.kind.len()
+                + 18
+                + lines.iter().map(|l| f.name.len() + l.len()).sum::<usize>()
+        })
+        .sum();
+    let mut out = String::with_capacity(size);
+    for (f, lines) in sorted {
+        out.push_str("# HELP ");
+        out.push_str(&f.name);
+        out.push(' ');
+        out.push_str(&f.help);
+        out.push_str("\n# TYPE ");
+        out.push_str(&f.name);
+        out.push(' ');
+        out.push_str(f.kind);
+        out.push('\n');
+        for l in lines {
+            out.push_str(&f.name);
+            out.push_str(l.suffix);
+            if !l.labels.is_empty() {
+                out.push('{');
+                out.push_str(&l.labels);
+                out.push('}');
             }
-            if labels.is_empty() {
-                out.push_str(&format!("{}{} {}\n", f.name, s.suffix, s.value));
-            } else {
-                out.push_str(&format!("{}{}{{{labels}}} {}\n", f.name, s.suffix, s.value));
-            }
+            out.push(' ');
+            out.push_str(&l.value);
+            out.push('\n');
         }
     }
     out
@@ -137,6 +237,7 @@ mod tests {
             labels: labels(v),
             le: le.map(str::to_string),
             value: "1".into(),
+            written: None,
         };
         let text = write(vec![family(
             "h",

@@ -62,6 +62,11 @@ impl GaugeVec {
             .map(|(k, v)| (k.clone(), *v))
             .collect()
     }
+
+    /// `f` of each label set and value, without copying the label sets.
+    pub fn map<T>(&self, f: impl Fn(&LabelValues, i64) -> T) -> Vec<T> {
+        locked(&self.0).iter().map(|(k, v)| f(k, *v)).collect()
+    }
 }
 
 /// One histogram's state.

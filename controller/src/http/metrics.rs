@@ -179,13 +179,9 @@ impl Metrics {
                 "sealed_secrets_controller_condition_info",
                 "gauge",
                 "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
-                self.condition_info
-                    .values()
-                    .into_iter()
-                    .map(|(values, v)| {
-                        Series::new(labelled(&CONDITION_LABELS, values), go_float(v as f64))
-                    })
-                    .collect(),
+                self.condition_info.map(|values, v| {
+                    Series::written(&CONDITION_LABELS, values, go_float(v as f64))
+                }),
             ),
             family(
                 "sealed_secrets_controller_http_requests_total",
@@ -289,6 +285,7 @@ fn histograms(names: &[&'static str], histograms: &HistogramVec) -> Vec<Series> 
                 labels: labels.clone(),
                 le: Some(le),
                 value: go_float(cumulative as f64),
+                written: None,
             });
         }
         let part = |suffix, value| Series {
@@ -296,6 +293,7 @@ fn histograms(names: &[&'static str], histograms: &HistogramVec) -> Vec<Series> 
             labels: labels.clone(),
             le: None,
             value,
+            written: None,
         };
         out.push(part("_sum", go_float(h.sum)));
         out.push(part("_count", go_float(h.count as f64)));

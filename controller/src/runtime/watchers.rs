@@ -58,9 +58,9 @@ pub type Queue = Arc<WorkQueue<ObjKey>>;
 
 /// Objects per page of a watch's initial list. Each page is held whole while it is decoded (the
 /// body, then every object twice inside kube's `DeserializeGuard`), so the page, not the cache,
-/// set the peak memory of a start over thousands of objects; 100 keeps that peak small for a few
-/// more list requests (one per 100 objects).
-const LIST_PAGE_SIZE: u32 = 100;
+/// set the peak memory of a start over thousands of objects; 50 keeps that peak small for a few
+/// more list requests (one per 50 objects).
+const LIST_PAGE_SIZE: u32 = 50;
 
 /// What the watches report beyond the runtime: the level above owns the metrics and the Events.
 pub trait Hooks: Send + Sync {
