@@ -76,10 +76,16 @@ pub enum Pause {
     },
 }
 
+/// One per SealedSecret, so kept small: the repair state, which few objects ever have, is boxed.
 #[derive(Debug, Default)]
 struct Entry {
     /// The resourceVersion the last pass left the Secret at, or saw and reported as drifted.
-    settled: Option<String>,
+    settled: Option<Box<str>>,
+    repairs: Option<Box<Repairs>>,
+}
+
+#[derive(Debug, Default)]
+struct Repairs {
     run: Option<Run>,
     /// The end of the pause a pass was scheduled for.
     scheduled_for: Option<Instant>,
@@ -99,19 +105,21 @@ impl DriftGuard {
     /// The pass for `key` left (or accepted) the Secret at `resource_version`.
     pub fn settle(&self, key: &ObjKey, resource_version: Option<String>) {
         if let Some(rv) = resource_version {
-            self.lock().entry(key.clone()).or_default().settled = Some(rv);
+            self.lock().entry(key.clone()).or_default().settled = Some(rv.into_boxed_str());
         }
     }
 
     pub fn settled(&self, key: &ObjKey) -> Option<String> {
-        self.lock().get(key).and_then(|e| e.settled.clone())
+        self.lock()
+            .get(key)
+            .and_then(|e| e.settled.as_deref().map(str::to_string))
     }
 
     /// Whether repairs of `key` are paused at `now`; `Schedule` is answered once per pause, so
     /// that however often the Secret changes meanwhile, one pass ends the pause.
     pub fn defer(&self, key: &ObjKey, now: Instant) -> Pause {
         let mut map = self.lock();
-        let Some(entry) = map.get_mut(key) else {
+        let Some(entry) = map.get_mut(key).and_then(|e| e.repairs.as_deref_mut()) else {
             return Pause::No;
         };
         let Some(run) = entry.run else {
@@ -134,7 +142,11 @@ impl DriftGuard {
     /// Decides about a repair of `key` at `now`; a `Repair` verdict counts it in the run.
     pub fn try_repair(&self, key: &ObjKey, now: Instant) -> Verdict {
         let mut map = self.lock();
-        let entry = map.entry(key.clone()).or_default();
+        let entry = map
+            .entry(key.clone())
+            .or_default()
+            .repairs
+            .get_or_insert_with(Box::default);
         let v = verdict(entry.run, now);
         if let Verdict::Repair { nth } = v {
             entry.run = Some(Run {

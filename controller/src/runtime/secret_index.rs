@@ -14,9 +14,9 @@ use crate::runtime::cache::ObjKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    controller_uid: Option<String>,
+    controller_uid: Option<Box<str>>,
     managed: bool,
-    resource_version: Option<String>,
+    resource_version: Option<Box<str>>,
 }
 
 impl Entry {
@@ -25,10 +25,10 @@ impl Entry {
             controller_uid: meta.owner_references.as_ref().and_then(|refs| {
                 refs.iter()
                     .find(|r| r.controller == Some(true))
-                    .map(|r| r.uid.clone())
+                    .map(|r| r.uid.as_str().into())
             }),
             managed: desired::is_managed(meta),
-            resource_version: meta.resource_version.clone(),
+            resource_version: meta.resource_version.as_deref().map(Into::into),
         }
     }
 
@@ -40,13 +40,13 @@ impl Entry {
     /// The metadata the skip check reads, rebuilt from the entry.
     pub fn to_meta(&self) -> ObjectMeta {
         let mut meta = ObjectMeta {
-            resource_version: self.resource_version.clone(),
+            resource_version: self.resource_version.as_deref().map(str::to_string),
             ..Default::default()
         };
         if let Some(uid) = &self.controller_uid {
             meta.owner_references = Some(vec![
                 k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
-                    uid: uid.clone(),
+                    uid: uid.to_string(),
                     controller: Some(true),
                     ..Default::default()
                 },
