@@ -43,6 +43,8 @@ fi
 (cd "$repo" && cargo build --release -p sealwright-crypto --example unseal_cost >&2)
 FLOOR_ITEM_S=$("$repo/target/release/examples/unseal_cost" "$repo/tests/fixtures/upstream/keys/rsa-4096.key" 40)
 export FLOOR_ITEM_S
+# Measured again right before and right after our controller's run: the machine's speed drifts.
+export FLOOR_CMD="$repo/target/release/examples/unseal_cost $repo/tests/fixtures/upstream/keys/rsa-4096.key 40"
 echo "bench: unseal cost per item (4096-bit, median of 40): $FLOOR_ITEM_S s" >&2
 upstream_dir=$("$repo/tests/upstream/build.sh")
 
@@ -67,9 +69,19 @@ ip netns exec "$netns" env \
 if [[ -n ${PROFILE:-} ]]; then
   for data in "$PROFILE"/*.perf; do
     [[ -e $data ]] || continue
+    label=$(basename "$data" .perf)
+    pid=$(cat "$PROFILE/$label.pid" 2>/dev/null || true)
+    report() {
+      perf report -i "$data" --stdio --no-children --percent-limit 1 "$@" 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | awk '{ $1 = $1; sub(/( -)+$/, ""); print }' | cut -c1-160 | head -25
+    }
     echo
-    echo "profile: $(basename "$data" .perf), top entries by CPU samples during a)"
-    perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | awk '{ $1 = $1; sub(/( -)+$/, ""); print }' | cut -c1-160 | head -25
+    echo "profile: $label, the machine's CPU samples during a) by process"
+    report --sort comm
+    if [[ -n $pid ]]; then
+      echo
+      echo "profile: $label, the controller's own samples (pid $pid) by function"
+      report --pid "$pid" --sort dso,symbol
+    fi
   done
 fi

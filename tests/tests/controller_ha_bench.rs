@@ -124,6 +124,34 @@ fn floor_item_seconds() -> Option<f64> {
     std::env::var("FLOOR_ITEM_S").ok()?.parse().ok()
 }
 
+/// The per-item unseal cost measured now, with the command the script names in `FLOOR_CMD`
+/// (`unseal_cost KEY RUNS`). This machine's speed drifts (12.6 to 23 ms per item within the hour),
+/// so the floor is measured right before and right after our controller's run, not only once at
+/// the start.
+fn measure_floor() -> Option<f64> {
+    let cmd = std::env::var("FLOOR_CMD").ok()?;
+    let mut words = cmd.split_whitespace();
+    let out = std::process::Command::new(words.next()?)
+        .args(words)
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+/// The mean of the costs measured around our run, else the script's first measurement.
+fn floor_around(before: Option<f64>, after: Option<f64>) -> Option<f64> {
+    eprintln!(
+        "bench: unseal cost per item just before our run: {}, just after: {}",
+        before.map_or("-".into(), |v| format!("{v:.6} s")),
+        after.map_or("-".into(), |v| format!("{v:.6} s"))
+    );
+    match (before, after) {
+        (Some(b), Some(a)) => Some((b + a) / 2.0),
+        (Some(v), None) | (None, Some(v)) => Some(v),
+        (None, None) => floor_item_seconds(),
+    }
+}
+
 fn cores() -> f64 {
     std::thread::available_parallelism().map_or(1.0, |c| c.get() as f64)
 }
@@ -323,8 +351,14 @@ impl Profile {
             return Self(None);
         };
         let out = std::path::Path::new(&dir).join(format!("{label}.perf"));
+        // The whole machine: `-p` follows only the threads that exist when perf attaches, so it
+        // misses the unsealing threads started later, and the API server's share shows too.
+        // The script reports the controller by the pid written beside the data.
+        let pid_file = std::path::Path::new(&dir).join(format!("{label}.pid"));
+        std::fs::write(&pid_file, pid.to_string())
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
         let child = std::process::Command::new("perf")
-            .args(["record", "-q", "-F", "499", "-p", &pid.to_string(), "-o"])
+            .args(["record", "-q", "-a", "-F", "499", "-o"])
             .arg(&out)
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -613,8 +647,22 @@ async fn controller_bench() {
         noise_ctx.namespace,
         t.elapsed().as_secs_f64()
     );
+    let ours_bin = ControllerBinary::ours().expect("our controller");
+    let floor_before = measure_floor();
+    let ours_scale = if scale {
+        Some(run_scale(&ours_bin, &noise_ctx.namespace, n, items).await)
+    } else {
+        None
+    };
+    let ours_one = if scale {
+        None
+    } else {
+        Some(run_one(&ours_bin, &noise_ctx.namespace, n, items).await)
+    };
+    let floor_after = measure_floor();
     // The crypto floor: every item's RSA private operation, spread over every core.
-    let floor = floor_item_seconds().map(|per_item| per_item * (n * items) as f64 / cores());
+    let floor = floor_around(floor_before, floor_after)
+        .map(|per_item| per_item * (n * items) as f64 / cores());
     let floor_row = |catch_up: f64| {
         floor.map(|f| {
             (
@@ -629,9 +677,7 @@ async fn controller_bench() {
         })
     };
 
-    let ours_bin = ControllerBinary::ours().expect("our controller");
-    if scale {
-        let ours = run_scale(&ours_bin, &noise_ctx.namespace, n, items).await;
+    if let Some(ours) = ours_scale {
         let upstream = upstream_extrapolated(n, items);
         let u = upstream.map(|(_, u)| u).unwrap_or_default();
         let mut rows: Vec<(String, f64, f64, &str)> = vec![
@@ -692,7 +738,9 @@ async fn controller_bench() {
     }
 
     let upstream_bin = ControllerBinary::upstream(noise_ctx.env).expect("upstream controller");
-    let ours = run_one(&ours_bin, &noise_ctx.namespace, n, items).await;
+    let Some(ours) = ours_one else {
+        return;
+    };
     let upstream = run_one(&upstream_bin, &noise_ctx.namespace, n, items).await;
     save_upstream(n, items, &upstream);
 

@@ -26,9 +26,10 @@ pub const TEMPLATE_MEMORY_LIMIT: u64 = 128 << 20;
 pub fn fixture_key() -> &'static sealwright_crypto::RsaPrivateKey {
     static KEY: OnceLock<sealwright_crypto::RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| {
-        keys::private_key_from_pem(include_bytes!(
-            "../../../crypto/tests/data/appendix-a-key.pem"
-        ))
+        keys::private_key_from_pem(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crypto/tests/data/appendix-a-key.pem"
+        )))
         .expect("fixture key")
     })
 }
