@@ -53,10 +53,7 @@ impl Series {
 
     /// The labels other than `le`, as written: what series are sorted by.
     fn label_text(&self) -> String {
-        match &self.written {
-            Some(text) => text.clone(),
-            None => label_text(self.labels.iter().map(|(k, v)| (*k, v.as_str()))),
-        }
+        label_text(self.labels.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
     /// Sum and count after a label set's buckets.
@@ -111,10 +108,7 @@ struct Line {
 
 impl Line {
     fn of(mut s: Series) -> Self {
-        let mut labels = match s.written.take() {
-            Some(text) => text,
-            None => s.label_text(),
-        };
+        let mut labels = s.written.take().unwrap_or_else(|| s.label_text());
         let sort_len = labels.len();
         let rank = s.rank();
         if let Some(le) = &s.le {
